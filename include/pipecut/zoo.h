@@ -1,0 +1,25 @@
+#pragma once
+// The model zoo: well-known architectures (Keras layouts and tensor names) built as fully int8
+// quantized TFLite models with deterministic synthetic weights, so pipecut can be exercised on
+// realistic graphs without downloading anything. See docs/zoo.md.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pipecut {
+
+struct ZooOptions {
+  uint64_t seed = 1;  // weights, batch-norm statistics and hence scales derive from it
+};
+
+// The known names, in a fixed order ("resnet18", ..., "unet").
+std::vector<std::string> zoo_model_names();
+
+// One line describing the model. Throws pipecut::Error for an unknown name.
+std::string zoo_model_summary(const std::string& name);
+
+// The .tflite bytes of the named model. The same name and seed always give the same bytes.
+// Throws pipecut::Error listing the known names for an unknown one.
+std::vector<uint8_t> build_zoo_model(const std::string& name, const ZooOptions& options = {});
+
+}  // namespace pipecut

@@ -1,0 +1,154 @@
+// pipecut plan MODEL: the algorithms' partitions side by side, without writing files.
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/split_options.h"
+#include "cli/table.h"
+#include "pipecut/error.h"
+#include "pipecut/json.h"
+#include "pipecut/sizes.h"
+
+namespace pipecut::cli {
+
+namespace {
+
+struct PlanArgs {
+  std::string model;
+  std::string algorithms = "greedy,optimal,balanced";
+  bool json = false;
+  SplitArgs split;
+};
+
+struct Outcome {
+  std::string name;
+  bool ok = false;
+  SplitPlan plan;
+  std::string error;
+};
+
+std::string cut_label(const Model& model, const SplitPlan& plan, size_t i) {
+  std::string label;
+  for (int t : plan.cut_tensors[i]) {
+    label += (label.empty() ? "" : "+") + short_tensor_name(model.tensor(t).name);
+  }
+  if (plan.cut_tensors[i].size() > 2) {
+    label = short_tensor_name(model.tensor(plan.cut_tensors[i][0]).name) + " +" +
+            std::to_string(plan.cut_tensors[i].size() - 1) + " more";
+  }
+  return label;
+}
+
+void print_side_by_side(const Model& model, const std::vector<Outcome>& outcomes,
+                        const SplitOptions& o) {
+  std::cout << "model: " << model.origin() << "\nwindow: " << format_size(o.low) << " .. "
+            << format_size(o.high) << " (" << size_metric_name(o.metric) << ")\n\n";
+  size_t rows = 0;
+  for (const auto& out : outcomes) {
+    if (out.ok) rows = std::max(rows, out.plan.sizes.size());
+  }
+  std::vector<std::string> header{"seg"};
+  std::vector<bool> right{true};
+  for (const auto& out : outcomes) {
+    header.push_back(out.name + ": ends at");
+    header.push_back("size");
+    right.push_back(false);
+    right.push_back(true);
+  }
+  Table table(header, right);
+  for (size_t r = 0; r < rows; ++r) {
+    std::vector<std::string> row{std::to_string(r + 1)};
+    for (const auto& out : outcomes) {
+      if (!out.ok || r >= out.plan.sizes.size()) {
+        row.insert(row.end(), {"", ""});
+        continue;
+      }
+      const bool last = r + 1 == out.plan.sizes.size();
+      row.push_back(last ? "(end)" : cut_label(model, out.plan, r));
+      const int64_t size = out.plan.sizes[r];
+      const bool inside = size >= o.low && size <= o.high;
+      row.push_back(format_size(size) + (inside ? "" : " !"));
+    }
+    table.add(row);
+  }
+  auto summary_row = [&](const std::string& label, auto value) {
+    std::vector<std::string> row{label};
+    for (const auto& out : outcomes) {
+      row.push_back(out.ok ? value(out.plan) : "no partition");
+      row.push_back("");
+    }
+    table.add(row);
+  };
+  summary_row("K", [](const SplitPlan& p) { return std::to_string(p.sizes.size()); });
+  summary_row("max", [](const SplitPlan& p) {
+    return format_size(*std::max_element(p.sizes.begin(), p.sizes.end()));
+  });
+  summary_row("min", [](const SplitPlan& p) {
+    return format_size(*std::min_element(p.sizes.begin(), p.sizes.end()));
+  });
+  summary_row("crossing", [&](const SplitPlan& p) {
+    int64_t bytes = 0;
+    for (const auto& tensors : p.cut_tensors) {
+      for (int t : tensors) bytes += model.tensor(t).byte_size();
+    }
+    return format_size(bytes);
+  });
+  summary_row("in window", [](const SplitPlan& p) {
+    return std::string(p.partition.within_window ? "yes" : "NO");
+  });
+  table.print(std::cout, "");
+  for (const auto& out : outcomes) {
+    if (!out.ok) std::cout << "\n" << out.name << ": " << out.error << "\n";
+  }
+  std::cout << "\n(! marks a segment outside the window)\n";
+}
+
+}  // namespace
+
+void add_plan(CLI::App& app) {
+  auto args = std::make_shared<PlanArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "plan", "Compare the partitioning algorithms side by side (writes nothing)");
+  cmd->add_option("model", args->model, ".tflite file")->required();
+  cmd->add_option("--algorithms", args->algorithms, "comma-separated: greedy, optimal, balanced")
+      ->capture_default_str();
+  cmd->add_flag("--json", args->json, "print JSON instead of the table");
+  add_split_options(*cmd, args->split);
+  cmd->callback([args] {
+    SplitOptions options = to_split_options(args->split);
+    if (!options.cuts.empty()) throw Error("plan: --cuts has nothing to compare; use split --cuts");
+    const Model model = Model::load(args->model);
+    const Graph graph(model);
+    std::vector<Outcome> outcomes;
+    std::stringstream list(args->algorithms);
+    std::string name;
+    while (std::getline(list, name, ',')) {
+      Outcome out;
+      options.algorithm = parse_algorithm(name);
+      out.name = algorithm_name(options.algorithm);
+      try {
+        out.plan = plan_split(model, graph, options);
+        out.ok = true;
+      } catch (const Error& e) {
+        out.error = e.what();
+      }
+      outcomes.push_back(std::move(out));
+    }
+    if (args->json) {
+      nlohmann::ordered_json j = nlohmann::ordered_json::array();
+      for (const auto& out : outcomes) {
+        j.push_back(out.ok ? plan_json(model, out.plan)
+                           : nlohmann::ordered_json{{"method", out.name}, {"error", out.error}});
+      }
+      std::cout << nlohmann::ordered_json{{"model", model.origin()}, {"plans", j}}.dump(2) << "\n";
+    } else {
+      print_side_by_side(model, outcomes, options);
+    }
+    bool any = false;
+    for (const auto& out : outcomes) any = any || out.ok;
+    if (!any) throw Error(args->model + ": no algorithm found a partition");
+  });
+}
+
+}  // namespace pipecut::cli

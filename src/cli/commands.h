@@ -1,0 +1,13 @@
+#pragma once
+// Each subcommand registers itself on the app; main() only parses and reports errors.
+#include <CLI/CLI.hpp>
+
+namespace pipecut::cli {
+
+void add_inspect(CLI::App& app);
+void add_plan(CLI::App& app);
+void add_split(CLI::App& app);
+void add_slice(CLI::App& app);
+void add_zoo(CLI::App& app);
+
+}  // namespace pipecut::cli

@@ -1,0 +1,33 @@
+// pipecut: cut quantized TFLite models into pipelines of segments that fit small accelerators.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "pipecut/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "pipecut: cut an 8-bit TFLite model into segments that each fit one small "
+      "accelerator (docs/ has a page per command)"};
+  app.set_version_flag("--version", "pipecut 0.1.0");
+  app.require_subcommand(1);
+  pipecut::cli::add_inspect(app);
+  pipecut::cli::add_plan(app);
+  pipecut::cli::add_split(app);
+  pipecut::cli::add_slice(app);
+  pipecut::cli::add_zoo(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const pipecut::Error& e) {
+    std::cerr << "pipecut: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "pipecut: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "pipecut: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,241 @@
+// Writing a submodel: small tables (tensors, ops, opcodes, metadata) go through the generated
+// object API, so every field the schema knows is carried over; constant buffers are copied once
+// straight from the source bytes into the new file.
+#include "pipecut/model_writer.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "format/tflite_schema.h"
+#include "pipecut/error.h"
+
+namespace pipecut {
+
+namespace {
+
+constexpr size_t kBufferAlignment = 16;  // what the TFLite converter uses for weight data
+constexpr const char* kModelDescriptionMetadata = "TFLITE_METADATA";  // describes the model's I/O
+
+class SubmodelWriter {
+ public:
+  SubmodelWriter(const Model& source, const SubmodelSpec& spec)
+      : source_(source), spec_(spec), root_(source.flatbuffer()) {}
+
+  std::vector<uint8_t> write() {
+    collect_tensors();
+    size_t estimate = 1 << 16;
+    for (int t : tensors_) estimate += source_.tensor(t).data.size() + kBufferAlignment;
+    builder_ = std::make_unique<flatbuffers::FlatBufferBuilder>(estimate);
+    auto& fbb = *builder_;
+    buffer_offsets_.push_back(tflite::CreateBuffer(fbb));  // buffer 0: the empty sentinel
+
+    std::vector<flatbuffers::Offset<tflite::Tensor>> tensor_offsets;
+    for (int t : tensors_) tensor_offsets.push_back(write_tensor(t));
+    std::vector<flatbuffers::Offset<tflite::Operator>> op_offsets;
+    for (int op : spec_.ops) op_offsets.push_back(write_op(op));
+    const auto inputs = fbb.CreateVector(remap_list(spec_.inputs));
+    const auto outputs = fbb.CreateVector(remap_list(spec_.outputs));
+    const auto* src_graph = root_->subgraphs()->Get(0);
+    const auto graph_name = src_graph->name() ? fbb.CreateString(src_graph->name()->str()) : 0;
+    const auto graph = tflite::CreateSubGraph(fbb, fbb.CreateVector(tensor_offsets), inputs,
+                                              outputs, fbb.CreateVector(op_offsets), graph_name);
+    const auto metadata = write_metadata();
+    const auto signatures = write_signature_defs();
+    const auto codes = write_operator_codes();
+    const auto description =
+        fbb.CreateString(spec_.description.empty() ? source_.description() : spec_.description);
+    const auto buffers = fbb.CreateVector(buffer_offsets_);
+    const auto graphs = fbb.CreateVector(std::vector{graph});
+    const auto model = tflite::CreateModel(fbb, root_->version(), codes, graphs, description,
+                                           buffers, metadata_buffer_list(), metadata, signatures);
+    tflite::FinishModelBuffer(fbb, model);
+    if (fbb.GetSize() >= FLATBUFFERS_MAX_BUFFER_SIZE) {
+      throw Error(source_.origin() +
+                  ": the submodel would exceed 2 GiB, which pipecut does not write");
+    }
+    return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+  }
+
+ private:
+  void use_tensor(int t) {
+    if (t >= 0 && tensor_map_.emplace(t, -1).second) tensors_.push_back(t);
+  }
+
+  // Kept tensors stay in their source order, so a submodel reads like the source.
+  void collect_tensors() {
+    const auto& ops = source_.ops();
+    for (int op : spec_.ops) {
+      if (op < 0 || static_cast<size_t>(op) >= ops.size()) {
+        throw Error(source_.origin() + ": submodel names op " + std::to_string(op) +
+                    " out of range");
+      }
+      for (int t : ops[static_cast<size_t>(op)].inputs) use_tensor(t);
+      for (int t : ops[static_cast<size_t>(op)].outputs) use_tensor(t);
+      for (int t : ops[static_cast<size_t>(op)].intermediates) use_tensor(t);
+    }
+    for (int t : spec_.inputs) use_tensor(t);
+    for (int t : spec_.outputs) use_tensor(t);
+    std::sort(tensors_.begin(), tensors_.end());
+    for (size_t i = 0; i < tensors_.size(); ++i) tensor_map_[tensors_[i]] = static_cast<int>(i);
+  }
+
+  std::vector<int32_t> remap_list(const std::vector<int>& list) const {
+    std::vector<int32_t> out;
+    out.reserve(list.size());
+    for (int t : list) out.push_back(t < 0 ? -1 : tensor_map_.at(t));
+    return out;
+  }
+
+  // Source buffer -> new buffer index; each buffer with data is written once.
+  uint32_t write_buffer(uint32_t source_buffer, std::span<const uint8_t> data) {
+    if (data.empty()) return 0;
+    auto it = buffer_map_.find(source_buffer);
+    if (it != buffer_map_.end()) return it->second;
+    auto& fbb = *builder_;
+    fbb.ForceVectorAlignment(data.size(), sizeof(uint8_t), kBufferAlignment);
+    const auto vec = fbb.CreateVector(data.data(), data.size());
+    const auto index = static_cast<uint32_t>(buffer_offsets_.size());
+    buffer_offsets_.push_back(tflite::CreateBuffer(fbb, vec));
+    buffer_map_.emplace(source_buffer, index);
+    return index;
+  }
+
+  flatbuffers::Offset<tflite::Tensor> write_tensor(int t) {
+    const Tensor& info = source_.tensor(t);
+    std::unique_ptr<tflite::TensorT> obj(root_->subgraphs()
+                                             ->Get(0)
+                                             ->tensors()
+                                             ->Get(static_cast<flatbuffers::uoffset_t>(t))
+                                             ->UnPack());
+    obj->buffer = write_buffer(info.buffer, info.data);
+    return tflite::CreateTensor(*builder_, obj.get());
+  }
+
+  flatbuffers::Offset<tflite::Operator> write_op(int op_index) {
+    const auto* src =
+        root_->subgraphs()->Get(0)->operators()->Get(static_cast<flatbuffers::uoffset_t>(op_index));
+    std::unique_ptr<tflite::OperatorT> obj(src->UnPack());
+    const Op& info = source_.ops()[static_cast<size_t>(op_index)];
+    obj->inputs = remap_list(info.inputs);
+    obj->outputs = remap_list(info.outputs);
+    obj->intermediates = remap_list(info.intermediates);
+    auto [it, inserted] =
+        opcode_map_.emplace(info.opcode_index, static_cast<int>(opcode_map_.size()));
+    if (inserted) opcode_order_.push_back(info.opcode_index);
+    obj->opcode_index = static_cast<uint32_t>(it->second);
+    if (src->large_custom_options_size() > 0) {
+      // Options kept outside the flatbuffer (models over 2 GiB) come back inline.
+      const auto* begin = source_.bytes().data() + src->large_custom_options_offset();
+      obj->custom_options.assign(begin, begin + src->large_custom_options_size());
+      obj->large_custom_options_offset = 0;
+      obj->large_custom_options_size = 0;
+    }
+    return tflite::CreateOperator(*builder_, obj.get());
+  }
+
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<tflite::OperatorCode>>>
+  write_operator_codes() {
+    std::vector<flatbuffers::Offset<tflite::OperatorCode>> out;
+    for (int source_code : opcode_order_) {
+      std::unique_ptr<tflite::OperatorCodeT> obj(
+          root_->operator_codes()->Get(static_cast<flatbuffers::uoffset_t>(source_code))->UnPack());
+      out.push_back(tflite::CreateOperatorCode(*builder_, obj.get()));
+    }
+    return builder_->CreateVector(out);
+  }
+
+  bool same_io_as_source() const {
+    return spec_.inputs == source_.inputs() && spec_.outputs == source_.outputs();
+  }
+
+  // Metadata that describes the whole model's inputs and outputs no longer applies to a part.
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<tflite::Metadata>>> write_metadata() {
+    const auto* list = root_->metadata();
+    if (!list || list->size() == 0) return 0;
+    std::vector<flatbuffers::Offset<tflite::Metadata>> out;
+    for (const tflite::Metadata* m : *list) {
+      const std::string name = m->name() ? m->name()->str() : "";
+      if (name == kModelDescriptionMetadata && !same_io_as_source()) continue;
+      const auto* buffers = root_->buffers();
+      if (!buffers || m->buffer() >= buffers->size()) continue;
+      const auto* buffer = buffers->Get(m->buffer());
+      std::span<const uint8_t> data;
+      if (buffer && buffer->offset() > 1) {
+        data = {source_.bytes().data() + buffer->offset(), static_cast<size_t>(buffer->size())};
+      } else if (buffer && buffer->data()) {
+        data = {buffer->data()->data(), buffer->data()->size()};
+      }
+      const uint32_t index = write_buffer(m->buffer(), data);
+      if (index == 0) continue;
+      kept_metadata_buffers_.push_back(static_cast<int32_t>(index));
+      out.push_back(tflite::CreateMetadata(*builder_, builder_->CreateString(name), index));
+    }
+    return builder_->CreateVector(out);
+  }
+
+  flatbuffers::Offset<flatbuffers::Vector<int32_t>> metadata_buffer_list() {
+    if (kept_metadata_buffers_.empty()) return 0;
+    return builder_->CreateVector(kept_metadata_buffers_);
+  }
+
+  // The source's signatures when the I/O is unchanged; otherwise one "serving_default" signature
+  // whose keys are the boundary tensor names, so signature-based runners can address a segment.
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<tflite::SignatureDef>>>
+  write_signature_defs() {
+    auto& fbb = *builder_;
+    std::vector<flatbuffers::Offset<tflite::SignatureDef>> out;
+    const auto* defs = root_->signature_defs();
+    if (same_io_as_source() && defs && defs->size() > 0) {
+      for (const tflite::SignatureDef* def : *defs) {
+        std::unique_ptr<tflite::SignatureDefT> obj(def->UnPack());
+        bool valid = true;
+        for (auto* maps : {&obj->inputs, &obj->outputs}) {
+          for (auto& map : *maps) {
+            auto it = tensor_map_.find(static_cast<int>(map->tensor_index));
+            if (it == tensor_map_.end())
+              valid = false;
+            else
+              map->tensor_index = static_cast<uint32_t>(it->second);
+          }
+        }
+        obj->subgraph_index = 0;
+        if (valid) out.push_back(tflite::CreateSignatureDef(fbb, obj.get()));
+      }
+    } else {
+      tflite::SignatureDefT def;
+      def.signature_key = "serving_default";
+      for (auto [list, maps] :
+           {std::pair{&spec_.inputs, &def.inputs}, std::pair{&spec_.outputs, &def.outputs}}) {
+        for (int t : *list) {
+          auto map = std::make_unique<tflite::TensorMapT>();
+          map->name = source_.tensor(t).name;
+          map->tensor_index = static_cast<uint32_t>(tensor_map_.at(t));
+          maps->push_back(std::move(map));
+        }
+      }
+      out.push_back(tflite::CreateSignatureDef(fbb, &def));
+    }
+    return fbb.CreateVector(out);
+  }
+
+  const Model& source_;
+  const SubmodelSpec& spec_;
+  const tflite::Model* root_;
+  std::unique_ptr<flatbuffers::FlatBufferBuilder> builder_;
+  std::vector<int> tensors_;
+  std::unordered_map<int, int> tensor_map_;
+  std::vector<flatbuffers::Offset<tflite::Buffer>> buffer_offsets_;
+  std::unordered_map<uint32_t, uint32_t> buffer_map_;
+  std::unordered_map<int, int> opcode_map_;
+  std::vector<int> opcode_order_;
+  std::vector<int32_t> kept_metadata_buffers_;
+};
+
+}  // namespace
+
+std::vector<uint8_t> write_submodel(const Model& source, const SubmodelSpec& spec) {
+  return SubmodelWriter(source, spec).write();
+}
+
+}  // namespace pipecut

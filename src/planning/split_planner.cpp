@@ -1,0 +1,173 @@
+#include <algorithm>
+#include <numeric>
+
+#include "pipecut/error.h"
+#include "pipecut/planner.h"
+#include "pipecut/sizes.h"
+
+namespace pipecut {
+
+const char* size_metric_name(SizeMetric m) {
+  return m == SizeMetric::kParams ? "params" : "file";
+}
+
+SizeMetric parse_size_metric(const std::string& name) {
+  if (name == "params") return SizeMetric::kParams;
+  if (name == "file") return SizeMetric::kFile;
+  throw Error("--size-metric: '" + name + "' is not one of params, file");
+}
+
+std::vector<int64_t> op_sizes(const Model& model, SizeMetric metric) {
+  return metric == SizeMetric::kParams ? op_param_bytes(model) : op_file_bytes(model);
+}
+
+namespace {
+
+// "ops 120..131 (conv5_block1_1_conv .. conv5_block1_out), largest CONV_2D 'conv5_block1_2_conv'
+// 2.25 MiB": names the piece between two candidates when it alone exceeds HIGH.
+std::string describe_piece(const Model& model, const std::vector<int64_t>& sizes, int first,
+                           int last) {
+  int largest = first;
+  for (int i = first; i <= last; ++i) {
+    if (sizes[static_cast<size_t>(i)] > sizes[static_cast<size_t>(largest)]) largest = i;
+  }
+  auto op_label = [&](int i) {
+    const Op& op = model.ops()[static_cast<size_t>(i)];
+    return op.outputs.empty() ? model.op_type(op)
+                              : short_tensor_name(model.tensor(op.outputs[0]).name);
+  };
+  const Op& big = model.ops()[static_cast<size_t>(largest)];
+  return "ops " + std::to_string(first) + ".." + std::to_string(last) + " (" + op_label(first) +
+         " .. " + op_label(last) + "), largest " + model.op_type(big) + " '" + op_label(largest) +
+         "' " + format_size(sizes[static_cast<size_t>(largest)]);
+}
+
+std::vector<int64_t> prefix_sums(const std::vector<int64_t>& sizes) {
+  std::vector<int64_t> prefix(sizes.size());
+  std::partial_sum(sizes.begin(), sizes.end(), prefix.begin());
+  return prefix;
+}
+
+SplitPlan plan_named_cuts(const Model& model, const Graph& graph, const SplitOptions& options,
+                          const std::vector<CutCandidate>& all,
+                          const std::vector<int64_t>& prefix) {
+  SplitPlan plan;
+  plan.method = "cuts";
+  for (const std::string& name : options.cuts) {
+    const int t = find_tensor(model, graph, name);
+    const int position = graph.producer[static_cast<size_t>(t)];
+    const auto it = std::find_if(all.begin(), all.end(),
+                                 [&](const CutCandidate& c) { return c.position == position; });
+    if (it == all.end() ||
+        std::find(it->tensors.begin(), it->tensors.end(), t) == it->tensors.end()) {
+      throw Error(
+          model.origin() + ": cannot cut at '" + name + "': more than " +
+          std::to_string(options.candidates.max_tensors) +
+          " activations are live after it (raise --max-cut-tensors for a multi-tensor cut)");
+    }
+    if (!it->usable()) {
+      std::string reasons;
+      for (const auto& r : it->reasons) reasons += (reasons.empty() ? "" : "; ") + r;
+      throw Error(model.origin() + ": cannot cut at '" + name + "': " + reasons);
+    }
+    plan.cut_positions.push_back(position);
+    plan.cut_tensors.push_back(it->tensors);
+  }
+  for (size_t i = 1; i < plan.cut_positions.size(); ++i) {
+    if (plan.cut_positions[i] <= plan.cut_positions[i - 1]) {
+      throw Error(model.origin() + ": --cuts must name distinct cuts in execution order ('" +
+                  options.cuts[i - 1] + "' does not come before '" + options.cuts[i] + "')");
+    }
+  }
+  int64_t before = 0;
+  plan.partition.algorithm = options.algorithm;
+  plan.partition.low = options.low;
+  plan.partition.high = options.high;
+  for (int position : plan.cut_positions) {
+    plan.sizes.push_back(prefix[static_cast<size_t>(position)] - before);
+    before = prefix[static_cast<size_t>(position)];
+  }
+  plan.sizes.push_back(prefix.back() - before);
+  for (int64_t s : plan.sizes) {
+    if (s < options.low || s > options.high) plan.partition.within_window = false;
+  }
+  plan.partition.sizes = plan.sizes;
+  plan.partition.log.push_back("cuts given by name; no search");
+  return plan;
+}
+
+}  // namespace
+
+SplitPlan plan_split(const Model& model, const Graph& graph, const SplitOptions& options) {
+  if (model.ops().empty()) throw Error(model.origin() + ": the model has no ops to split");
+  const std::vector<int64_t> sizes = op_sizes(model, options.metric);
+  const std::vector<int64_t> prefix = prefix_sums(sizes);
+  const auto candidates = find_cut_candidates(model, graph, options.candidates);
+  if (!options.cuts.empty()) {
+    SplitPlan plan = plan_named_cuts(model, graph, options, candidates, prefix);
+    plan.metric = options.metric;
+    return plan;
+  }
+
+  PartitionProblem problem;
+  problem.total_size = prefix.back();
+  problem.low = options.low;
+  problem.high = options.high;
+  problem.segments = options.segments;
+  std::vector<const CutCandidate*> used;
+  if (options.algorithm == Algorithm::kBalanced) {
+    // The compiler's baseline may cut at any op boundary.
+    for (int p = 0; p + 1 < static_cast<int>(sizes.size()); ++p) {
+      problem.cuts.push_back({"after op " + std::to_string(p), prefix[static_cast<size_t>(p)], 0});
+    }
+  } else {
+    for (const CutCandidate& c : candidates) {
+      if (!c.usable()) continue;
+      used.push_back(&c);
+      problem.cuts.push_back({short_tensor_name(model.tensor(c.tensors.front()).name),
+                              prefix[static_cast<size_t>(c.position)], c.crossing_bytes});
+    }
+    int first = 0;
+    for (const CutCandidate* c : used) {
+      problem.piece_labels.push_back(describe_piece(model, sizes, first, c->position));
+      first = c->position + 1;
+    }
+    problem.piece_labels.push_back(
+        describe_piece(model, sizes, first, static_cast<int>(sizes.size()) - 1));
+  }
+
+  SplitPlan plan;
+  plan.metric = options.metric;
+  plan.method = algorithm_name(options.algorithm);
+  try {
+    plan.partition = run_partition(problem, options.algorithm);
+  } catch (const Error& e) {
+    throw Error(model.origin() + ": " + e.what());
+  }
+  plan.sizes = plan.partition.sizes;
+  Graph const& g = graph;
+  for (int index : plan.partition.cuts) {
+    if (options.algorithm == Algorithm::kBalanced) {
+      const int position = index;
+      plan.cut_positions.push_back(position);
+      // Every activation live across an arbitrary op boundary.
+      std::vector<int> live;
+      for (const Tensor& t : model.tensors()) {
+        if (!g.is_activation(t.index)) continue;
+        const int born = g.producer[static_cast<size_t>(t.index)];
+        const auto& consumers = g.consumers[static_cast<size_t>(t.index)];
+        const bool used_later = g.is_output[static_cast<size_t>(t.index)] ||
+                                (!consumers.empty() && consumers.back() > position);
+        if (born <= position && used_later) live.push_back(t.index);
+      }
+      plan.cut_tensors.push_back(live);
+    } else {
+      const CutCandidate* c = used[static_cast<size_t>(index)];
+      plan.cut_positions.push_back(c->position);
+      plan.cut_tensors.push_back(c->tensors);
+    }
+  }
+  return plan;
+}
+
+}  // namespace pipecut

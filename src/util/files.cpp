@@ -1,0 +1,87 @@
+#include "pipecut/files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+#include "pipecut/error.h"
+
+namespace pipecut {
+namespace fs = std::filesystem;
+
+std::vector<uint8_t> read_file(const fs::path& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw Error(path.string() + ": is a folder, not a file");
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw Error(path.string() + ": cannot open: " + std::strerror(errno));
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw Error(path.string() + ": cannot read its size");
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  in.seekg(0);
+  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) {
+    throw Error(path.string() + ": read failed");
+  }
+  return bytes;
+}
+
+namespace {
+
+// A name no other writer uses, beside the target so the rename stays on one file system.
+fs::path temporary_beside(const fs::path& path) {
+  static std::atomic<uint64_t> counter{0};
+  std::random_device rd;
+  std::string name = ".";  // appended piece by piece: g++ 12 warns falsely on chained +
+  name += path.filename().string();
+  name += ".tmp-";
+  name += std::to_string(::getpid());
+  name += '-';
+  name += std::to_string(counter++);
+  name += '-';
+  name += std::to_string(rd() & 0xffffu);
+  return path.parent_path() / name;
+}
+
+void write_all(int fd, const uint8_t* data, size_t size, const fs::path& path) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(path.string() + ": write failed: " + std::strerror(errno));
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+void write_file_atomic(const fs::path& path, std::span<const uint8_t> bytes) {
+  const fs::path tmp = temporary_beside(path);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(path.string() + ": cannot create: " + std::strerror(errno));
+  try {
+    write_all(fd, bytes.data(), bytes.size(), path);
+    if (::close(fd) != 0) throw Error(path.string() + ": close failed: " + std::strerror(errno));
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw Error(path.string() + ": cannot rename into place: " + reason);
+  }
+}
+
+void write_file_atomic(const fs::path& path, std::string_view text) {
+  write_file_atomic(
+      path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+}  // namespace pipecut

@@ -1,0 +1,77 @@
+// The zoo's public entry points: the registry of names and the model description.
+#include "pipecut/zoo.h"
+
+#include <functional>
+
+#include "pipecut/error.h"
+#include "zoo/builder.h"
+#include "zoo/models.h"
+
+namespace pipecut {
+
+namespace {
+
+struct ZooEntry {
+  const char* name;
+  const char* summary;
+  std::function<std::string(zoo::GraphBuilder&)> build;
+};
+
+const std::vector<ZooEntry>& registry() {
+  static const std::vector<ZooEntry> entries = {
+      {"resnet18", "ResNet-18 (basic blocks 2-2-2-2, Keras naming), 224x224x3 -> 1000, int8",
+       [](zoo::GraphBuilder& g) { return zoo::build_resnet(g, 18); }},
+      {"resnet34", "ResNet-34 (basic blocks 3-4-6-3, Keras naming), 224x224x3 -> 1000, int8",
+       [](zoo::GraphBuilder& g) { return zoo::build_resnet(g, 34); }},
+      {"resnet50", "Keras ResNet50 v1 (bottleneck blocks 3-4-6-3), 224x224x3 -> 1000, int8",
+       [](zoo::GraphBuilder& g) { return zoo::build_resnet(g, 50); }},
+      {"resnet101", "Keras ResNet101 v1 (bottleneck blocks 3-4-23-3), 224x224x3 -> 1000, int8",
+       [](zoo::GraphBuilder& g) { return zoo::build_resnet(g, 101); }},
+      {"resnet152", "Keras ResNet152 v1 (bottleneck blocks 3-8-36-3), 224x224x3 -> 1000, int8",
+       [](zoo::GraphBuilder& g) { return zoo::build_resnet(g, 152); }},
+      {"mobilenet_v2", "Keras MobileNetV2 alpha 1.0, ReLU6, 224x224x3 -> 1000, int8",
+       [](zoo::GraphBuilder& g) { return zoo::build_mobilenet_v2(g); }},
+      {"vgg16", "Keras VGG16 with top (13 convs, fc1/fc2 4096), 224x224x3 -> 1000, int8",
+       [](zoo::GraphBuilder& g) { return zoo::build_vgg16(g); }},
+      {"unet", "U-Net 16/32/64/128 + 256 bottleneck, 128x128x3 -> 128x128x4 softmax, int8",
+       [](zoo::GraphBuilder& g) { return zoo::build_unet(g); }},
+  };
+  return entries;
+}
+
+const ZooEntry& find(const std::string& name) {
+  for (const ZooEntry& e : registry()) {
+    if (name == e.name) return e;
+  }
+  std::string known;
+  for (const ZooEntry& e : registry()) known += (known.empty() ? "" : ", ") + std::string(e.name);
+  throw Error("unknown zoo model '" + name + "' (known: " + known + ")");
+}
+
+}  // namespace
+
+std::vector<std::string> zoo_model_names() {
+  std::vector<std::string> names;
+  for (const ZooEntry& e : registry()) names.emplace_back(e.name);
+  return names;
+}
+
+std::string zoo_model_summary(const std::string& name) {
+  return find(name).summary;
+}
+
+std::vector<uint8_t> build_zoo_model(const std::string& name, const ZooOptions& options) {
+  const ZooEntry& entry = find(name);
+  zoo::GraphBuilder g(options.seed);
+  const std::string architecture = entry.build(g);
+  const std::string description =
+      "pipecut zoo " + std::string(entry.name) + ": " + architecture +
+      ". Synthetic weights (seed " + std::to_string(options.seed) +
+      "; He-normal, seeded batch norm folded into conv weights and biases). Full int8: "
+      "per-channel symmetric int8 weights, int32 biases, asymmetric int8 activations whose "
+      "scales are an analytic estimate (mean/std propagated through the layers, range = mean +- "
+      "4 std), not calibrated on data.";
+  return g.finish(description);
+}
+
+}  // namespace pipecut

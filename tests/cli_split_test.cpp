@@ -1,0 +1,350 @@
+// The acceptance of `split` on every real and zoo model, through the library and the binary:
+// trees that read back, every op once, identical boundaries, parameters that add up, the
+// published ResNet-101 greedy result, and clean failures on bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "pipecut/error.h"
+#include "pipecut/files.h"
+#include "pipecut/layout.h"
+#include "pipecut/zoo.h"
+#include "support/test_support.h"
+
+namespace pipecut {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::coral_model;
+
+struct RunResult {
+  int status = -1;
+  std::string out, err;
+};
+
+// Runs the pipecut binary with arguments; captures stdout and stderr.
+RunResult run_cli(const std::string& args) {
+  const fs::path err_file = fs::path(PIPECUT_TEST_TMP) / ("stderr-" + std::to_string(::getpid()));
+  fs::create_directories(err_file.parent_path());
+  const std::string command = std::string(PIPECUT_BINARY) + " " + args + " 2>" + err_file.string();
+  RunResult r;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err_file);
+  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return r;
+}
+
+nlohmann::json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+const Model& zoo(const std::string& name) {
+  static std::map<std::string, Model> cache;
+  auto it = cache.find(name);
+  if (it == cache.end())
+    it = cache.emplace(name, Model::from_bytes(build_zoo_model(name), name + ".tflite")).first;
+  return it->second;
+}
+
+int64_t total_params(const Model& m) {
+  int64_t total = 0;
+  for (int64_t b : op_param_bytes(m)) total += b;
+  return total;
+}
+
+// The smallest HIGH any partition can meet: the largest piece between usable candidates.
+int64_t smallest_feasible_high(const Model& m, const Graph& g) {
+  int64_t previous = 0, largest = 0;
+  for (const auto& c : find_cut_candidates(m, g)) {
+    if (!c.usable()) continue;
+    largest = std::max(largest, c.params_before - previous);
+    previous = c.params_before;
+  }
+  return std::max(largest, total_params(m) - previous);
+}
+
+void expect_same_boundary(const nlohmann::json& a, const nlohmann::json& b) {
+  EXPECT_EQ(a["name"], b["name"]);
+  EXPECT_EQ(a["shape"], b["shape"]);
+  EXPECT_EQ(a["type"], b["type"]);
+  EXPECT_EQ(a["quantization"], b["quantization"]);
+}
+
+// Reads a written tree back and checks it against the source model.
+void check_tree(const Model& m, const fs::path& dir, int segments) {
+  const auto full = read_json(dir / "full_split" / "meta.json");
+  ASSERT_EQ(static_cast<int>(full["files"].size()), segments);
+  EXPECT_EQ(full["source"]["sha256"], sha256_hex(m.bytes()));
+  int next_op = 0;
+  int64_t params = 0;
+  std::map<std::string, nlohmann::json> boundary;  // tensor name -> as the producer wrote it
+  for (int t : m.inputs()) boundary[m.tensor(t).name] = nullptr;
+  for (const auto& f : full["files"]) {
+    EXPECT_EQ(f["ops"]["first"].get<int>(), next_op);
+    next_op = f["ops"]["last"].get<int>() + 1;
+    params += f["param_bytes"].get<int64_t>();
+    const fs::path file = dir / "full_split" / f["file"].get<std::string>();
+    const auto bytes = read_file(file);
+    EXPECT_EQ(sha256_hex(bytes), f["sha256"]);
+    EXPECT_EQ(static_cast<int64_t>(bytes.size()), f["file_bytes"].get<int64_t>());
+    const Model seg = Model::from_bytes(bytes, file.string());  // passes our own reader
+    EXPECT_EQ(static_cast<int>(seg.ops().size()), f["ops"]["count"].get<int>());
+    for (const auto& in : f["inputs"]) {
+      const std::string name = in["name"];
+      ASSERT_TRUE(boundary.count(name)) << name << " is read before it is made";
+      if (!boundary[name].is_null()) expect_same_boundary(boundary[name], in);
+      // ... and the file itself carries the same tensor.
+      bool found = false;
+      for (int t : seg.inputs()) {
+        if (seg.tensor(t).name != name) continue;
+        found = true;
+        EXPECT_EQ(seg.tensor(t).shape, in["shape"].get<std::vector<int32_t>>());
+      }
+      EXPECT_TRUE(found) << name;
+    }
+    for (const auto& out : f["outputs"]) boundary[out["name"].get<std::string>()] = out;
+  }
+  EXPECT_EQ(next_op, static_cast<int>(m.ops().size()));
+  EXPECT_EQ(params, total_params(m));
+  for (int k = 2; k <= segments; ++k) {
+    const fs::path folder = dir / ("pairs_k" + std::to_string(k));
+    const auto meta = read_json(folder / "meta.json");
+    ASSERT_EQ(static_cast<int>(meta["files"].size()), k);
+    const auto& tail = meta["files"][static_cast<size_t>(k - 1)];
+    EXPECT_EQ(tail["role"], "tail");
+    EXPECT_EQ(tail["file"], "tflite/tail_seg" + std::to_string(k) + "_to_" +
+                                std::to_string(segments) + "_int8.tflite");
+    EXPECT_EQ(tail["ops"]["last"].get<int>(), static_cast<int>(m.ops().size()) - 1);
+    // Prefix segments are byte-identical to full_split's.
+    for (int s = 0; s + 1 < k; ++s)
+      EXPECT_EQ(meta["files"][static_cast<size_t>(s)]["sha256"],
+                full["files"][static_cast<size_t>(s)]["sha256"]);
+    Model::load(folder / tail["file"].get<std::string>());
+    EXPECT_TRUE(fs::exists(folder / "note.txt"));
+  }
+  EXPECT_FALSE(fs::exists(dir / ("pairs_k" + std::to_string(segments + 1))));
+}
+
+void split_and_check(const Model& m, const std::string& label, const SplitOptions& options) {
+  const Graph g(m);
+  const SplitPlan plan = plan_split(m, g, options);
+  const fs::path dir = testing::fresh_dir("split-" + label) / "out";
+  TreeOptions tree;
+  write_split_tree(m, g, plan, dir, tree);
+  check_tree(m, dir, static_cast<int>(plan.sizes.size()));
+  if (options.algorithm != Algorithm::kBalanced) {
+    for (int64_t s : plan.sizes) {
+      EXPECT_LE(s, options.high);
+      EXPECT_GE(s, options.low);
+    }
+  }
+}
+
+TEST(Split, EveryRealModelWithEveryAlgorithm) {
+  for (const std::string& file : testing::coral_splittable_models()) {
+    const Model m = Model::load(coral_model(file));
+    const Graph g(m);
+    for (Algorithm a : {Algorithm::kGreedy, Algorithm::kOptimal, Algorithm::kBalanced}) {
+      SCOPED_TRACE(file + " " + algorithm_name(a));
+      SplitOptions options;
+      options.algorithm = a;
+      options.high = std::max(total_params(m) * 2 / 5, smallest_feasible_high(m, g));
+      split_and_check(m, file + "-" + algorithm_name(a), options);
+    }
+  }
+}
+
+TEST(Split, EveryZooModelWithEveryAlgorithm) {
+  for (const std::string& name : zoo_model_names()) {
+    const Model& m = zoo(name);
+    const Graph g(m);
+    for (Algorithm a : {Algorithm::kGreedy, Algorithm::kOptimal, Algorithm::kBalanced}) {
+      SCOPED_TRACE(name + " " + algorithm_name(a));
+      SplitOptions options;
+      options.algorithm = a;
+      options.high = std::max(int64_t{7} << 20, smallest_feasible_high(m, g));
+      split_and_check(m, name + "-" + algorithm_name(a), options);
+    }
+  }
+}
+
+TEST(Split, UnetNeedsMultiTensorCuts) {
+  const Model& m = zoo("unet");
+  const Graph g(m);
+  SplitOptions options;
+  options.high = total_params(m) * 3 / 5;  // the bottleneck alone holds more than half
+  options.candidates.max_tensors = 4;
+  const SplitPlan plan = plan_split(m, g, options);
+  bool multi = false;
+  for (const auto& t : plan.cut_tensors) multi = multi || t.size() > 1;
+  EXPECT_TRUE(multi);
+  split_and_check(m, "unet-multi", options);
+}
+
+TEST(Split, ResNet101PublishedGreedyResult) {
+  const Model& m = zoo("resnet101");
+  const Graph g(m);
+  SplitOptions options;
+  options.high = 7 << 20;
+  options.low = 2 << 20;
+  options.algorithm = Algorithm::kGreedy;
+  const SplitPlan greedy = plan_split(m, g, options);
+  std::vector<std::string> names;
+  for (const auto& tensors : greedy.cut_tensors)
+    names.push_back(short_tensor_name(m.tensor(tensors.at(0)).name));
+  EXPECT_EQ(names, (std::vector<std::string>{"conv4_block4_out", "conv4_block10_out",
+                                             "conv4_block16_out", "conv4_block22_out",
+                                             "conv5_block1_out", "conv5_block2_out"}));
+  options.algorithm = Algorithm::kOptimal;
+  const SplitPlan optimal = plan_split(m, g, options);
+  EXPECT_EQ(optimal.sizes.size(), 7u);
+  EXPECT_LE(*std::max_element(optimal.sizes.begin(), optimal.sizes.end()),
+            *std::max_element(greedy.sizes.begin(), greedy.sizes.end()));
+  // The same cuts given by name reproduce the same segments.
+  options.cuts = names;
+  const SplitPlan named = plan_split(m, g, options);
+  EXPECT_EQ(named.cut_positions, greedy.cut_positions);
+  EXPECT_EQ(named.sizes, greedy.sizes);
+}
+
+class CliFailure : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::fresh_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
+
+  // The command fails with one line that names `what`, and leaves no output behind.
+  void expect_clean_failure(const std::string& args, const std::string& what) {
+    const RunResult r = run_cli(args);
+    EXPECT_NE(r.status, 0) << args;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(what), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir_ / "out"));
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      EXPECT_EQ(entry.path().filename().string().find(".out"), std::string::npos)
+          << "left behind: " << entry.path();
+    }
+  }
+
+  fs::path model_file(const std::vector<uint8_t>& bytes, const std::string& name) {
+    const fs::path path = dir_ / name;
+    testing::write_bytes(path, bytes);
+    return path;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliFailure, TruncatedFile) {
+  auto bytes = testing::read_bytes(coral_model("mobilenet_v2_1.0_224_quant.tflite"));
+  bytes.resize(bytes.size() / 2);
+  const auto path = model_file(bytes, "truncated.tflite");
+  expect_clean_failure("split " + path.string() + " -o " + (dir_ / "out").string(),
+                       "truncated.tflite");
+}
+
+TEST_F(CliFailure, RandomBytes) {
+  std::vector<uint8_t> bytes(5000);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 7919 % 251);
+  const auto path = model_file(bytes, "random.tflite");
+  expect_clean_failure("inspect " + path.string(), "random.tflite");
+  expect_clean_failure("split " + path.string() + " -o " + (dir_ / "out").string(),
+                       "random.tflite");
+}
+
+TEST_F(CliFailure, MissingFile) {
+  expect_clean_failure(
+      "split " + (dir_ / "nothing.tflite").string() + " -o " + (dir_ / "out").string(),
+      "nothing.tflite");
+}
+
+TEST_F(CliFailure, CompiledEdgeTpuModel) {
+  expect_clean_failure("split " +
+                           coral_model("mobilenet_v1_0.25_128_quant_edgetpu.tflite").string() +
+                           " -o " + (dir_ / "out").string(),
+                       "edgetpu-custom-op");
+}
+
+TEST_F(CliFailure, CutNameThatMatchesNothing) {
+  expect_clean_failure("split " + coral_model("mobilenet_v2_1.0_224_quant.tflite").string() +
+                           " --cuts expanded_conv_3/ad,no_such_layer -o " + (dir_ / "out").string(),
+                       "close matches");
+}
+
+TEST_F(CliFailure, WindowNoPartitionFits) {
+  const fs::path model = dir_ / "vgg16.tflite";
+  ASSERT_EQ(run_cli("zoo vgg16 -o " + model.string()).status, 0);
+  // fc1 alone holds 98 MiB.
+  expect_clean_failure("split " + model.string() + " --max-size 7MiB -o " + (dir_ / "out").string(),
+                       "fc1");
+  expect_clean_failure("split " + coral_model("mobilenet_v2_1.0_224_quant.tflite").string() +
+                           " --max-size 1MiB --min-size 900KiB --segments 2 -o " +
+                           (dir_ / "out").string(),
+                       "mobilenet_v2_1.0_224_quant.tflite");
+}
+
+TEST_F(CliFailure, ExistingOutputNeedsForce) {
+  const std::string model = coral_model("mobilenet_v1_0.25_128_quant.tflite").string();
+  const fs::path out = dir_ / "kept";
+  ASSERT_EQ(run_cli("split " + model + " --max-size 300KiB -o " + out.string()).status, 0);
+  const auto before = read_json(out / "full_split" / "meta.json");
+  const RunResult again = run_cli("split " + model + " --max-size 400KiB -o " + out.string());
+  EXPECT_NE(again.status, 0);
+  EXPECT_NE(again.err.find("--force"), std::string::npos);
+  EXPECT_EQ(read_json(out / "full_split" / "meta.json"), before);
+  ASSERT_EQ(run_cli("split " + model + " --max-size 400KiB --force -o " + out.string()).status, 0);
+  EXPECT_NE(read_json(out / "full_split" / "meta.json"), before);
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename().string().find(".kept."), std::string::npos) << entry.path();
+  }
+}
+
+TEST(Cli, InspectJsonAndTables) {
+  const std::string model = coral_model("mobilenet_v2_1.0_224_quant.tflite").string();
+  const RunResult r = run_cli("inspect --json " + model);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["ops"].size(), 66u);
+  EXPECT_GT(j["candidates"].size(), 20u);
+  int64_t sum = 0;
+  for (const auto& op : j["ops"]) sum += op["param_bytes"].get<int64_t>();
+  EXPECT_EQ(sum, j["totals"]["param_bytes"].get<int64_t>());
+  const RunResult text = run_cli("inspect " + model);
+  ASSERT_EQ(text.status, 0);
+  EXPECT_NE(text.out.find("cut candidates"), std::string::npos);
+  const RunResult plan = run_cli("plan --json --max-size 1MiB " + model);
+  ASSERT_EQ(plan.status, 0) << plan.err;
+  EXPECT_EQ(nlohmann::json::parse(plan.out)["plans"].size(), 3u);
+  for (const char* command : {"inspect", "plan", "split", "slice", "zoo"}) {
+    const RunResult help = run_cli(std::string(command) + " --help");
+    EXPECT_EQ(help.status, 0) << command;
+    EXPECT_NE(help.out.find("--"), std::string::npos) << command;
+  }
+}
+
+TEST(Cli, SliceOneRange) {
+  const fs::path dir = testing::fresh_dir("slice-cli");
+  const std::string model = coral_model("mobilenet_v2_1.0_224_quant.tflite").string();
+  const RunResult r =
+      run_cli("slice " + model + " --from expanded_conv_2/add --to expanded_conv_4/add --json -o " +
+              (dir / "part.tflite").string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  const Model part = Model::load(dir / "part.tflite");
+  ASSERT_EQ(part.inputs().size(), 1u);
+  EXPECT_EQ(part.tensor(part.inputs()[0]).name, "MobilenetV2/expanded_conv_2/add");
+  EXPECT_EQ(part.tensor(part.outputs()[0]).name, "MobilenetV2/expanded_conv_4/add");
+}
+
+}  // namespace
+}  // namespace pipecut

@@ -1,0 +1,21 @@
+#pragma once
+// Paths and small helpers shared by the test suites.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace pipecut::testing {
+
+// ../shared/models/coral/<name>; tests skip when the shared folder is absent.
+std::filesystem::path coral_model(const std::string& name);
+std::filesystem::path coral_dir();
+// A fresh, empty folder for one test, under the build tree.
+std::filesystem::path fresh_dir(const std::string& name);
+std::vector<uint8_t> read_bytes(const std::filesystem::path& path);
+void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& bytes);
+
+// The real, splittable Coral models (all but the Edge TPU-compiled one).
+std::vector<std::string> coral_splittable_models();
+
+}  // namespace pipecut::testing

@@ -1,0 +1,371 @@
+// The model zoo: every model verifies and loads, is deterministic in its seed, is fully int8 with
+// per-channel weights and consistent bias scales, and matches the Keras architectures (parameter
+// bytes, op counts, tensor names, shapes).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pipecut/error.h"
+#include "pipecut/model.h"
+#include "pipecut/zoo.h"
+
+namespace pipecut {
+namespace {
+
+// Each model is built once per process (resnet152 and vgg16 take a moment).
+const Model& zoo_model(const std::string& name) {
+  static std::map<std::string, Model> cache;
+  auto it = cache.find(name);
+  if (it == cache.end()) {
+    it = cache.emplace(name, Model::from_bytes(build_zoo_model(name), "zoo:" + name)).first;
+  }
+  return it->second;
+}
+
+bool is_weighted(const Model& m, const Op& op) {
+  const std::string type = m.op_type(op);
+  return type == "CONV_2D" || type == "DEPTHWISE_CONV_2D" || type == "FULLY_CONNECTED";
+}
+
+// Weights (1 byte each) + int32 biases of every conv and dense layer.
+int64_t parameter_bytes(const Model& m) {
+  int64_t total = 0;
+  for (const Op& op : m.ops()) {
+    if (!is_weighted(m, op)) continue;
+    total += m.tensor(op.inputs.at(1)).byte_size() + m.tensor(op.inputs.at(2)).byte_size();
+  }
+  return total;
+}
+
+std::map<std::string, int> op_counts(const Model& m) {
+  std::map<std::string, int> counts;
+  for (const Op& op : m.ops()) ++counts[m.op_type(op)];
+  return counts;
+}
+
+const Tensor* find_tensor(const Model& m, const std::string& name) {
+  for (const Tensor& t : m.tensors()) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+bool same_bytes(const Model& m, const std::vector<uint8_t>& bytes) {
+  return std::equal(m.bytes().begin(), m.bytes().end(), bytes.begin(), bytes.end());
+}
+
+TEST(ZooNames, ListsTheModelsWithOneLineSummaries) {
+  const std::vector<std::string> expected = {"resnet18",  "resnet34",     "resnet50", "resnet101",
+                                             "resnet152", "mobilenet_v2", "vgg16",    "unet"};
+  EXPECT_EQ(zoo_model_names(), expected);
+  for (const std::string& name : zoo_model_names()) {
+    const std::string summary = zoo_model_summary(name);
+    EXPECT_FALSE(summary.empty()) << name;
+    EXPECT_EQ(summary.find('\n'), std::string::npos) << name;
+  }
+}
+
+TEST(ZooNames, UnknownNameListsTheKnownOnes) {
+  try {
+    build_zoo_model("resnet1000");
+    FAIL() << "no error for an unknown model";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("resnet1000"), std::string::npos) << message;
+    for (const std::string& name : zoo_model_names()) {
+      EXPECT_NE(message.find(name), std::string::npos) << message;
+    }
+  }
+  EXPECT_THROW(zoo_model_summary("nope"), Error);
+}
+
+class ZooModel : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ZooModel, IsAValidFullyInt8Model) {
+  const Model& m = zoo_model(GetParam());
+  EXPECT_EQ(m.schema_version(), 3u);
+  EXPECT_NE(m.description().find("analytic estimate"), std::string::npos) << m.description();
+  EXPECT_NE(m.description().find("not calibrated"), std::string::npos) << m.description();
+  EXPECT_NE(m.description().find("seed 1"), std::string::npos) << m.description();
+
+  ASSERT_EQ(m.inputs().size(), 1u);
+  ASSERT_EQ(m.outputs().size(), 1u);
+  const Tensor& input = m.tensor(m.inputs()[0]);
+  EXPECT_EQ(input.name, "input_1");
+  EXPECT_EQ(input.type, DType::kInt8);
+  EXPECT_EQ(input.quant.scale, std::vector<float>{static_cast<float>(1.0 / 127.5)});
+  const Tensor& output = m.tensor(m.outputs()[0]);
+  EXPECT_EQ(output.type, DType::kInt8);
+  EXPECT_EQ(output.quant.scale, std::vector<float>{1.0f / 256.0f});
+  EXPECT_EQ(output.quant.zero_point, std::vector<int64_t>{-128});
+  if (GetParam() == "unet") {
+    EXPECT_EQ(input.shape, (std::vector<int32_t>{1, 128, 128, 3}));
+    EXPECT_EQ(output.shape, (std::vector<int32_t>{1, 128, 128, 4}));
+    EXPECT_EQ(output.name, "model/softmax/Softmax");
+  } else {
+    EXPECT_EQ(input.shape, (std::vector<int32_t>{1, 224, 224, 3}));
+    EXPECT_EQ(output.shape, (std::vector<int32_t>{1, 1000}));
+    EXPECT_EQ(output.name, "model/predictions/Softmax");
+  }
+
+  // Activations: int8, one scale and zero point; a fused ReLU starts at the lowest code.
+  for (const Op& op : m.ops()) {
+    for (int out : op.outputs) {
+      const Tensor& t = m.tensor(out);
+      EXPECT_EQ(t.type, DType::kInt8) << t.name;
+      ASSERT_EQ(t.quant.scale.size(), 1u) << t.name;
+      ASSERT_EQ(t.quant.zero_point.size(), 1u) << t.name;
+      EXPECT_GT(t.quant.scale[0], 0.0f) << t.name;
+      EXPECT_TRUE(t.has_static_shape()) << t.name;
+      const std::string first = t.name.substr(0, t.name.find(';'));
+      const bool relu = first.ends_with("/Relu"), relu6 = first.ends_with("/Relu6");
+      if (relu || relu6) {
+        EXPECT_EQ(t.quant.zero_point[0], -128) << t.name;
+      }
+      if (relu6) {
+        EXPECT_FLOAT_EQ(t.quant.scale[0], 6.0f / 255.0f) << t.name;
+      }
+    }
+  }
+
+  // Weighted ops: per-channel symmetric int8 weights and int32 biases with
+  // bias_scale[c] = input_scale * weight_scale[c].
+  int weighted = 0;
+  for (const Op& op : m.ops()) {
+    if (!is_weighted(m, op)) continue;
+    ++weighted;
+    const std::string type = m.op_type(op);
+    ASSERT_EQ(op.inputs.size(), 3u);
+    const Tensor& in = m.tensor(op.inputs[0]);
+    const Tensor& w = m.tensor(op.inputs[1]);
+    const Tensor& b = m.tensor(op.inputs[2]);
+    const Tensor& out = m.tensor(op.outputs.at(0));
+    EXPECT_EQ(w.type, DType::kInt8) << w.name;
+    EXPECT_EQ(b.type, DType::kInt32) << b.name;
+    ASSERT_TRUE(w.is_constant() && b.is_constant()) << w.name;
+    const bool depthwise = type == "DEPTHWISE_CONV_2D";
+    const int32_t axis = depthwise ? 3 : 0;
+    const size_t channels = static_cast<size_t>(w.shape.at(static_cast<size_t>(axis)));
+    EXPECT_EQ(static_cast<size_t>(out.shape.back()), channels) << out.name;
+    EXPECT_EQ(w.quant.axis, axis) << w.name;
+    ASSERT_EQ(w.quant.scale.size(), channels) << w.name;
+    EXPECT_EQ(w.quant.zero_point, std::vector<int64_t>(channels, 0)) << w.name;
+    ASSERT_EQ(b.shape, std::vector<int32_t>{static_cast<int32_t>(channels)}) << b.name;
+    ASSERT_EQ(b.quant.scale.size(), channels) << b.name;
+    EXPECT_EQ(b.quant.zero_point, std::vector<int64_t>(channels, 0)) << b.name;
+    for (size_t c = 0; c < channels; ++c) {
+      const double expected = static_cast<double>(in.quant.scale.at(0)) * w.quant.scale[c];
+      EXPECT_NEAR(b.quant.scale[c], expected, 1e-6 * expected) << b.name << " channel " << c;
+    }
+    // Symmetric weights use [-127, 127] and every channel reaches its extreme.
+    const auto* q = reinterpret_cast<const int8_t*>(w.data.data());
+    EXPECT_EQ(std::count(q, q + w.data.size(), int8_t{-128}), 0) << w.name;
+    EXPECT_EQ(type == "CONV_2D" ? 3 : type == "DEPTHWISE_CONV_2D" ? 3 : 4, op.version) << type;
+  }
+  EXPECT_GT(weighted, 0);
+
+  // The versions the TFLite converter writes for int8 ops.
+  const std::map<std::string, int> versions = {
+      {"ADD", 2}, {"MAX_POOL_2D", 2},   {"MEAN", 2},    {"SOFTMAX", 2},
+      {"PAD", 2}, {"CONCATENATION", 2}, {"RESHAPE", 1}, {"RESIZE_NEAREST_NEIGHBOR", 2}};
+  for (const Op& op : m.ops()) {
+    const auto it = versions.find(m.op_type(op));
+    if (it != versions.end()) {
+      EXPECT_EQ(op.version, it->second) << it->first;
+    }
+  }
+}
+
+TEST_P(ZooModel, IsDeterministicInTheSeed) {
+  const Model& m = zoo_model(GetParam());
+  EXPECT_TRUE(same_bytes(m, build_zoo_model(GetParam(), ZooOptions{.seed = 1})));
+  const std::vector<uint8_t> other = build_zoo_model(GetParam(), ZooOptions{.seed = 2});
+  EXPECT_FALSE(same_bytes(m, other));
+  const Model m2 = Model::from_bytes(other, "zoo:" + GetParam() + ":seed2");
+  EXPECT_NE(m2.description().find("seed 2"), std::string::npos);
+  // Same graph, different numbers.
+  ASSERT_EQ(m2.tensors().size(), m.tensors().size());
+  EXPECT_EQ(op_counts(m2), op_counts(m));
+  EXPECT_EQ(parameter_bytes(m2), parameter_bytes(m));
+}
+
+INSTANTIATE_TEST_SUITE_P(All, ZooModel, ::testing::ValuesIn(zoo_model_names()),
+                         [](const auto& info) { return info.param; });
+
+TEST(ZooResNet, ResNet101MatchesKeras) {
+  const Model& m = zoo_model("resnet101");
+  // Keras ResNet101: 44,707,176 parameters, of which 4 x 52,672 batch-norm values fold into
+  // 52,672 conv biases; plus the dense layer.
+  EXPECT_EQ(parameter_bytes(m), 44'657'504);
+  const auto counts = op_counts(m);
+  EXPECT_EQ(counts.at("CONV_2D"), 104);
+  EXPECT_EQ(counts.at("ADD"), 33);
+  EXPECT_EQ(counts.at("PAD"), 2);
+  EXPECT_EQ(counts.at("MAX_POOL_2D"), 1);
+  EXPECT_EQ(counts.at("MEAN"), 1);
+  EXPECT_EQ(counts.at("FULLY_CONNECTED"), 1);
+  EXPECT_EQ(counts.at("SOFTMAX"), 1);
+  EXPECT_EQ(m.ops().size(), 143u);
+  const Tensor* out = find_tensor(m, "model/conv4_block4_out/Relu;model/conv4_block4_add/add");
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(out->shape, (std::vector<int32_t>{1, 14, 14, 1024}));
+  EXPECT_NE(find_tensor(m, "model/conv4_block23_out/Relu;model/conv4_block23_add/add"), nullptr);
+}
+
+TEST(ZooResNet, ResNet50MatchesKeras) {
+  const Model& m = zoo_model("resnet50");
+  // Keras ResNet50: 25,636,712 parameters, 26,560 batch-norm channels.
+  EXPECT_EQ(parameter_bytes(m), 25'613'152);
+  EXPECT_EQ(op_counts(m).at("CONV_2D"), 53);
+  EXPECT_EQ(op_counts(m).at("ADD"), 16);
+
+  const Tensor* pad = find_tensor(m, "model/conv1_pad/Pad");
+  ASSERT_NE(pad, nullptr);
+  EXPECT_EQ(pad->shape, (std::vector<int32_t>{1, 230, 230, 3}));
+  const Tensor* conv1 = find_tensor(
+      m, "model/conv1_relu/Relu;model/conv1_bn/FusedBatchNormV3;model/conv1_conv/Conv2D");
+  ASSERT_NE(conv1, nullptr);
+  EXPECT_EQ(conv1->shape, (std::vector<int32_t>{1, 112, 112, 64}));
+  const Tensor* pool = find_tensor(m, "model/pool1_pool/MaxPool");
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pool->shape, (std::vector<int32_t>{1, 56, 56, 64}));
+  const Tensor* c1 = find_tensor(m,
+                                 "model/conv2_block1_1_relu/Relu;model/conv2_block1_1_bn/"
+                                 "FusedBatchNormV3;model/conv2_block1_1_conv/Conv2D");
+  ASSERT_NE(c1, nullptr);
+  EXPECT_EQ(c1->shape, (std::vector<int32_t>{1, 56, 56, 64}));
+  const Tensor* w = find_tensor(m, "model/conv2_block1_1_conv/Conv2D/ReadVariableOp");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->shape, (std::vector<int32_t>{64, 1, 1, 64}));
+  EXPECT_NE(find_tensor(m, "model/conv2_block1_1_conv/BiasAdd/ReadVariableOp"), nullptr);
+  EXPECT_NE(
+      find_tensor(m, "model/conv2_block1_0_bn/FusedBatchNormV3;model/conv2_block1_0_conv/Conv2D"),
+      nullptr);
+  // Stages 3-5 stride on the first 1x1 conv of block1.
+  const Tensor* s3 = find_tensor(m,
+                                 "model/conv3_block1_1_relu/Relu;model/conv3_block1_1_bn/"
+                                 "FusedBatchNormV3;model/conv3_block1_1_conv/Conv2D");
+  ASSERT_NE(s3, nullptr);
+  EXPECT_EQ(s3->shape, (std::vector<int32_t>{1, 28, 28, 128}));
+  const Tensor* last = find_tensor(m, "model/conv5_block3_out/Relu;model/conv5_block3_add/add");
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->shape, (std::vector<int32_t>{1, 7, 7, 2048}));
+  const Tensor* avg = find_tensor(m, "model/avg_pool/Mean");
+  ASSERT_NE(avg, nullptr);
+  EXPECT_EQ(avg->shape, (std::vector<int32_t>{1, 2048}));
+  const Tensor* logits = find_tensor(m, "model/predictions/MatMul;model/predictions/BiasAdd");
+  ASSERT_NE(logits, nullptr);
+  EXPECT_EQ(logits->shape, (std::vector<int32_t>{1, 1000}));
+}
+
+TEST(ZooResNet, ResNet152MatchesKeras) {
+  // Keras ResNet152: 60,419,944 parameters, 75,712 batch-norm channels.
+  const Model& m = zoo_model("resnet152");
+  EXPECT_EQ(parameter_bytes(m), 60'347'232);
+  EXPECT_EQ(op_counts(m).at("CONV_2D"), 155);
+  EXPECT_EQ(op_counts(m).at("ADD"), 50);
+  EXPECT_NE(find_tensor(m, "model/conv4_block36_out/Relu;model/conv4_block36_add/add"), nullptr);
+}
+
+TEST(ZooResNet, BasicBlockResNets) {
+  // torchvision's ResNet-18: 11,689,512 parameters = conv and fc weights + 1,000 fc biases +
+  // gamma and beta of 4,800 batch-norm channels; we store one int32 bias per channel instead.
+  EXPECT_EQ(parameter_bytes(zoo_model("resnet18")),
+            11'689'512 - 2 * 4'800 - 1'000 + 4 * (4'800 + 1'000));
+  EXPECT_EQ(op_counts(zoo_model("resnet18")).at("CONV_2D"), 20);
+  EXPECT_EQ(op_counts(zoo_model("resnet34")).at("CONV_2D"), 36);
+  EXPECT_NE(
+      find_tensor(zoo_model("resnet34"), "model/conv4_block6_out/Relu;model/conv4_block6_add/add"),
+      nullptr);
+}
+
+TEST(ZooMobileNetV2, MatchesKeras) {
+  const Model& m = zoo_model("mobilenet_v2");
+  // Keras MobileNetV2: 3,538,984 parameters, 17,056 batch-norm channels, no conv biases.
+  EXPECT_EQ(parameter_bytes(m), 3'541'984);
+  const auto counts = op_counts(m);
+  EXPECT_EQ(counts.at("CONV_2D"), 35);
+  EXPECT_EQ(counts.at("DEPTHWISE_CONV_2D"), 17);
+  EXPECT_EQ(counts.at("ADD"), 10);
+  EXPECT_EQ(counts.at("PAD"), 4);
+  const Tensor* project =
+      find_tensor(m, "model/block_16_project_BN/FusedBatchNormV3;model/block_16_project/Conv2D");
+  ASSERT_NE(project, nullptr);
+  EXPECT_EQ(project->shape, (std::vector<int32_t>{1, 7, 7, 320}));
+  const Tensor* dw = find_tensor(m,
+                                 "model/block_1_depthwise_relu/Relu6;model/block_1_depthwise_BN/"
+                                 "FusedBatchNormV3;model/block_1_depthwise/depthwise");
+  ASSERT_NE(dw, nullptr);
+  EXPECT_EQ(dw->shape, (std::vector<int32_t>{1, 56, 56, 96}));
+  const Tensor* expand = find_tensor(m,
+                                     "model/block_1_expand_relu/Relu6;model/block_1_expand_BN/"
+                                     "FusedBatchNormV3;model/block_1_expand/Conv2D");
+  ASSERT_NE(expand, nullptr);
+  EXPECT_EQ(expand->shape, (std::vector<int32_t>{1, 112, 112, 96}));
+  EXPECT_NE(find_tensor(m, "model/block_2_add/add"), nullptr);
+  const Tensor* out_relu =
+      find_tensor(m, "model/out_relu/Relu6;model/Conv_1_bn/FusedBatchNormV3;model/Conv_1/Conv2D");
+  ASSERT_NE(out_relu, nullptr);
+  EXPECT_EQ(out_relu->shape, (std::vector<int32_t>{1, 7, 7, 1280}));
+  EXPECT_NE(find_tensor(m, "model/global_average_pooling2d/Mean"), nullptr);
+  const Tensor* dw_weights = find_tensor(m, "model/block_1_depthwise/depthwise/ReadVariableOp");
+  ASSERT_NE(dw_weights, nullptr);
+  EXPECT_EQ(dw_weights->shape, (std::vector<int32_t>{1, 3, 3, 96}));
+  EXPECT_EQ(dw_weights->quant.axis, 3);
+}
+
+TEST(ZooVgg16, MatchesKeras) {
+  const Model& m = zoo_model("vgg16");
+  // Keras VGG16: 138,357,544 parameters, 13,416 of them biases.
+  EXPECT_EQ(parameter_bytes(m), 138'397'792);
+  const auto counts = op_counts(m);
+  EXPECT_EQ(counts.at("CONV_2D"), 13);
+  EXPECT_EQ(counts.at("MAX_POOL_2D"), 5);
+  EXPECT_EQ(counts.at("FULLY_CONNECTED"), 3);
+  EXPECT_EQ(counts.at("RESHAPE"), 1);
+  const Tensor* flatten = find_tensor(m, "model/flatten/Reshape");
+  ASSERT_NE(flatten, nullptr);
+  EXPECT_EQ(flatten->shape, (std::vector<int32_t>{1, 25088}));
+  const Tensor* pool = find_tensor(m, "model/block5_pool/MaxPool");
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pool->shape, (std::vector<int32_t>{1, 7, 7, 512}));
+  EXPECT_NE(find_tensor(m, "model/fc2/Relu;model/fc2/MatMul;model/fc2/BiasAdd"), nullptr);
+}
+
+TEST(ZooUNet, HasTheSkipConnections) {
+  const Model& m = zoo_model("unet");
+  const auto counts = op_counts(m);
+  EXPECT_EQ(counts.at("CONCATENATION"), 4);
+  EXPECT_EQ(counts.at("RESIZE_NEAREST_NEIGHBOR"), 4);
+  EXPECT_EQ(counts.at("MAX_POOL_2D"), 4);
+  EXPECT_EQ(counts.at("CONV_2D"), 23);
+  const Tensor* concat = find_tensor(m, "model/up1_concat/concat");
+  ASSERT_NE(concat, nullptr);
+  EXPECT_EQ(concat->shape, (std::vector<int32_t>{1, 128, 128, 32}));
+  const Tensor* skip = find_tensor(
+      m,
+      "model/down1_conv2_relu/Relu;model/down1_conv2_bn/FusedBatchNormV3;model/down1_conv2/Conv2D");
+  ASSERT_NE(skip, nullptr);
+  // The long skip connection feeds the concatenation.
+  bool skip_feeds_concat = false;
+  for (const Op& op : m.ops()) {
+    if (m.op_type(op) == "CONCATENATION" && op.outputs.at(0) == concat->index) {
+      skip_feeds_concat =
+          std::find(op.inputs.begin(), op.inputs.end(), skip->index) != op.inputs.end();
+    }
+  }
+  EXPECT_TRUE(skip_feeds_concat);
+  const Tensor* bottleneck =
+      find_tensor(m,
+                  "model/bottleneck_conv2_relu/Relu;model/bottleneck_conv2_bn/"
+                  "FusedBatchNormV3;model/bottleneck_conv2/Conv2D");
+  ASSERT_NE(bottleneck, nullptr);
+  EXPECT_EQ(bottleneck->shape, (std::vector<int32_t>{1, 8, 8, 256}));
+}
+
+}  // namespace
+}  // namespace pipecut
