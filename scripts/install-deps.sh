@@ -7,6 +7,7 @@ packages=(
   libdnnl-dev                                  # oneDNN: CPU kernels
   nlohmann-json3-dev libcli11-dev libssl-dev   # JSON, command line, SHA-256
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
+  libarmnntfliteparser-dev libarmnn-cpuref-backend22  # the independent TFLite reference in tests
 )
 missing=()
 for p in "${packages[@]}"; do

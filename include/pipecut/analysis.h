@@ -52,3 +52,12 @@ int find_tensor(const Model& model, const Graph& graph, const std::string& query
 std::string short_tensor_name(const std::string& tensor_name);
 
 }  // namespace pipecut
+
+namespace pipecut {
+
+// Multiply-accumulates per op for convolutions, depthwise convolutions and fully-connected
+// layers (from the output and weight shapes); 0 for other ops. 2 x the sum is the "ops" figure
+// GOPS rates use.
+std::vector<int64_t> op_macs(const Model& model);
+
+}  // namespace pipecut

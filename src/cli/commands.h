@@ -9,5 +9,8 @@ void add_plan(CLI::App& app);
 void add_split(CLI::App& app);
 void add_slice(CLI::App& app);
 void add_zoo(CLI::App& app);
+void add_run(CLI::App& app);
+void add_verify(CLI::App& app);
+void add_pipeline(CLI::App& app);
 
 }  // namespace pipecut::cli

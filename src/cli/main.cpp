@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
   pipecut::cli::add_split(app);
   pipecut::cli::add_slice(app);
   pipecut::cli::add_zoo(app);
+  pipecut::cli::add_run(app);
+  pipecut::cli::add_verify(app);
+  pipecut::cli::add_pipeline(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

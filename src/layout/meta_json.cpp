@@ -12,7 +12,10 @@ namespace {
 constexpr const char* kToolName = "pipecut 0.1.0";
 
 nlohmann::ordered_json source_json(const Model& model, const std::string& sha) {
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(model.origin(), ec);
   return {{"path", model.origin()},
+          {"absolute_path", ec ? model.origin() : absolute.lexically_normal().string()},
           {"sha256", sha},
           {"bytes", model.bytes().size()},
           {"ops", model.ops().size()},

@@ -19,30 +19,38 @@ std::string tail_file(int first, int last) {
   return "tail_seg" + std::to_string(first) + "_to_" + std::to_string(last) + "_int8.tflite";
 }
 
+struct Built {
+  SegmentPlan plan;
+  std::vector<uint8_t> bytes;
+  std::string sha256;
+};
+
 // Serialized files by op range: full_split's segment i and every pairs_k prefix segment i are the
 // same bytes, so each is built once and written where it belongs.
 class FileCache {
  public:
   FileCache(const Model& model, const Graph& graph) : model_(model), graph_(graph) {}
   // Tails are used once, so only single segments are kept.
-  const std::pair<SegmentPlan, std::vector<uint8_t>>& get(int first_op, int last_op, bool keep) {
+  const Built& get(int first_op, int last_op, bool keep) {
     auto key = std::make_pair(first_op, last_op);
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
     SegmentPlan plan = plan_op_range(model_, graph_, first_op, last_op);
     auto bytes = write_segment(model_, plan);
+    std::string sha = sha256_hex(bytes);
+    Built built{std::move(plan), std::move(bytes), std::move(sha)};
     if (!keep) {
-      scratch_ = std::make_pair(std::move(plan), std::move(bytes));
+      scratch_ = std::move(built);
       return scratch_;
     }
-    return cache_.emplace(key, std::make_pair(std::move(plan), std::move(bytes))).first->second;
+    return cache_.emplace(key, std::move(built)).first->second;
   }
 
  private:
   const Model& model_;
   const Graph& graph_;
-  std::map<std::pair<int, int>, std::pair<SegmentPlan, std::vector<uint8_t>>> cache_;
-  std::pair<SegmentPlan, std::vector<uint8_t>> scratch_;
+  std::map<std::pair<int, int>, Built> cache_;
+  Built scratch_;
 };
 
 fs::path sibling(const fs::path& dir, const std::string& tag) {
@@ -90,7 +98,7 @@ TreeSummary write_split_tree(const Model& model, const Graph& graph, const Split
     auto emit = [&](const std::string& folder, const std::string& name, const std::string& role,
                     int first_seg, int last_seg, std::vector<WrittenFile>& folder_files) {
       progress(folder + "/" + name);
-      const auto& [seg_plan, bytes] =
+      const auto& [seg_plan, bytes, sha] =
           cache.get(segments[static_cast<size_t>(first_seg - 1)].first_op,
                     segments[static_cast<size_t>(last_seg - 1)].last_op, first_seg == last_seg);
       const fs::path rel = fs::path(folder) / "tflite" / name;
@@ -103,7 +111,7 @@ TreeSummary write_split_tree(const Model& model, const Graph& graph, const Split
                     last_seg,
                     seg_plan,
                     static_cast<int64_t>(bytes.size()),
-                    sha256_hex(bytes)};
+                    sha};
       summary.bytes_written += f.file_bytes;
       folder_files.push_back(f);
       summary.files.push_back(std::move(f));

@@ -1,0 +1,142 @@
+// The CPU interpreter: single-inference latency of the zoo ResNet-50 and ResNet-101 and the two
+// real MobileNetV2 models with 1 and 2 threads, with the effective rate (2 x MACs / time) as the
+// GOPS counter; and the ResNet-101 7-segment pipeline's throughput against the achievable ideal.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "pipecut/analysis.h"
+#include "pipecut/inputs.h"
+#include "pipecut/layout.h"
+#include "pipecut/pipeline.h"
+#include "pipecut/runtime.h"
+#include "pipecut/zoo.h"
+
+namespace pipecut {
+namespace {
+
+namespace fs = std::filesystem;
+
+const Model& model(const std::string& name) {
+  static std::map<std::string, Model> cache;
+  auto it = cache.find(name);
+  if (it != cache.end()) return it->second;
+  if (name.find(".tflite") != std::string::npos) {
+    return cache
+        .emplace(name, Model::load(fs::path(PIPECUT_SHARED_DIR) / "models" / "coral" / name))
+        .first->second;
+  }
+  return cache.emplace(name, Model::from_bytes(build_zoo_model(name), name)).first->second;
+}
+
+void BM_Inference(benchmark::State& state, const std::string& name) {
+  const Model& m = model(name);
+  CpuOptions options;
+  options.threads = static_cast<int>(state.range(0));
+  auto exec = load_cpu(m, options);
+  const auto inputs = random_inputs(exec->inputs(), 1);
+  exec->run(inputs);
+  for (auto _ : state) benchmark::DoNotOptimize(exec->run(inputs));
+  int64_t macs = 0;
+  for (int64_t x : op_macs(m)) macs += x;
+  state.counters["GOPS"] = benchmark::Counter(2.0 * static_cast<double>(macs) * 1e-9,
+                                              benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GOPS_per_thread"] = benchmark::Counter(
+      2.0 * static_cast<double>(macs) * 1e-9 / static_cast<double>(state.range(0)),
+      benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK_CAPTURE(BM_Inference, resnet50, std::string("resnet50"))
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Inference, resnet101, std::string("resnet101"))
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Inference, mobilenet_v2_quant,
+                  std::string("mobilenet_v2_1.0_224_quant.tflite"))
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Inference, tf2_mobilenet_v2_ptq,
+                  std::string("tf2_mobilenet_v2_1.0_224_ptq.tflite"))
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// Frames through the 7-stage ResNet-101 pipeline (7 MiB, 2 MiB window); the counters give the
+// throughput, the ideal (min of 1 / slowest stage and cores / sum of stages, stages timed alone)
+// and their ratio.
+void BM_PipelineResNet101(benchmark::State& state) {
+  const Model& m = model("resnet101");
+  const Graph g(m);
+  SplitOptions split;
+  split.high = 7 << 20;
+  split.low = 2 << 20;
+  const SplitPlan plan = plan_split(m, g, split);
+  const auto segments = plan_segments(m, g, plan.cut_positions);
+  std::vector<std::unique_ptr<Executable>> stages;
+  std::vector<Model> files;
+  double slowest = 0, sum = 0;
+  for (const auto& seg : segments) {
+    files.push_back(Model::from_bytes(write_segment(m, seg), "segment"));
+    stages.push_back(load_cpu(files.back()));
+    const auto in = random_inputs(stages.back()->inputs(), 3);
+    stages.back()->run(in);
+    std::vector<double> times;
+    for (int i = 0; i < 9; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      stages.back()->run(in);
+      times.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::sort(times.begin(), times.end());
+    slowest = std::max(slowest, times[4]);
+    sum += times[4];
+  }
+  Pipeline pipeline(std::move(stages));
+  const int frames = static_cast<int>(state.range(0));
+  std::vector<std::vector<TensorValue>> batch;
+  for (int i = 0; i < frames; ++i)
+    batch.push_back(random_inputs(pipeline.inputs(), static_cast<uint64_t>(i % 4)));
+  double seconds = 0;
+  for (auto _ : state) {
+    auto copy = batch;
+    const auto start = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(run_pipeline(pipeline, std::move(copy)));
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    state.PauseTiming();
+    pipeline = Pipeline([&] {
+      std::vector<std::unique_ptr<Executable>> fresh;
+      for (const auto& f : files) fresh.push_back(load_cpu(f));
+      return fresh;
+    }());
+    state.ResumeTiming();
+  }
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  const double fps =
+      static_cast<double>(frames) * static_cast<double>(state.iterations()) / seconds;
+  const double ideal = std::min(1.0 / slowest, cores / sum);
+  state.counters["fps"] = fps;
+  state.counters["ideal_fps"] = ideal;
+  state.counters["ratio"] = fps / ideal;
+}
+BENCHMARK(BM_PipelineResNet101)
+    ->Arg(300)
+    ->Iterations(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace
+}  // namespace pipecut
+
+BENCHMARK_MAIN();

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the benchmarks on this machine, each measured side by side in one run of its program, and
+# prints the figures and ratios that matter. Usage: bench/run.sh [BUILD_DIR]
+set -euo pipefail
+build=${1:-build}
+scratch=$(mktemp -d "$build/bench-scratch.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
+run() {  # run PROGRAM ARGS... -> CSV in $scratch/PROGRAM.csv
+  local program=$1; shift
+  PIPECUT_BENCH_DIR="$scratch" "$build/bench/$program" --benchmark_format=csv "$@" \
+    > "$scratch/$program.csv" 2> "$scratch/$program.log" || { cat "$scratch/$program.log" >&2; exit 1; }
+}
+
+# Prints name, time and the counters of each row (the median row when repeated).
+table() {
+  awk -F, '
+    /^name,/ { for (i = 1; i <= NF; ++i) col[$i] = i; next }
+    /^"/ {
+      name = $1; gsub(/"/, "", name)
+      if (name ~ /_(mean|stddev|cv)$/) next
+      sub(/_median$/, "", name); sub(/\/real_time$/, "", name); sub(/\/iterations:[0-9]+/, "", name)
+      line = sprintf("%-44s %10.3f %s", name, $col["real_time"], $col["time_unit"])
+      n = split("GOPS GOPS_per_thread fps ideal_fps ratio files", names, " ")
+      for (k = 1; k <= n; ++k) if ((names[k] in col) && $col[names[k]] != "") line = line sprintf("  %s=%.3f", names[k], $col[names[k]])
+      print line
+      t[name] = $col["real_time"]
+    }
+    END {
+      if (("BM_SplitResNet101WholeTree" in t) && ("BM_CopySameBytes" in t))
+        printf "\nsplit ResNet-101 + write the whole tree / copy the same bytes: %.2fx\n", t["BM_SplitResNet101WholeTree"] / t["BM_CopySameBytes"]
+    }' "$1"
+}
+
+echo "== splitting (median of 3) =="
+run bench_split --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+table "$scratch/bench_split.csv"
+echo
+echo "== CPU interpreter and pipeline =="
+run bench_runtime
+table "$scratch/bench_runtime.csv"
+echo "(targets: >= 500 GOPS per thread on ResNet-50; pipeline ratio >= 0.95)"

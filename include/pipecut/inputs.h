@@ -1,0 +1,23 @@
+#pragma once
+// Inputs for running models: seeded random values, raw tensor files and RGB images.
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+#include "pipecut/runtime.h"
+
+namespace pipecut {
+
+// Uniform random bytes for 8-bit inputs, uniform [-1, 1) for float32; the same seed gives the
+// same values.
+std::vector<TensorValue> random_inputs(const std::vector<TensorSpec>& specs, uint64_t seed);
+
+// A raw file of exactly the spec's byte size (as `pipecut run --output` writes them).
+TensorValue raw_input(const TensorSpec& spec, const std::filesystem::path& file);
+
+// A square raw RGB image (S x S x 3 uint8, as ../shared/models/coral/bird.rgb), resized by
+// nearest neighbour to the spec's [1, H, W, 3]: uint8 inputs take the pixel values, int8 inputs
+// pixel - 128, float32 inputs pixel / 127.5 - 1. Throws pipecut::Error when it does not fit.
+TensorValue image_input(const TensorSpec& spec, const std::filesystem::path& rgb);
+
+}  // namespace pipecut

@@ -1,0 +1,113 @@
+#pragma once
+// Running a cut model as a pipeline, in the spirit of Coral's PipelinedModelRunner: one worker
+// thread per stage (segment), bounded queues between stages, tensors connected by name, outputs
+// in input order. docs/pipeline-api.md describes ordering, back-pressure, errors and shutdown.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipecut/runtime.h"
+
+namespace pipecut {
+
+struct PipelineOptions {
+  // Frames each queue holds: the one before the first stage, each one between two stages and the
+  // one after the last stage. push() blocks while the first queue is full. At least 1.
+  size_t queue_capacity = 2;
+  // One name per stage (e.g. its segment file) for error messages and stats; empty: no names.
+  std::vector<std::string> stage_names;
+  // The pipeline inputs, in push() order. Empty: the first stage's inputs, in its order. List
+  // them to feed a tensor that a later stage reads (a model input used past the first segment).
+  std::vector<std::string> inputs;
+  // The pipeline outputs, in pop() order. Empty: every tensor a stage produces that no later
+  // stage reads, by stage and then in that stage's output order (the last stage's outputs come
+  // last). Any pipeline input or stage output may be listed.
+  std::vector<std::string> outputs;
+};
+
+// Per stage, since construction. Times are wall-clock on the stage's worker thread.
+struct StageStats {
+  std::string name;
+  uint64_t frames = 0;                     // run() calls that returned
+  std::chrono::nanoseconds busy_total{0};  // time inside run()
+  std::chrono::nanoseconds busy_min{0};    // 0 while frames == 0
+  std::chrono::nanoseconds busy_max{0};
+  std::chrono::nanoseconds input_wait{0};   // waiting for a frame (starved; includes idle)
+  std::chrono::nanoseconds output_wait{0};  // blocked on a full output queue (back-pressure)
+  size_t input_queue_peak = 0;              // most frames its input queue ever held
+};
+
+// The first stage failure: the exception a stage's run() threw (or a wrong result it returned).
+struct StageFailure {
+  size_t stage = 0;  // 0-based, the position in the constructor's vector and in stats()
+  std::string name;
+  std::string reason;
+  // "pipeline stage 3 (seg4): reason", or "pipeline stage 3: reason" without a name.
+  std::string message() const;
+};
+
+// Thread safety: producers call push()/push_end() while consumers call pop() (frames are
+// numbered in the order push() accepts them); cancel(), stats(), failure(), inputs() and
+// outputs() may be called from any thread. Pushing and popping from one thread blocks forever
+// once max_in_flight() frames wait. Each stage's run() is called only from its own worker
+// thread. The destructor must not run while another thread is inside push() or pop() (call
+// cancel() to wake them, and join them first).
+class Pipeline {
+ public:
+  using Options = PipelineOptions;
+
+  // Starts one worker thread per stage. Wires stages by tensor name: each stage input must be a
+  // pipeline input or an output of an earlier stage (same type and shape); a tensor that a later
+  // stage or the pipeline output needs rides along in the frame through the stages in between.
+  // Throws pipecut::Error naming the stage and the tensor when the wiring does not close.
+  explicit Pipeline(std::vector<std::unique_ptr<Executable>> stages, const Options& options = {});
+  // Stops the workers (the frames still in flight are dropped), waits for each to leave the
+  // run() it may be in, joins them and destroys the stages. Never waits for queued frames.
+  ~Pipeline();
+  Pipeline(Pipeline&&) noexcept;             // the moved-from pipeline may only be destroyed
+  Pipeline& operator=(Pipeline&&) noexcept;  // stops and joins the pipeline it replaces
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  const std::vector<TensorSpec>& inputs() const;   // what push() takes, in order
+  const std::vector<TensorSpec>& outputs() const;  // what pop() returns, in order
+  size_t stage_count() const;
+  // Most frames that can be pushed and not yet popped: (stages + 1) * queue_capacity + stages
+  // (every queue full and every worker holding one frame).
+  size_t max_in_flight() const;
+
+  // Queues one frame: values in the order of inputs() (an empty name takes the spec's name).
+  // Blocks while the first queue is full. Throws pipecut::Error, leaving the pipeline running,
+  // for a wrong count, name, type, shape or byte size, or after push_end(); throws the stage
+  // failure's message once a stage failed, and "pipeline cancelled" after cancel().
+  void push(std::vector<TensorValue> inputs);
+  // Ends the stream: pop() returns nullopt once every pushed frame was popped. Idempotent. Does
+  // not wait for queue space (only for a push() in progress on another thread).
+  void push_end();
+  // The next frame's outputs in the order of outputs(), frames in push order. Blocks until one is
+  // ready; nullopt after the end of the stream (again on every later call). Throws like push()
+  // once a stage failed or the pipeline was cancelled, even if finished frames are waiting.
+  std::optional<std::vector<TensorValue>> pop();
+  // Stops the pipeline: blocked and later push()/pop() calls throw "pipeline cancelled".
+  void cancel();
+
+  std::vector<StageStats> stats() const;
+  std::optional<StageFailure> failure() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Pushes `frames` and then the end of the stream from a helper thread while the calling thread
+// pops; returns the outputs in frame order. Needs a pipeline with no frame in flight and no
+// push_end() yet. Throws pipecut::Error: the stage failure, or "frame N: <why>" for a rejected
+// frame; either way the pipeline is cancelled and the helper thread joined first.
+std::vector<std::vector<TensorValue>> run_pipeline(Pipeline& pipeline,
+                                                   std::vector<std::vector<TensorValue>> frames);
+
+}  // namespace pipecut

@@ -1,0 +1,179 @@
+// pipecut pipeline OUTDIR: the full_split segments as a pipeline, one stage per segment.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/table.h"
+#include "pipecut/error.h"
+#include "pipecut/inputs.h"
+#include "pipecut/model.h"
+#include "pipecut/pipeline.h"
+#include "pipecut/progress.h"
+#include "pipecut/split_tree.h"
+
+namespace pipecut::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct PipelineArgs {
+  std::string dir;
+  int frames = 200;
+  int threads_per_stage = 1;
+  int queue = 2;
+  int distinct_inputs = 4;
+  bool json = false;
+};
+
+double ms(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+// A stage's latency alone: the median of a few runs after a warm-up.
+double stage_latency_ms(Executable& exec, int runs) {
+  const auto inputs = random_inputs(exec.inputs(), 7);
+  exec.run(inputs);
+  std::vector<double> times;
+  for (int i = 0; i < runs; ++i) {
+    const auto start = Clock::now();
+    exec.run(inputs);
+    times.push_back(ms(Clock::now() - start));
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+}  // namespace
+
+void add_pipeline(CLI::App& app) {
+  auto args = std::make_shared<PipelineArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "pipeline", "Run the full_split segments as a pipeline; throughput against the ideal");
+  cmd->add_option("outdir", args->dir, "folder written by pipecut split")->required();
+  cmd->add_option("--frames", args->frames, "frames to push")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000000));
+  cmd->add_option("--threads-per-stage", args->threads_per_stage, "CPU threads each stage uses")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--queue", args->queue, "frames each queue between stages holds")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  cmd->add_flag("--json", args->json, "print JSON");
+  cmd->callback([args] {
+    const SplitTree tree = read_split_tree(args->dir);
+    std::vector<std::unique_ptr<Executable>> stages;
+    std::vector<std::string> names;
+    std::vector<double> alone;
+    CpuOptions options;
+    options.threads = args->threads_per_stage;
+    ProgressBar bar(!args->json);
+    const auto& files = tree.full_split().files;
+    for (size_t i = 0; i < files.size(); ++i) {
+      bar.update(static_cast<int64_t>(i), static_cast<int64_t>(files.size()),
+                 "loading and timing " + files[i].path.filename().string());
+      const Model model = Model::load(files[i].path);
+      stages.push_back(load_cpu(model, options));
+      names.push_back(files[i].path.filename().string());
+      alone.push_back(stage_latency_ms(*stages.back(), 9));
+    }
+    PipelineOptions popts;
+    popts.queue_capacity = static_cast<size_t>(args->queue);
+    popts.stage_names = names;
+    Pipeline pipeline(std::move(stages), popts);
+
+    std::vector<std::vector<TensorValue>> distinct;
+    for (int i = 0; i < args->distinct_inputs; ++i)
+      distinct.push_back(random_inputs(pipeline.inputs(), 100 + static_cast<uint64_t>(i)));
+    const auto start = Clock::now();
+    std::exception_ptr producer_error;
+    std::thread producer([&] {
+      try {
+        for (int i = 0; i < args->frames; ++i)
+          pipeline.push(distinct[static_cast<size_t>(i) % distinct.size()]);
+        pipeline.push_end();
+      } catch (...) {
+        producer_error = std::current_exception();
+        pipeline.cancel();
+      }
+    });
+    int64_t received = 0;
+    try {
+      while (pipeline.pop()) {
+        ++received;
+        bar.update(received, args->frames, "frames through the pipeline");
+      }
+    } catch (...) {
+      pipeline.cancel();
+      producer.join();
+      throw;
+    }
+    producer.join();
+    if (producer_error) std::rethrow_exception(producer_error);
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    bar.finish();
+    if (received != args->frames)
+      throw Error(args->dir + ": " + std::to_string(received) + " of " +
+                  std::to_string(args->frames) + " frames came back");
+
+    const double slowest = *std::max_element(alone.begin(), alone.end());
+    double sum = 0;
+    for (double a : alone) sum += a;
+    const double cores = std::max(1u, std::thread::hardware_concurrency());
+    const double ideal_fps =
+        std::min(1000.0 / slowest, cores * 1000.0 / (sum * args->threads_per_stage));
+    const double fps = static_cast<double>(received) / seconds;
+    const auto stats = pipeline.stats();
+
+    if (args->json) {
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (size_t i = 0; i < stats.size(); ++i) {
+        const auto& s = stats[i];
+        list.push_back(
+            {{"stage", s.name},
+             {"alone_ms", alone[i]},
+             {"frames", s.frames},
+             {"busy_mean_ms", s.frames ? ms(s.busy_total) / static_cast<double>(s.frames) : 0.0},
+             {"input_wait_ms", ms(s.input_wait)},
+             {"output_wait_ms", ms(s.output_wait)}});
+      }
+      std::cout << nlohmann::ordered_json{{"frames", received},
+                                          {"seconds", seconds},
+                                          {"throughput_fps", fps},
+                                          {"ideal_fps", ideal_fps},
+                                          {"ratio", fps / ideal_fps},
+                                          {"cores", cores},
+                                          {"threads_per_stage", args->threads_per_stage},
+                                          {"stages", list}}
+                       .dump(2)
+                << "\n";
+      return;
+    }
+    Table table(
+        {"stage", "alone ms", "busy ms/frame", "waiting for input ms", "blocked on output ms"},
+        {false, true, true, true, true});
+    for (size_t i = 0; i < stats.size(); ++i) {
+      const auto& s = stats[i];
+      char a[32], b[32], c[32], d[32];
+      std::snprintf(a, sizeof a, "%.3f", alone[i]);
+      std::snprintf(b, sizeof b, "%.3f",
+                    s.frames ? ms(s.busy_total) / static_cast<double>(s.frames) : 0.0);
+      std::snprintf(c, sizeof c, "%.1f", ms(s.input_wait));
+      std::snprintf(d, sizeof d, "%.1f", ms(s.output_wait));
+      table.add({s.name, a, b, c, d});
+    }
+    table.print(std::cout);
+    std::printf(
+        "%lld frames in %.3f s: %.1f frames/s; ideal %.1f frames/s (min of 1/slowest stage and %g "
+        "cores / sum of stages); ratio %.3f\n",
+        static_cast<long long>(received), seconds, fps, ideal_fps, cores, fps / ideal_fps);
+  });
+}
+
+}  // namespace pipecut::cli

@@ -1,0 +1,75 @@
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "pipecut/error.h"
+#include "pipecut/split_tree.h"
+
+namespace pipecut {
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json read_meta(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": missing; is this a folder written by pipecut split?");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+std::vector<std::string> names(const nlohmann::json& list) {
+  std::vector<std::string> out;
+  for (const auto& t : list) out.push_back(t.at("name").get<std::string>());
+  return out;
+}
+
+TreeFolder read_folder(const fs::path& dir, const std::string& name) {
+  const fs::path meta_path = dir / name / "meta.json";
+  const auto meta = read_meta(meta_path);
+  TreeFolder folder;
+  folder.name = name;
+  try {
+    for (const auto& f : meta.at("files")) {
+      TreeFile file;
+      file.path = dir / name / f.at("file").get<std::string>();
+      file.role = f.at("role").get<std::string>();
+      file.first_segment = f.at("segments").at(0).get<int>();
+      file.last_segment = f.at("segments").at(1).get<int>();
+      file.inputs = names(f.at("inputs"));
+      file.outputs = names(f.at("outputs"));
+      file.sha256 = f.at("sha256").get<std::string>();
+      folder.files.push_back(std::move(file));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(meta_path.string() + ": malformed (" + e.what() + ")");
+  }
+  if (folder.files.empty()) throw Error(meta_path.string() + ": lists no files");
+  return folder;
+}
+
+}  // namespace
+
+SplitTree read_split_tree(const fs::path& dir) {
+  if (!fs::is_directory(dir)) throw Error(dir.string() + ": not a folder");
+  SplitTree tree;
+  tree.dir = fs::absolute(dir);
+  const auto top = read_meta(dir / "full_split" / "meta.json");
+  try {
+    const auto& source = top.at("source");
+    tree.source = source.contains("absolute_path") ? source.at("absolute_path").get<std::string>()
+                                                   : source.at("path").get<std::string>();
+    tree.source_sha256 = source.at("sha256").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error((dir / "full_split" / "meta.json").string() + ": malformed (" + e.what() + ")");
+  }
+  tree.folders.push_back(read_folder(dir, "full_split"));
+  const int k = static_cast<int>(tree.folders[0].files.size());
+  for (int n = 2; n <= k; ++n)
+    tree.folders.push_back(read_folder(dir, "pairs_k" + std::to_string(n)));
+  return tree;
+}
+
+}  // namespace pipecut

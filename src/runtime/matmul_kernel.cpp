@@ -1,0 +1,168 @@
+#include <algorithm>
+#include <cstring>
+
+#include "runtime/conv_kernels.h"
+#include "runtime/dnnl_env.h"
+#include "runtime/threading.h"
+
+namespace pipecut::runtime {
+
+namespace {
+
+using dnnl::memory;
+using dt = memory::data_type;
+using tag = memory::format_tag;
+
+class MatmulKernel : public Kernel {
+ public:
+  MatmulKernel(OpContext& ctx, const ConvSetup& s)
+      : env_(&ctx.dnnl()), g_(s.g), input_(s.input), output_(s.output) {
+    const ConvGeometry& g = s.g;
+    rows_ = int64_t{g.n} * g.oh * g.ow;
+    depth_ = int64_t{g.kh} * g.kw * g.ic;
+    im2col_ = !g.pointwise();
+    input_zero_ = static_cast<uint8_t>(s.q.input_zero);
+    const dt act = s.is_float ? dt::f32 : dt::u8;
+    src_md_ = memory::desc({rows_, depth_}, act, tag::ab);
+    dst_md_ = memory::desc({rows_, int64_t{g.oc}}, act, tag::ab);
+    const dt wtype = s.is_float ? dt::f32 : dt::s8;
+    // File weights are [oc][kh][kw][ic] = [N][K]: the [K, N] matrix with strides {1, K}.
+    const memory::desc user_wmd({depth_, int64_t{g.oc}}, wtype, memory::dims{1, depth_});
+    const memory::desc any_wmd({depth_, int64_t{g.oc}}, wtype, tag::any);
+    const memory::desc bias_md({1, int64_t{g.oc}}, s.is_float ? dt::f32 : dt::s32, tag::ab);
+
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    dnnl::post_ops po;
+    std::vector<int8_t> s8;
+    const void* wdata = nullptr;
+    if (s.is_float) {
+      wdata = s.w.values.data();
+      if (s.float_act.lo > -INFINITY || s.float_act.hi < INFINITY) {
+        if (s.float_act.hi == INFINITY) {
+          po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+        } else {
+          po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, s.float_act.lo, s.float_act.hi);
+        }
+      }
+    } else {
+      int32_t weight_zero = 0;
+      if (s.w.fits_s8) {
+        s8.assign(s.w.centered.begin(), s.w.centered.end());
+      } else {  // uint8 weights with one zero point: w - 128 fits, the zero point moves by 128
+        s8.resize(s.w.raw.size());
+        for (size_t i = 0; i < s8.size(); ++i)
+          s8[i] = static_cast<int8_t>(static_cast<int>(s.w.raw[i]) - 128);
+        weight_zero = s.w.zero - 128;
+      }
+      wdata = s8.data();
+      const bool common = std::all_of(s.q.scale.begin(), s.q.scale.end(),
+                                      [&](float v) { return v == s.q.scale[0]; });
+      attr.set_output_scales(common ? 0 : 2, common ? std::vector<float>{s.q.scale[0]} : s.q.scale);
+      if (s.q.input_zero != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {s.q.input_zero});
+      if (weight_zero != 0) attr.set_zero_points(DNNL_ARG_WEIGHTS, 0, {weight_zero});
+      if (s.q.output_zero != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {s.q.output_zero});
+      if (s.q.act.lo > ValueInfo::kMin || s.q.act.hi < ValueInfo::kMax) {
+        po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip,
+                          static_cast<float>(s.q.act.lo - s.q.output_zero),
+                          static_cast<float>(s.q.act.hi - s.q.output_zero));
+      }
+    }
+    attr.set_post_ops(po);
+
+    const dnnl::matmul::desc desc(src_md_, any_wmd, bias_md, dst_md_);
+    dnnl::matmul::primitive_desc pd(desc, attr, env_->engine);
+    impl_ = pd.impl_info_str();
+    primitive_ = dnnl::matmul(pd);
+    memory user_w(user_wmd, env_->engine, const_cast<void*>(wdata));
+    weights_ = memory(pd.weights_desc(), env_->engine);
+    dnnl::reorder(user_w, weights_).execute(env_->stream, user_w, weights_);
+    bias_ = memory(bias_md, env_->engine);
+    const void* bsrc = s.is_float ? static_cast<const void*>(s.float_bias.data()) : s.q.bias.data();
+    std::memcpy(bias_.get_data_handle(), bsrc, static_cast<size_t>(g.oc) * 4);
+    env_->stream.wait();
+    weight_bytes_ = static_cast<int64_t>(pd.weights_desc().get_size()) + g.oc * 4;
+
+    scratchpad_md_ = pd.scratchpad_desc();
+    scratch_ = ctx.scratch(static_cast<int64_t>(scratchpad_md_.get_size()));
+    if (im2col_) {
+      ctx.require(!s.is_float, "float convolutions go through oneDNN convolution");
+      columns_ = ctx.scratch(rows_ * depth_);
+    }
+  }
+
+  void bind(const Bindings& b) override {
+    in_ = b.tensor(input_);
+    uint8_t* src = in_;
+    if (im2col_) {
+      col_ = b.scratch.at(static_cast<size_t>(columns_));
+      src = col_;
+    }
+    args_ = {{DNNL_ARG_SRC, memory(src_md_, env_->engine, src)},
+             {DNNL_ARG_WEIGHTS, weights_},
+             {DNNL_ARG_BIAS, bias_},
+             {DNNL_ARG_DST, memory(dst_md_, env_->engine, b.tensor(output_))},
+             {DNNL_ARG_SCRATCHPAD,
+              memory(scratchpad_md_, env_->engine, b.scratch.at(static_cast<size_t>(scratch_)))}};
+  }
+
+  void run() override {
+    if (im2col_) fill_columns();
+    primitive_.execute(env_->stream, args_);
+    env_->stream.wait();
+  }
+
+  std::string detail() const override {
+    return std::string(im2col_ ? "im2col + " : "") + "dnnl matmul " + impl_;
+  }
+  int64_t weight_bytes() const override { return weight_bytes_; }
+
+ private:
+  // One row per output pixel: the kh x kw x ic window, padded with the input zero point (a real 0).
+  void fill_columns() {
+    const ConvGeometry& g = g_;
+    parallel_for(rows_, 64, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        const int64_t ow = r % g.ow, oh = (r / g.ow) % g.oh, n = r / (int64_t{g.ow} * g.oh);
+        uint8_t* dst = col_ + r * depth_;
+        for (int kh = 0; kh < g.kh; ++kh) {
+          const int64_t ih = oh * g.stride_h - g.pad_top + int64_t{kh} * g.dilation_h;
+          for (int kw = 0; kw < g.kw; ++kw) {
+            const int64_t iw = ow * g.stride_w - g.pad_left + int64_t{kw} * g.dilation_w;
+            if (ih < 0 || ih >= g.ih || iw < 0 || iw >= g.iw) {
+              std::memset(dst, input_zero_, static_cast<size_t>(g.ic));
+            } else {
+              std::memcpy(dst, in_ + ((n * g.ih + ih) * g.iw + iw) * g.ic,
+                          static_cast<size_t>(g.ic));
+            }
+            dst += g.ic;
+          }
+        }
+      }
+    });
+  }
+
+  DnnlEnv* env_;
+  ConvGeometry g_;
+  int input_, output_;
+  int64_t rows_ = 0, depth_ = 0;
+  bool im2col_ = false;
+  uint8_t input_zero_ = 0;
+  memory::desc src_md_, dst_md_, scratchpad_md_;
+  memory weights_, bias_;
+  dnnl::matmul primitive_;
+  std::unordered_map<int, memory> args_;
+  int scratch_ = -1, columns_ = -1;
+  uint8_t* in_ = nullptr;
+  uint8_t* col_ = nullptr;
+  std::string impl_;
+  int64_t weight_bytes_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_matmul_conv(OpContext& ctx, const ConvSetup& s) {
+  return std::make_unique<MatmulKernel>(ctx, s);
+}
+
+}  // namespace pipecut::runtime

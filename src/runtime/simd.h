@@ -1,0 +1,36 @@
+#pragma once
+// Helpers for our own hot loops. PIPECUT_MULTIVERSION compiles a function for AVX-512, AVX2 and
+// baseline x86-64 and picks one at load time (GCC and Clang target_clones), since the project
+// builds without -march flags. Loops are written so that the compilers vectorize them.
+#include <algorithm>
+#include <cstdint>
+
+// Not under sanitizers: their runtime may not be ready when the ifunc resolvers run.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define PIPECUT_NO_MULTIVERSION 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define PIPECUT_NO_MULTIVERSION 1
+#endif
+
+#if defined(__x86_64__) && !defined(PIPECUT_NO_MULTIVERSION)
+#define PIPECUT_MULTIVERSION \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define PIPECUT_MULTIVERSION
+#endif
+
+namespace pipecut::runtime {
+
+// round(acc * scale) + zero, clamped to [lo, hi]: the requantization step of our own integer
+// kernels (round half to even, as oneDNN's).
+inline int32_t requantize(float value, int32_t zero, int32_t lo, int32_t hi) {
+  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
+  const float bounded = std::min(std::max(value, -4.0e6f), 4.0e6f);
+  const int32_t r = static_cast<int32_t>((bounded + kMagic) - kMagic) + zero;
+  return std::min(std::max(r, lo), hi);
+}
+
+}  // namespace pipecut::runtime

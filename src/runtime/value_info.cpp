@@ -1,0 +1,69 @@
+#include "runtime/value_info.h"
+
+namespace pipecut::runtime {
+
+int64_t ValueInfo::elements() const {
+  int64_t n = 1;
+  for (int32_t d : shape) n *= d;
+  return n;
+}
+
+int64_t ValueInfo::bytes() const {
+  return elements() * element_size(type);
+}
+
+int32_t ValueInfo::dim(int i) const {
+  if (i < 0) i += rank();
+  return i >= 0 && i < rank() ? shape[static_cast<size_t>(i)] : 1;
+}
+
+int element_size(DType type) {
+  switch (type) {
+    case DType::kUInt8:
+    case DType::kInt8:
+    case DType::kBool:
+      return 1;
+    case DType::kInt16:
+    case DType::kFloat16:
+      return 2;
+    case DType::kFloat32:
+    case DType::kInt32:
+      return 4;
+    case DType::kInt64:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+ValueInfo describe_tensor(const Tensor& tensor) {
+  ValueInfo v;
+  v.tensor = tensor.index;
+  v.name = tensor.name;
+  v.file_type = tensor.type;
+  v.type = tensor.type;
+  v.shape = tensor.shape;
+  v.constant = tensor.is_constant();
+  v.file_quant = tensor.quant;
+  const bool eight_bit = tensor.type == DType::kInt8 || tensor.type == DType::kUInt8;
+  if (eight_bit && tensor.quant.scale.size() == 1) {
+    v.quantized = true;
+    v.scale = tensor.quant.scale[0];
+    const int64_t zp = tensor.quant.zero_point.empty() ? 0 : tensor.quant.zero_point[0];
+    v.shift = tensor.type == DType::kInt8 ? 128 : 0;
+    v.zero_point = static_cast<int32_t>(zp) + v.shift;
+    v.type = DType::kUInt8;
+  }
+  return v;
+}
+
+std::string shape_text(const std::vector<int32_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ",";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+}  // namespace pipecut::runtime

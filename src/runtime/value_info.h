@@ -1,0 +1,45 @@
+#pragma once
+// How the CPU runtime stores one tensor of the model. Every 8-bit quantized tensor is kept as
+// uint8: an int8 value v is stored as v + 128 with its zero point + 128, the same real number, so
+// that oneDNN always sees u8 activations (its fastest int8 path). Conversion happens only at the
+// model's inputs and outputs.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pipecut/model.h"
+
+namespace pipecut::runtime {
+
+struct ValueInfo {
+  int tensor = -1;
+  std::string name;
+  DType file_type = DType::kFloat32;  // type in the .tflite file
+  DType type = DType::kFloat32;       // stored type: kUInt8 for every 8-bit quantized tensor
+  std::vector<int32_t> shape;
+  bool quantized = false;  // 8-bit with one scale and zero point
+  float scale = 1.f;
+  int32_t zero_point = 0;  // in the stored (uint8) domain
+  int32_t shift = 0;       // stored value = file value + shift (128 for int8, else 0)
+  bool constant = false;
+  Quantization file_quant;  // as the file states it
+
+  int64_t elements() const;
+  int64_t bytes() const;
+  int rank() const { return static_cast<int>(shape.size()); }
+  // Dimension `i` counted from the end when negative; 1 beyond the rank.
+  int32_t dim(int i) const;
+  // Lowest and highest stored values of an 8-bit tensor (0 and 255).
+  static constexpr int32_t kMin = 0;
+  static constexpr int32_t kMax = 255;
+};
+
+// Stored type and quantization of a model tensor.
+ValueInfo describe_tensor(const Tensor& tensor);
+
+// Element size in bytes of a stored type (1, 2, 4 or 8); 0 for types the runtime cannot hold.
+int element_size(DType type);
+
+std::string shape_text(const std::vector<int32_t>& shape);
+
+}  // namespace pipecut::runtime

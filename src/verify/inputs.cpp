@@ -1,0 +1,98 @@
+#include "pipecut/inputs.h"
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "pipecut/error.h"
+#include "pipecut/files.h"
+
+namespace pipecut {
+
+namespace {
+
+TensorValue empty_value(const TensorSpec& spec) {
+  TensorValue v;
+  v.name = spec.name;
+  v.type = spec.type;
+  v.shape = spec.shape;
+  v.quant = spec.quant;
+  v.data.resize(static_cast<size_t>(spec.byte_size()));
+  return v;
+}
+
+}  // namespace
+
+std::vector<TensorValue> random_inputs(const std::vector<TensorSpec>& specs, uint64_t seed) {
+  std::vector<TensorValue> out;
+  std::mt19937_64 rng(seed);
+  for (const TensorSpec& spec : specs) {
+    TensorValue v = empty_value(spec);
+    if (spec.type == DType::kFloat32) {
+      for (size_t i = 0; i + 4 <= v.data.size(); i += 4) {
+        // 24 random bits -> [-1, 1): identical on every platform.
+        const float f = static_cast<float>(static_cast<int64_t>(rng() >> 40) - (1 << 23)) /
+                        static_cast<float>(1 << 23);
+        std::memcpy(v.data.data() + i, &f, 4);
+      }
+    } else {
+      for (auto& b : v.data) b = static_cast<uint8_t>(rng() >> 56);
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+TensorValue raw_input(const TensorSpec& spec, const std::filesystem::path& file) {
+  TensorValue v = empty_value(spec);
+  const auto bytes = read_file(file);
+  if (bytes.size() != v.data.size()) {
+    throw Error(file.string() + ": holds " + std::to_string(bytes.size()) + " bytes but input '" +
+                spec.name + "' needs " + std::to_string(v.data.size()));
+  }
+  v.data = bytes;
+  return v;
+}
+
+TensorValue image_input(const TensorSpec& spec, const std::filesystem::path& rgb) {
+  const auto pixels = read_file(rgb);
+  const auto side =
+      static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(pixels.size()) / 3.0)));
+  if (side <= 0 || side * side * 3 != static_cast<int64_t>(pixels.size())) {
+    throw Error(rgb.string() + ": not a square raw RGB image (" + std::to_string(pixels.size()) +
+                " bytes)");
+  }
+  if (spec.shape.size() != 4 || spec.shape[0] != 1 || spec.shape[3] != 3) {
+    throw Error(rgb.string() + ": input '" + spec.name + "' is not a [1, H, W, 3] image");
+  }
+  const int64_t h = spec.shape[1], w = spec.shape[2];
+  TensorValue v = empty_value(spec);
+  for (int64_t y = 0; y < h; ++y) {
+    for (int64_t x = 0; x < w; ++x) {
+      const int64_t sy = y * side / h, sx = x * side / w;
+      for (int64_t c = 0; c < 3; ++c) {
+        const uint8_t p = pixels[static_cast<size_t>((sy * side + sx) * 3 + c)];
+        const size_t i = static_cast<size_t>((y * w + x) * 3 + c);
+        switch (spec.type) {
+          case DType::kUInt8:
+            v.data[i] = p;
+            break;
+          case DType::kInt8:
+            v.data[i] = static_cast<uint8_t>(static_cast<int8_t>(p - 128));
+            break;
+          case DType::kFloat32: {
+            const float f = static_cast<float>(p) / 127.5f - 1.0f;
+            std::memcpy(v.data.data() + i * 4, &f, 4);
+            break;
+          }
+          default:
+            throw Error(rgb.string() + ": input '" + spec.name + "' is " + dtype_name(spec.type) +
+                        "; images feed uint8, int8 or float32 inputs");
+        }
+      }
+    }
+  }
+  return v;
+}
+
+}  // namespace pipecut

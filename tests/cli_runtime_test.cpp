@@ -1,0 +1,219 @@
+// run, verify and pipeline end to end: bit-exact splits (ResNet-101 at 7 MiB, a multi-tensor
+// U-Net split, real models), a tampered segment caught, top-1 on the real MobileNets.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "format/tflite_schema.h"
+#include "pipecut/error.h"
+#include "pipecut/files.h"
+#include "pipecut/layout.h"
+#include "pipecut/verify.h"
+#include "pipecut/zoo.h"
+#include "support/test_support.h"
+
+namespace pipecut {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::coral_model;
+
+struct RunResult {
+  int status = -1;
+  std::string out, err;
+};
+
+RunResult run_cli(const std::string& args) {
+  const fs::path err_file =
+      fs::path(PIPECUT_TEST_TMP) / ("stderr-rt-" + std::to_string(::getpid()));
+  fs::create_directories(err_file.parent_path());
+  const std::string command = std::string(PIPECUT_BINARY) + " " + args + " 2>" + err_file.string();
+  RunResult r;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err_file);
+  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return r;
+}
+
+nlohmann::json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+// Splits with the library, verifies with the command, returns verify.json.
+nlohmann::json split_and_verify(const fs::path& model_path, const std::string& split_args,
+                                const std::string& label) {
+  const fs::path dir = testing::fresh_dir("verify-" + label);
+  const RunResult split =
+      run_cli("split " + model_path.string() + " " + split_args + " -o " + (dir / "out").string());
+  EXPECT_EQ(split.status, 0) << split.err;
+  const RunResult verify = run_cli("verify " + (dir / "out").string() + " --inputs 2 --image " +
+                                   coral_model("bird.rgb").string());
+  EXPECT_EQ(verify.status, 0) << verify.err << verify.out;
+  return read_json(dir / "out" / "verify.json");
+}
+
+void expect_all_exact(const nlohmann::json& report, size_t files) {
+  EXPECT_TRUE(report["ok"].get<bool>());
+  EXPECT_EQ(report["files"].size(), files);
+  EXPECT_EQ(report["inputs"].get<int>(), 3);
+  for (const auto& f : report["files"]) {
+    EXPECT_TRUE(f["ok"].get<bool>()) << f.dump();
+    EXPECT_GE(f["tensors_checked"].get<int>(), 3);  // at least one output per input
+  }
+}
+
+fs::path zoo_file(const std::string& name) {
+  const fs::path path = fs::path(PIPECUT_TEST_TMP) / "zoo" / (name + ".tflite");
+  if (!fs::exists(path)) {
+    fs::create_directories(path.parent_path());
+    write_file_atomic(path, build_zoo_model(name));
+  }
+  return path;
+}
+
+TEST(Verify, ResNet101AtSevenMiBIsBitExact) {
+  const auto report =
+      split_and_verify(zoo_file("resnet101"), "--max-size 7MiB --min-size 2MiB", "resnet101");
+  expect_all_exact(report, 7 + (2 + 3 + 4 + 5 + 6 + 7));
+}
+
+TEST(Verify, UnetMultiTensorSplitIsBitExact) {
+  const auto report =
+      split_and_verify(zoo_file("unet"), "--max-size 1300KiB --max-cut-tensors 4", "unet");
+  EXPECT_TRUE(report["ok"].get<bool>());
+  EXPECT_GE(report["files"].size(), 2u);
+}
+
+TEST(Verify, RealModelsAreBitExact) {
+  // Windows that give three segments each (the logits layers alone hold 0.5 to 1.2 MiB).
+  for (auto [file, size] : {std::pair{"mobilenet_v2_1.0_224_quant.tflite", "1500KiB"},
+                            std::pair{"tf2_mobilenet_v2_1.0_224_ptq.tflite", "1500KiB"},
+                            std::pair{"mobilenet_v1_0.5_160_quant.tflite", "600KiB"}}) {
+    SCOPED_TRACE(file);
+    const auto report =
+        split_and_verify(coral_model(file), std::string("--max-size ") + size, file);
+    EXPECT_TRUE(report["ok"].get<bool>());
+    EXPECT_EQ(report["files"].size(), 3u + 2u + 3u);
+  }
+  const auto deeplab =
+      split_and_verify(coral_model("deeplabv3_mnv2_dm05_pascal_quant.tflite"),
+                       "--max-size 400KiB --max-cut-tensors 3 --target cpu", "deeplab");
+  EXPECT_TRUE(deeplab["ok"].get<bool>());
+}
+
+TEST(Verify, TamperedSegmentIsCaught) {
+  const fs::path dir = testing::fresh_dir("verify-tampered");
+  const fs::path out = dir / "out";
+  ASSERT_EQ(run_cli("split " + coral_model("mobilenet_v2_1.0_224_quant.tflite").string() +
+                    " --max-size 1500KiB -o " + out.string())
+                .status,
+            0);
+  // Change one bias of the second segment's last conv, then record the new hash in meta.json so
+  // that only the computation can give it away.
+  const fs::path seg2 = out / "full_split" / "tflite" / "seg2_int8.tflite";
+  auto bytes = read_file(seg2);
+  std::unique_ptr<tflite::ModelT> m(tflite::GetModel(bytes.data())->UnPack());
+  auto& graph = *m->subgraphs[0];
+  bool changed = false;
+  for (auto it = graph.operators.rbegin(); it != graph.operators.rend() && !changed; ++it) {
+    auto& op = **it;
+    if (op.inputs.size() < 3 || op.inputs[2] < 0) continue;
+    auto& bias = m->buffers[graph.tensors[static_cast<size_t>(op.inputs[2])]->buffer]->data;
+    if (bias.size() < 4) continue;
+    bias[2] ^= 0x10;  // +-2^20 on the first int32 bias: hundreds of output steps
+    changed = true;
+  }
+  ASSERT_TRUE(changed);
+  flatbuffers::FlatBufferBuilder fbb;
+  tflite::FinishModelBuffer(fbb, tflite::Model::Pack(fbb, m.get()));
+  const std::vector<uint8_t> tampered(fbb.GetBufferPointer(),
+                                      fbb.GetBufferPointer() + fbb.GetSize());
+  write_file_atomic(seg2, tampered);
+  auto meta = read_json(out / "full_split" / "meta.json");
+  meta["files"][1]["sha256"] = sha256_hex(tampered);
+  write_file_atomic(out / "full_split" / "meta.json", meta.dump(2));
+
+  const RunResult verify = run_cli("verify " + out.string() + " --inputs 2");
+  EXPECT_NE(verify.status, 0);
+  EXPECT_NE(verify.err.find("seg2_int8.tflite"), std::string::npos) << verify.err;
+  EXPECT_NE(verify.err.find("differs"), std::string::npos) << verify.err;
+  const auto report = read_json(out / "verify.json");
+  EXPECT_FALSE(report["ok"].get<bool>());
+  EXPECT_TRUE(report["files"][0]["ok"].get<bool>());
+  EXPECT_FALSE(report["files"][1]["ok"].get<bool>());
+}
+
+TEST(Verify, WrongSourceModelIsRefused) {
+  const fs::path dir = testing::fresh_dir("verify-wrong-source");
+  ASSERT_EQ(run_cli("split " + coral_model("mobilenet_v1_0.25_128_quant.tflite").string() +
+                    " --max-size 300KiB -o " + (dir / "out").string())
+                .status,
+            0);
+  const RunResult r = run_cli("verify " + (dir / "out").string() + " --model " +
+                              coral_model("mobilenet_v1_0.5_160_quant.tflite").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("SHA-256"), std::string::npos) << r.err;
+}
+
+TEST(Run, BirdIsAChickadeeOnBothMobileNets) {
+  for (const char* file :
+       {"mobilenet_v2_1.0_224_quant.tflite", "tf2_mobilenet_v2_1.0_224_ptq.tflite"}) {
+    const RunResult r =
+        run_cli("run " + coral_model(file).string() + " --json --iterations 2 --image " +
+                coral_model("bird.rgb").string() + " --labels " +
+                coral_model("imagenet_labels.txt").string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["outputs"][0]["top5"][0]["index"].get<int>(), 20) << file;
+    EXPECT_EQ(j["outputs"][0]["top5"][0]["label"], "chickadee") << file;
+    EXPECT_EQ(j["latency_ms"]["iterations"].get<int>(), 2);
+  }
+}
+
+TEST(Run, OutputAndDumpFilesWithManifest) {
+  const fs::path dir = testing::fresh_dir("run-output");
+  const RunResult r =
+      run_cli("run " + coral_model("mobilenet_v2_1.0_224_quant.tflite").string() +
+              " --iterations 1 --dump expanded_conv_2 --output " + (dir / "o").string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto manifest = read_json(dir / "o" / "manifest.json");
+  ASSERT_EQ(manifest["outputs"].size(), 1u);
+  ASSERT_EQ(manifest["dumps"].size(), 1u);
+  EXPECT_EQ(manifest["dumps"][0]["name"], "MobilenetV2/expanded_conv_2/add");
+  const auto dumped = read_file(dir / "o" / manifest["dumps"][0]["file"].get<std::string>());
+  EXPECT_EQ(dumped.size(), 56u * 56u * 24u);
+  // Feeding the written output back as a raw input of the right size works; a wrong size fails.
+  const RunResult bad =
+      run_cli("run " + coral_model("mobilenet_v2_1.0_224_quant.tflite").string() + " --input " +
+              (dir / "o" / manifest["dumps"][0]["file"].get<std::string>()).string());
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("needs"), std::string::npos) << bad.err;
+}
+
+TEST(PipelineCommand, ReportsThroughputAgainstIdeal) {
+  const fs::path dir = testing::fresh_dir("pipeline-cli");
+  ASSERT_EQ(run_cli("split " + coral_model("mobilenet_v2_1.0_224_quant.tflite").string() +
+                    " --max-size 1500KiB -o " + (dir / "out").string())
+                .status,
+            0);
+  const RunResult r = run_cli("pipeline " + (dir / "out").string() + " --frames 50 --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["frames"].get<int>(), 50);
+  EXPECT_GT(j["ratio"].get<double>(), 0.0);
+  EXPECT_GT(j["stages"].size(), 2u);
+  for (const auto& s : j["stages"]) EXPECT_EQ(s["frames"].get<int>(), 50);
+}
+
+}  // namespace
+}  // namespace pipecut

@@ -1,0 +1,218 @@
+// Agreement with an independent TFLite implementation: Arm NN's TfLite parser on its CpuRef
+// backend runs the small Coral models on one input each, and pipecut's CPU interpreter must give
+// the same outputs within 2 quantization steps per byte (|a - b| <= 2 as integers of the output's
+// type) and the same top-1 class. Each case prints its largest difference, how many bytes differ
+// and the time each side took. This file builds only where Arm NN is installed
+// (tests/CMakeLists.txt); the test is labelled "slow" (MobileNet v2 takes Arm NN about 5 s).
+//
+// Arm NN computes quantized layers its own way (it dequantizes, works in float and requantizes),
+// so the two differ by a rounding step here and there, and those steps add up along a deep
+// network. For the classifiers the comparison therefore also covers the logits, the input of the
+// final SOFTMAX, exposed as a second output of the same model (write_submodel): they are held to
+// the same 2 steps. The softmax itself magnifies a logit step by e^scale: see kCases.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pipecut/model.h"
+#include "pipecut/model_writer.h"
+#include "pipecut/runtime.h"
+#include "support/armnn_reference.h"
+#include "support/test_support.h"
+
+namespace pipecut {
+namespace {
+
+using testing::coral_model;
+using testing::read_bytes;
+using testing::run_armnn_reference;
+
+constexpr int kMaxSteps = 2;
+constexpr size_t kChickadee = 20;  // bird.rgb's class in imagenet_labels.txt
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The centre side x side crop of the 224x224x3 RGB picture bird.rgb.
+std::vector<uint8_t> bird_crop(int side) {
+  constexpr int kFull = 224;
+  const std::vector<uint8_t> rgb = read_bytes(testing::coral_dir() / "bird.rgb");
+  if (rgb.size() != static_cast<size_t>(kFull * kFull * 3)) {
+    ADD_FAILURE() << "bird.rgb has " << rgb.size() << " bytes, not 224x224x3";
+    return {};
+  }
+  const int offset = (kFull - side) / 2;
+  std::vector<uint8_t> crop;
+  crop.reserve(static_cast<size_t>(side * side * 3));
+  for (int y = 0; y < side; ++y) {
+    const auto row = rgb.begin() + ((y + offset) * kFull + offset) * 3;
+    crop.insert(crop.end(), row, row + side * 3);
+  }
+  return crop;
+}
+
+// An output byte as the integer it stands for.
+int as_int(DType type, uint8_t byte) {
+  return type == DType::kInt8 ? static_cast<int>(static_cast<int8_t>(byte)) : byte;
+}
+
+size_t top1(DType type, const std::vector<uint8_t>& bytes) {
+  size_t best = 0;
+  for (size_t i = 1; i < bytes.size(); ++i) {
+    if (as_int(type, bytes[i]) > as_int(type, bytes[best])) best = i;
+  }
+  return best;
+}
+
+struct Outputs {
+  std::vector<TensorSpec> specs;
+  std::vector<std::vector<uint8_t>> ours;
+  std::vector<std::vector<uint8_t>> armnn;
+};
+
+// Runs the model stored at `path` on `inputs` (raw bytes per model input) with both
+// implementations and checks that output o agrees within max_steps[o] on every byte.
+Outputs run_and_compare(const std::string& label, const std::filesystem::path& path,
+                        const std::vector<std::vector<uint8_t>>& inputs,
+                        const std::vector<int>& max_steps) {
+  const Model model = Model::load(path);
+  const std::unique_ptr<Executable> exe = load_cpu(model);
+  Outputs out;
+  out.specs = exe->outputs();
+
+  std::vector<TensorValue> values;
+  EXPECT_EQ(exe->inputs().size(), inputs.size());
+  for (size_t i = 0; i < inputs.size() && i < exe->inputs().size(); ++i) {
+    const TensorSpec& spec = exe->inputs()[i];
+    EXPECT_EQ(spec.byte_size(), static_cast<int64_t>(inputs[i].size())) << spec.name;
+    values.push_back({spec.name, spec.type, spec.shape, spec.quant, inputs[i]});
+  }
+
+  auto start = std::chrono::steady_clock::now();
+  for (TensorValue& v : exe->run(values)) out.ours.push_back(std::move(v.data));
+  const double our_seconds = seconds_since(start);
+  start = std::chrono::steady_clock::now();
+  out.armnn = run_armnn_reference(path, inputs);
+  const double armnn_seconds = seconds_since(start);
+  std::printf("%s: pipecut %.3f s, Arm NN %.3f s\n", label.c_str(), our_seconds, armnn_seconds);
+
+  EXPECT_EQ(out.ours.size(), out.specs.size());
+  EXPECT_EQ(out.armnn.size(), out.specs.size());
+  EXPECT_EQ(max_steps.size(), out.specs.size());
+  const size_t count =
+      std::min({out.specs.size(), out.ours.size(), out.armnn.size(), max_steps.size()});
+  for (size_t o = 0; o < count; ++o) {
+    const TensorSpec& spec = out.specs[o];
+    const std::vector<uint8_t>& a = out.ours[o];
+    const std::vector<uint8_t>& b = out.armnn[o];
+    EXPECT_TRUE(spec.type == DType::kUInt8 || spec.type == DType::kInt8)
+        << spec.name << " is " << dtype_name(spec.type) << ", not an 8-bit output";
+    EXPECT_EQ(a.size(), static_cast<size_t>(spec.byte_size())) << spec.name;
+    EXPECT_EQ(b.size(), a.size()) << spec.name << ": Arm NN's output has another size";
+    int max_diff = 0;
+    size_t differing = 0, first_bad = 0;
+    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+      const int diff = std::abs(as_int(spec.type, a[i]) - as_int(spec.type, b[i]));
+      if (diff > max_steps[o] && max_diff <= max_steps[o]) first_bad = i;
+      max_diff = std::max(max_diff, diff);
+      if (diff != 0) ++differing;
+    }
+    std::printf(
+        "%s output %zu '%s': %zu bytes, max difference %d steps (allowed %d), "
+        "%zu bytes differ\n",
+        label.c_str(), o, spec.name.c_str(), a.size(), max_diff, max_steps[o], differing);
+    EXPECT_LE(max_diff, max_steps[o])
+        << spec.name << ": the first byte beyond " << max_steps[o] << " steps is " << first_bad
+        << " (pipecut " << as_int(spec.type, a[first_bad]) << ", Arm NN "
+        << as_int(spec.type, b[first_bad]) << ")";
+  }
+  return out;
+}
+
+struct ClassifierCase {
+  const char* model;
+  int side;         // input side: the centre crop of bird.rgb
+  int final_steps;  // allowed difference of the final (softmax) output
+};
+
+// The final outputs are held to kMaxSteps except where the logits' scale makes that impossible
+// for two implementations whose logits are a step apart: mobilenet_v1_0.25_128's logit scale is
+// 0.131, so one logit step scales a probability by e^0.131 = 1.14, which moves its 0.64 top class
+// by 9 output steps (1/256 each). Measured: its logits agree within 2 steps (328 of 1001 bytes
+// differ by 1 or 2), its softmax outputs within 9 (6 bytes differ).
+constexpr ClassifierCase kCases[] = {
+    {"mobilenet_v1_0.25_128_quant.tflite", 128, 10},
+    {"mobilenet_v1_0.5_160_quant.tflite", 160, kMaxSteps},
+    {"mobilenet_v2_1.0_224_quant.tflite", 224, kMaxSteps},
+};
+
+// A classifier on the bird picture: logits and probabilities agree and both pick the chickadee.
+void check_classifier(const ClassifierCase& c) {
+  const Model source = Model::load(coral_model(c.model));
+  ASSERT_FALSE(source.ops().empty());
+  const Op& last = source.ops().back();
+  ASSERT_EQ(source.op_type(last), "SOFTMAX");
+  ASSERT_EQ(source.outputs().size(), 1u);
+
+  // The same model with the logits as a second output.
+  SubmodelSpec spec;
+  for (const Op& op : source.ops()) spec.ops.push_back(op.index);
+  spec.inputs = source.inputs();
+  spec.outputs = {source.outputs()[0], last.inputs[0]};
+  const std::filesystem::path path =
+      testing::fresh_dir(std::string("runtime_armnn_") + c.model) / c.model;
+  testing::write_bytes(path, write_submodel(source, spec));
+
+  const Outputs out = run_and_compare(c.model, path, {bird_crop(c.side)}, {c.final_steps, 2});
+  ASSERT_EQ(out.ours.size(), 2u);
+  ASSERT_EQ(out.armnn.size(), 2u);
+  const DType type = out.specs[0].type;
+  const size_t ours = top1(type, out.ours[0]);
+  const size_t armnn = top1(type, out.armnn[0]);
+  std::printf("%s top-1: pipecut %zu (%d), Arm NN %zu (%d)\n", c.model, ours,
+              as_int(type, out.ours[0][ours]), armnn, as_int(type, out.armnn[0][armnn]));
+  EXPECT_EQ(armnn, kChickadee) << "Arm NN's own answer is off";
+  EXPECT_EQ(ours, armnn);
+}
+
+TEST(RuntimeArmnn, MobilenetV1_025_128MatchesArmnn) {
+  check_classifier(kCases[0]);
+}
+
+TEST(RuntimeArmnn, MobilenetV1_05_160MatchesArmnn) {
+  check_classifier(kCases[1]);
+}
+
+TEST(RuntimeArmnn, MobilenetV2_10_224MatchesArmnn) {
+  check_classifier(kCases[2]);
+}
+
+// The tiny SPLIT/CONCATENATION graph on a fixed pseudo-random input (std::mt19937's sequence is
+// fixed by the standard, so every platform feeds the same bytes).
+TEST(RuntimeArmnn, SplitConcatMatchesArmnn) {
+  const std::filesystem::path path = coral_model("split_concat.tflite");
+  const Model model = Model::load(path);
+  std::mt19937 rng(20240611);
+  std::vector<std::vector<uint8_t>> inputs;
+  for (int index : model.inputs()) {
+    std::vector<uint8_t> bytes(static_cast<size_t>(model.tensor(index).byte_size()));
+    for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng() & 0xFF);
+    inputs.push_back(std::move(bytes));
+  }
+  run_and_compare("split_concat.tflite", path, inputs,
+                  std::vector<int>(model.outputs().size(), kMaxSteps));
+}
+
+}  // namespace
+}  // namespace pipecut
