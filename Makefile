@@ -21,8 +21,8 @@ demo: build
 	mkdir -p $(BUILD)/demo
 	$(BUILD)/pipecut zoo resnet101 -o $(BUILD)/demo/resnet101_int8.tflite
 	$(BUILD)/pipecut plan $(BUILD)/demo/resnet101_int8.tflite --max-size 7MiB --min-size 2MiB --algorithms greedy,optimal,balanced
-	$(BUILD)/pipecut split $(BUILD)/demo/resnet101_int8.tflite --max-size 7MiB --min-size 2MiB --algorithm optimal -o $(BUILD)/demo/resnet101_split --force
-	@echo "segments written to $(BUILD)/demo/resnet101_split"
+	$(BUILD)/pipecut split $(BUILD)/demo/resnet101_int8.tflite --max-size 7MiB --min-size 2MiB --algorithm greedy -o $(BUILD)/demo/resnet101_split --force
+	$(BUILD)/pipecut verify $(BUILD)/demo/resnet101_split --inputs 2 | tail -n 1
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

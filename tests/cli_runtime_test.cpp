@@ -20,29 +20,9 @@ namespace pipecut {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::CliResult;
 using testing::coral_model;
-
-struct RunResult {
-  int status = -1;
-  std::string out, err;
-};
-
-RunResult run_cli(const std::string& args) {
-  const fs::path err_file =
-      fs::path(PIPECUT_TEST_TMP) / ("stderr-rt-" + std::to_string(::getpid()));
-  fs::create_directories(err_file.parent_path());
-  const std::string command = std::string(PIPECUT_BINARY) + " " + args + " 2>" + err_file.string();
-  RunResult r;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return r;
-}
+using testing::run_cli;
 
 nlohmann::json read_json(const fs::path& path) {
   std::ifstream in(path);
@@ -53,10 +33,10 @@ nlohmann::json read_json(const fs::path& path) {
 nlohmann::json split_and_verify(const fs::path& model_path, const std::string& split_args,
                                 const std::string& label) {
   const fs::path dir = testing::fresh_dir("verify-" + label);
-  const RunResult split =
+  const CliResult split =
       run_cli("split " + model_path.string() + " " + split_args + " -o " + (dir / "out").string());
   EXPECT_EQ(split.status, 0) << split.err;
-  const RunResult verify = run_cli("verify " + (dir / "out").string() + " --inputs 2 --image " +
+  const CliResult verify = run_cli("verify " + (dir / "out").string() + " --inputs 2 --image " +
                                    coral_model("bird.rgb").string());
   EXPECT_EQ(verify.status, 0) << verify.err << verify.out;
   return read_json(dir / "out" / "verify.json");
@@ -143,7 +123,7 @@ TEST(Verify, TamperedSegmentIsCaught) {
   meta["files"][1]["sha256"] = sha256_hex(tampered);
   write_file_atomic(out / "full_split" / "meta.json", meta.dump(2));
 
-  const RunResult verify = run_cli("verify " + out.string() + " --inputs 2");
+  const CliResult verify = run_cli("verify " + out.string() + " --inputs 2");
   EXPECT_NE(verify.status, 0);
   EXPECT_NE(verify.err.find("seg2_int8.tflite"), std::string::npos) << verify.err;
   EXPECT_NE(verify.err.find("differs"), std::string::npos) << verify.err;
@@ -159,7 +139,7 @@ TEST(Verify, WrongSourceModelIsRefused) {
                     " --max-size 300KiB -o " + (dir / "out").string())
                 .status,
             0);
-  const RunResult r = run_cli("verify " + (dir / "out").string() + " --model " +
+  const CliResult r = run_cli("verify " + (dir / "out").string() + " --model " +
                               coral_model("mobilenet_v1_0.5_160_quant.tflite").string());
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("SHA-256"), std::string::npos) << r.err;
@@ -168,7 +148,7 @@ TEST(Verify, WrongSourceModelIsRefused) {
 TEST(Run, BirdIsAChickadeeOnBothMobileNets) {
   for (const char* file :
        {"mobilenet_v2_1.0_224_quant.tflite", "tf2_mobilenet_v2_1.0_224_ptq.tflite"}) {
-    const RunResult r =
+    const CliResult r =
         run_cli("run " + coral_model(file).string() + " --json --iterations 2 --image " +
                 coral_model("bird.rgb").string() + " --labels " +
                 coral_model("imagenet_labels.txt").string());
@@ -182,7 +162,7 @@ TEST(Run, BirdIsAChickadeeOnBothMobileNets) {
 
 TEST(Run, OutputAndDumpFilesWithManifest) {
   const fs::path dir = testing::fresh_dir("run-output");
-  const RunResult r =
+  const CliResult r =
       run_cli("run " + coral_model("mobilenet_v2_1.0_224_quant.tflite").string() +
               " --iterations 1 --dump expanded_conv_2 --output " + (dir / "o").string());
   ASSERT_EQ(r.status, 0) << r.err;
@@ -193,7 +173,7 @@ TEST(Run, OutputAndDumpFilesWithManifest) {
   const auto dumped = read_file(dir / "o" / manifest["dumps"][0]["file"].get<std::string>());
   EXPECT_EQ(dumped.size(), 56u * 56u * 24u);
   // Feeding the written output back as a raw input of the right size works; a wrong size fails.
-  const RunResult bad =
+  const CliResult bad =
       run_cli("run " + coral_model("mobilenet_v2_1.0_224_quant.tflite").string() + " --input " +
               (dir / "o" / manifest["dumps"][0]["file"].get<std::string>()).string());
   EXPECT_NE(bad.status, 0);
@@ -206,7 +186,7 @@ TEST(PipelineCommand, ReportsThroughputAgainstIdeal) {
                     " --max-size 1500KiB -o " + (dir / "out").string())
                 .status,
             0);
-  const RunResult r = run_cli("pipeline " + (dir / "out").string() + " --frames 50 --json");
+  const CliResult r = run_cli("pipeline " + (dir / "out").string() + " --frames 50 --json");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["frames"].get<int>(), 50);

@@ -20,29 +20,9 @@ namespace pipecut {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::CliResult;
 using testing::coral_model;
-
-struct RunResult {
-  int status = -1;
-  std::string out, err;
-};
-
-// Runs the pipecut binary with arguments; captures stdout and stderr.
-RunResult run_cli(const std::string& args) {
-  const fs::path err_file = fs::path(PIPECUT_TEST_TMP) / ("stderr-" + std::to_string(::getpid()));
-  fs::create_directories(err_file.parent_path());
-  const std::string command = std::string(PIPECUT_BINARY) + " " + args + " 2>" + err_file.string();
-  RunResult r;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return r;
-}
+using testing::run_cli;
 
 nlohmann::json read_json(const fs::path& path) {
   std::ifstream in(path);
@@ -226,7 +206,7 @@ class CliFailure : public ::testing::Test {
 
   // The command fails with one line that names `what`, and leaves no output behind.
   void expect_clean_failure(const std::string& args, const std::string& what) {
-    const RunResult r = run_cli(args);
+    const CliResult r = run_cli(args);
     EXPECT_NE(r.status, 0) << args;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_NE(r.err.find(what), std::string::npos) << r.err;
@@ -299,7 +279,7 @@ TEST_F(CliFailure, ExistingOutputNeedsForce) {
   const fs::path out = dir_ / "kept";
   ASSERT_EQ(run_cli("split " + model + " --max-size 300KiB -o " + out.string()).status, 0);
   const auto before = read_json(out / "full_split" / "meta.json");
-  const RunResult again = run_cli("split " + model + " --max-size 400KiB -o " + out.string());
+  const CliResult again = run_cli("split " + model + " --max-size 400KiB -o " + out.string());
   EXPECT_NE(again.status, 0);
   EXPECT_NE(again.err.find("--force"), std::string::npos);
   EXPECT_EQ(read_json(out / "full_split" / "meta.json"), before);
@@ -312,7 +292,7 @@ TEST_F(CliFailure, ExistingOutputNeedsForce) {
 
 TEST(Cli, InspectJsonAndTables) {
   const std::string model = coral_model("mobilenet_v2_1.0_224_quant.tflite").string();
-  const RunResult r = run_cli("inspect --json " + model);
+  const CliResult r = run_cli("inspect --json " + model);
   ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["ops"].size(), 66u);
@@ -320,14 +300,14 @@ TEST(Cli, InspectJsonAndTables) {
   int64_t sum = 0;
   for (const auto& op : j["ops"]) sum += op["param_bytes"].get<int64_t>();
   EXPECT_EQ(sum, j["totals"]["param_bytes"].get<int64_t>());
-  const RunResult text = run_cli("inspect " + model);
+  const CliResult text = run_cli("inspect " + model);
   ASSERT_EQ(text.status, 0);
   EXPECT_NE(text.out.find("cut candidates"), std::string::npos);
-  const RunResult plan = run_cli("plan --json --max-size 1MiB " + model);
+  const CliResult plan = run_cli("plan --json --max-size 1MiB " + model);
   ASSERT_EQ(plan.status, 0) << plan.err;
   EXPECT_EQ(nlohmann::json::parse(plan.out)["plans"].size(), 3u);
   for (const char* command : {"inspect", "plan", "split", "slice", "zoo"}) {
-    const RunResult help = run_cli(std::string(command) + " --help");
+    const CliResult help = run_cli(std::string(command) + " --help");
     EXPECT_EQ(help.status, 0) << command;
     EXPECT_NE(help.out.find("--"), std::string::npos) << command;
   }
@@ -336,7 +316,7 @@ TEST(Cli, InspectJsonAndTables) {
 TEST(Cli, SliceOneRange) {
   const fs::path dir = testing::fresh_dir("slice-cli");
   const std::string model = coral_model("mobilenet_v2_1.0_224_quant.tflite").string();
-  const RunResult r =
+  const CliResult r =
       run_cli("slice " + model + " --from expanded_conv_2/add --to expanded_conv_4/add --json -o " +
               (dir / "part.tflite").string());
   ASSERT_EQ(r.status, 0) << r.err;

@@ -8,30 +8,13 @@
 
 #include "pipecut/error.h"
 #include "pipecut/partition.h"
+#include "support/partition_problems.h"
 
 namespace pipecut {
 namespace {
 
-// Cuts c0, c1, ... at the given prefix sizes.
-PartitionProblem numbers(const std::vector<int64_t>& prefixes, int64_t total, int64_t low,
-                         int64_t high, int segments = 0) {
-  PartitionProblem problem;
-  for (size_t i = 0; i < prefixes.size(); ++i) {
-    problem.cuts.push_back({"c" + std::to_string(i), prefixes[i], 0});
-  }
-  problem.total_size = total;
-  problem.low = low;
-  problem.high = high;
-  problem.segments = segments;
-  return problem;
-}
-
-bool logged(const Partition& partition, const std::string& text) {
-  for (const std::string& line : partition.log) {
-    if (line.find(text) != std::string::npos) return true;
-  }
-  return false;
-}
+using testing::logged;
+using testing::numbers;
 
 // The message of the pipecut::Error that `run` throws; fails the test when it throws none.
 template <typename Run>

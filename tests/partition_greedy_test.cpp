@@ -11,9 +11,13 @@
 
 #include "pipecut/error.h"
 #include "pipecut/partition.h"
+#include "support/partition_problems.h"
 
 namespace pipecut {
 namespace {
+
+using testing::logged;
+using testing::numbers;
 
 constexpr int64_t kMiB = 1 << 20;
 
@@ -59,29 +63,10 @@ PartitionProblem resnet101_int8(int64_t low, int64_t high) {
   return problem;
 }
 
-// Cuts c0, c1, ... at the given prefix sizes.
-PartitionProblem numbers(const std::vector<int64_t>& prefixes, int64_t total, int64_t low,
-                         int64_t high, int segments = 0) {
-  PartitionProblem problem;
-  for (size_t i = 0; i < prefixes.size(); ++i) {
-    problem.cuts.push_back({"c" + std::to_string(i), prefixes[i], 0});
-  }
-  problem.total_size = total;
-  problem.low = low;
-  problem.high = high;
-  problem.segments = segments;
-  return problem;
-}
-
 std::vector<std::string> cut_names(const PartitionProblem& problem, const Partition& partition) {
   std::vector<std::string> names;
   for (int c : partition.cuts) names.push_back(problem.cuts[c].name);
   return names;
-}
-
-bool logged(const Partition& partition, const std::string& text) {
-  return std::any_of(partition.log.begin(), partition.log.end(),
-                     [&](const std::string& line) { return line.find(text) != std::string::npos; });
 }
 
 // Cuts ascending, one size per segment, sizes matching the prefixes and adding up to the total.

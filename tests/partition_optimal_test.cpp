@@ -13,24 +13,13 @@
 
 #include "pipecut/error.h"
 #include "pipecut/partition.h"
+#include "support/partition_problems.h"
 
 namespace pipecut {
 namespace {
 
-// Cuts c0, c1, ... at the given prefix sizes, with the given crossing bytes (or none).
-PartitionProblem numbers(const std::vector<int64_t>& prefixes, int64_t total, int64_t low,
-                         int64_t high, int segments = 0, std::vector<int64_t> crossing = {}) {
-  PartitionProblem problem;
-  for (size_t i = 0; i < prefixes.size(); ++i) {
-    problem.cuts.push_back(
-        {"c" + std::to_string(i), prefixes[i], crossing.empty() ? 0 : crossing[i]});
-  }
-  problem.total_size = total;
-  problem.low = low;
-  problem.high = high;
-  problem.segments = segments;
-  return problem;
-}
+using testing::logged;
+using testing::numbers;
 
 int64_t largest(const Partition& partition) {
   return *std::max_element(partition.sizes.begin(), partition.sizes.end());
@@ -40,11 +29,6 @@ int64_t crossing(const PartitionProblem& problem, const Partition& partition) {
   int64_t sum = 0;
   for (int c : partition.cuts) sum += problem.cuts[c].crossing_bytes;
   return sum;
-}
-
-bool logged(const Partition& partition, const std::string& text) {
-  return std::any_of(partition.log.begin(), partition.log.end(),
-                     [&](const std::string& line) { return line.find(text) != std::string::npos; });
 }
 
 // Cuts ascending, sizes matching the prefixes, every size within the problem's window.

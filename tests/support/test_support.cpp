@@ -1,5 +1,10 @@
 #include "support/test_support.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -42,6 +47,27 @@ std::vector<std::string> coral_splittable_models() {
           "deeplabv3_mnv2_dm05_pascal_quant.tflite",
           "keras_lstm_mnist_ptq.tflite",
           "split_concat.tflite"};
+}
+
+CliResult run_cli(const std::string& args) {
+  static int calls = 0;
+  const auto err_file = std::filesystem::path(PIPECUT_TEST_TMP) /
+                        ("stderr-" + std::to_string(::getpid()) + "-" + std::to_string(calls++));
+  std::filesystem::create_directories(err_file.parent_path());
+  const std::string command = std::string(PIPECUT_BINARY) + " " + args + " 2>" + err_file.string();
+  CliResult r;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) throw std::runtime_error("cannot run " + command);
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err_file);
+  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  in.close();
+  std::filesystem::remove(err_file);
+  return r;
 }
 
 }  // namespace pipecut::testing

@@ -18,4 +18,12 @@ void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& 
 // The real, splittable Coral models (all but the Edge TPU-compiled one).
 std::vector<std::string> coral_splittable_models();
 
+// Runs the built `pipecut` binary with `args` (a shell command line); captures its exit code,
+// standard output and standard error.
+struct CliResult {
+  int status = -1;
+  std::string out, err;
+};
+CliResult run_cli(const std::string& args);
+
 }  // namespace pipecut::testing
