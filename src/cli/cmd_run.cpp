@@ -15,6 +15,7 @@
 #include "pipecut/files.h"
 #include "pipecut/inputs.h"
 #include "pipecut/json.h"
+#include "pipecut/progress.h"
 #include "pipecut/runtime.h"
 
 namespace pipecut::cli {
@@ -143,13 +144,16 @@ void add_run(CLI::App& app) {
 
     std::vector<double> ms;
     std::vector<TensorValue> outputs = exec->run(inputs);  // warm-up, and the result shown
+    ProgressBar bar(!args->json);
     for (int i = 0; i < args->iterations; ++i) {
+      bar.update(i, args->iterations, "timing runs");
       const auto start = std::chrono::steady_clock::now();
       outputs = exec->run(inputs);
       ms.push_back(
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count());
     }
+    bar.finish();
     std::sort(ms.begin(), ms.end());
     const double median = ms[ms.size() / 2];
     const double p90 = ms[std::min(

@@ -66,10 +66,10 @@ void add_split(CLI::App& app) {
     if (std::filesystem::exists(args->out_dir) && !args->force) {
       throw Error(args->out_dir + ": exists; pass --force to replace it");
     }
+    ProgressBar bar(!args->json);
     const Model model = Model::load(args->model);
     const Graph graph(model);
     const SplitPlan plan = plan_split(model, graph, options);
-    ProgressBar bar(!args->json);
     TreeOptions tree;
     tree.force = args->force;
     tree.progress = bar.callback();

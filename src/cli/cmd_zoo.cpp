@@ -7,6 +7,7 @@
 #include "pipecut/error.h"
 #include "pipecut/json.h"
 #include "pipecut/layout.h"
+#include "pipecut/progress.h"
 #include "pipecut/sizes.h"
 #include "pipecut/zoo.h"
 
@@ -50,7 +51,9 @@ void add_zoo(CLI::App& app) {
     }
     ZooOptions options;
     options.seed = args->seed;
-    const auto bytes = build_zoo_model(args->name, options);
+    ProgressBar bar(true);
+    const auto bytes = with_progress(bar, "building " + args->name,
+                                     [&] { return build_zoo_model(args->name, options); });
     write_model_file(args->output, bytes, /*force=*/true);
     std::cout << args->output << ": " << args->name << " ("
               << format_size(static_cast<int64_t>(bytes.size())) << ")\n";

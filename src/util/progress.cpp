@@ -37,6 +37,21 @@ void ProgressBar::update(int64_t done, int64_t total, const std::string& stage) 
   std::fflush(stderr);
 }
 
+void ProgressBar::working(const std::string& stage) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - start_ < kQuietStart || (drawn_ && now - last_draw_ < kRedrawEvery)) return;
+  last_draw_ = now;
+  drawn_ = true;
+  constexpr int kWidth = 30;
+  const double seconds = std::chrono::duration<double>(now - start_).count();
+  std::string bar(kWidth, '.');
+  const int at = static_cast<int>(seconds * 10) % (2 * kWidth - 2);
+  bar[static_cast<size_t>(at < kWidth ? at : 2 * kWidth - 2 - at)] = '#';
+  std::fprintf(stderr, "\r[%s] %5.1fs %-40.40s", bar.c_str(), seconds, stage.c_str());
+  std::fflush(stderr);
+}
+
 void ProgressBar::finish() {
   if (drawn_) {
     std::fprintf(stderr, "\r%*s\r", 80, "");
