@@ -280,6 +280,7 @@ struct ConvCase {
   bool fully_connected = false;
   bool is_int8 = true;  // int8 per-channel; else uint8 per-tensor
   int n = 1, h = 9, w = 10, ic = 6, oc = 8, k = 3, stride = 1, dilation = 1, multiplier = 1;
+  int groups = 1;  // CONV_2D only
   bool same = true;
   int act = tflite::ActivationFunctionType_NONE;
   int weight_zero = 0;      // uint8 only
@@ -316,8 +317,9 @@ void run_conv_case(const ConvCase& c) {
       random_values(rng, static_cast<size_t>(c.n) * ih * iw * c.ic, qmin, qmax);
 
   // Weights: [oc][k][k][ic] (conv), [1][k][k][oc] (depthwise), [oc][ic] (fully connected).
+  const int icg = c.ic / c.groups;  // input channels per group (CONV_2D)
   const size_t wcount =
-      c.depthwise ? static_cast<size_t>(k) * k * oc : static_cast<size_t>(oc) * k * k * c.ic;
+      c.depthwise ? static_cast<size_t>(k) * k * oc : static_cast<size_t>(oc) * k * k * icg;
   std::vector<int32_t> wv;
   if (i8) {
     wv = random_values(rng, wcount, -127, 127);
@@ -329,7 +331,7 @@ void run_conv_case(const ConvCase& c) {
   for (float& s : sw) s = 0.002f + static_cast<float>(rng() % 1000) / 100000.f;
   auto w_at = [&](int o, int kh, int kw, int i) -> int32_t {
     if (c.depthwise) return wv[static_cast<size_t>((kh * k + kw) * oc + o)];
-    return wv[static_cast<size_t>(((o * k + kh) * k + kw) * c.ic + i)];
+    return wv[static_cast<size_t>(((o * k + kh) * k + kw) * icg + i % icg)];
   };
   const int32_t zw = i8 ? 0 : c.weight_zero;
 
@@ -345,7 +347,8 @@ void run_conv_case(const ConvCase& c) {
               const int yy = y * c.stride - pt + kh * c.dilation,
                         xx = xo * c.stride - pl + kw * c.dilation;
               if (yy < 0 || yy >= ih || xx < 0 || xx >= iw) continue;
-              const int first = c.depthwise ? o / c.multiplier : 0, count = c.depthwise ? 1 : c.ic;
+              const int first = c.depthwise ? o / c.multiplier : o / (oc / c.groups) * icg;
+              const int count = c.depthwise ? 1 : icg;
               for (int i = first; i < first + count; ++i) {
                 const int32_t xv = x[static_cast<size_t>(((n * ih + yy) * iw + xx) * c.ic + i)];
                 a += static_cast<int64_t>(xv - zx) * (w_at(o, kh, kw, i) - zw);
@@ -384,7 +387,7 @@ void run_conv_case(const ConvCase& c) {
   const int in = b.add({"input", act_type, in_shape, {sx}, {zx}, 0, {}});
   std::vector<int32_t> wshape = c.depthwise         ? std::vector<int32_t>{1, k, k, oc}
                                 : c.fully_connected ? std::vector<int32_t>{oc, c.ic}
-                                                    : std::vector<int32_t>{oc, k, k, c.ic};
+                                                    : std::vector<int32_t>{oc, k, k, icg};
   std::vector<int64_t> wzero(sw.size(), zw);
   const int weights =
       b.add({"weights", act_type, wshape, sw, wzero, c.depthwise ? 3 : 0, to_bytes(wv)});
@@ -450,6 +453,14 @@ TEST(RuntimeKernels, ConvInt8PerChannel) {
   c.oc = 16;
   c.seed = 4;
   run_conv_case(c);
+  c = ConvCase{};  // padding and dilation together
+  c.dilation = 2;
+  c.seed = 13;
+  run_conv_case(c);
+  c.dilation = 1;  // grouped convolution
+  c.groups = 2;
+  c.seed = 14;
+  run_conv_case(c);
 }
 
 TEST(RuntimeKernels, ConvUint8WithWeightZeroPoint) {
@@ -458,6 +469,16 @@ TEST(RuntimeKernels, ConvUint8WithWeightZeroPoint) {
   c.weight_zero = 131;  // w - z_w spans [-131, 124]: outside int8, im2col + matmul path
   c.weight_spread = 200;
   run_conv_case(c);
+  c.stride = 2;  // strided, dilated, VALID: im2col's general path
+  c.dilation = 2;
+  c.same = false;
+  c.ic = 3;
+  c.seed = 12;
+  run_conv_case(c);
+  c = ConvCase{};
+  c.is_int8 = false;
+  c.weight_zero = 131;
+  c.weight_spread = 200;
   c.k = 1;  // pointwise: matmul straight on the input
   c.ic = 20;
   c.seed = 5;
@@ -489,7 +510,7 @@ TEST(RuntimeKernels, DepthwiseUint8WithWeightZeroPoint) {
   ConvCase c;
   c.depthwise = true;
   c.is_int8 = false;
-  c.ic = 24;
+  c.ic = 40;  // a full block of 32 channels and a partial one
   c.weight_zero = 140;
   c.weight_spread = 200;
   run_conv_case(c);
@@ -526,7 +547,9 @@ TEST(RuntimeKernels, AddWithBroadcast) {
     std::mt19937 rng(seed);
     const std::vector<int32_t> sa{1, 5, 7, 16},
         sb = seed == 1 ? sa : std::vector<int32_t>{1, 1, 1, 16};
-    const float s1 = 0.05f, s2 = seed == 1 ? 0.11f : 0.03f, so = 0.12f;
+    // Scales as calibration produces them (decimal ones like 0.05 / 0.12 land many exact sums
+    // within 1e-6 of a rounding tie, which only fixed point with 31 bits resolves as TFLite does).
+    const float s1 = 0.0473f, s2 = seed == 1 ? 0.1127f : 0.0291f, so = 0.1189f;
     const int32_t z1 = -7, z2 = 20, zo = 3;
     const auto a = random_values(rng, 5 * 7 * 16, -128, 127);
     const auto bv = random_values(rng, static_cast<size_t>(sb[1] * sb[2] * 16), -128, 127);
@@ -734,7 +757,7 @@ TEST(RuntimeKernels, ResizeBilinear) {
   for (const Mode& mode : {Mode{false, false, 11, 9}, Mode{true, false, 11, 9},
                            Mode{false, true, 11, 9}, Mode{false, true, 3, 4}}) {
     std::mt19937 rng(9);
-    const int h = 5, w = 6, c = 8;
+    const int h = 5, w = 6, c = mode.oh == 3 ? 21 : 8;  // 21: more than one vector of channels
     const auto x = random_values(rng, static_cast<size_t>(h * w * c), -128, 127);
     auto scale_10 = [&](int in, int out) {
       int32_t s = ((1 << 10) * in + out / 2) / out;
@@ -782,6 +805,164 @@ TEST(RuntimeKernels, ResizeBilinear) {
         b.build(tflite::BuiltinOperator_RESIZE_BILINEAR, std::move(o), {in, size}, {out});
     EXPECT_EQ(run_model(model, {x}), want)
         << "align_corners " << mode.align_corners << " half_pixel " << mode.half_pixel;
+  }
+}
+
+// ---- float32 and the QUANTIZE / DEQUANTIZE edges -----------------------------------------------
+
+std::vector<uint8_t> float_bytes(const std::vector<float>& v) {
+  std::vector<uint8_t> b(v.size() * 4);
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+
+std::vector<float> random_floats(std::mt19937& rng, size_t n) {
+  std::uniform_real_distribution<float> d(-1.f, 1.f);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+TensorValue run_one(const Model& model, const std::vector<std::vector<uint8_t>>& inputs) {
+  auto exe = load_cpu(model);
+  std::vector<TensorValue> values;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorSpec& spec = exe->inputs().at(i);
+    values.push_back(TensorValue{spec.name, spec.type, spec.shape, spec.quant, inputs[i]});
+  }
+  return exe->run(values).at(0);
+}
+
+std::vector<float> as_floats(const TensorValue& v) {
+  std::vector<float> f(v.data.size() / 4);
+  std::memcpy(f.data(), v.data.data(), v.data.size());
+  return f;
+}
+
+TEST(RuntimeKernels, FloatConvolutions) {
+  for (int kind = 0; kind < 3; ++kind) {  // conv, depthwise (multiplier 2), fully connected
+    std::mt19937 rng(20 + static_cast<uint32_t>(kind));
+    const int h = kind == 2 ? 1 : 6, w = kind == 2 ? 1 : 7, ic = 4, k = kind == 2 ? 1 : 3;
+    const int oc = kind == 1 ? 8 : 5;
+    const auto x = random_floats(rng, static_cast<size_t>(h * w * ic));
+    const auto wv = random_floats(rng, static_cast<size_t>(oc * k * k * (kind == 1 ? 1 : ic)));
+    const auto bias = random_floats(rng, static_cast<size_t>(oc));
+    std::vector<float> want;
+    for (int y = 0; y < h; ++y) {
+      for (int xo = 0; xo < w; ++xo) {
+        for (int o = 0; o < oc; ++o) {
+          double acc = bias[static_cast<size_t>(o)];
+          for (int kh = 0; kh < k; ++kh) {
+            for (int kw = 0; kw < k; ++kw) {
+              const int yy = y - k / 2 + kh, xx = xo - k / 2 + kw;
+              if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+              for (int i = 0; i < ic; ++i) {
+                if (kind == 1 && i != o / 2) continue;
+                const double wt = kind == 1
+                                      ? wv[static_cast<size_t>((kh * k + kw) * oc + o)]
+                                      : wv[static_cast<size_t>(((o * k + kh) * k + kw) * ic + i)];
+                acc += x[static_cast<size_t>((yy * w + xx) * ic + i)] * wt;
+              }
+            }
+          }
+          want.push_back(static_cast<float>(std::clamp(acc, 0.0, 6.0)));
+        }
+      }
+    }
+    OneOpModel b;
+    const auto f32 = tflite::TensorType_FLOAT32;
+    const int in =
+        b.add({"in",
+               f32,
+               kind == 2 ? std::vector<int32_t>{1, ic} : std::vector<int32_t>{1, h, w, ic},
+               {},
+               {},
+               0,
+               {}});
+    const std::vector<int32_t> wshape = kind == 0   ? std::vector<int32_t>{oc, k, k, ic}
+                                        : kind == 1 ? std::vector<int32_t>{1, k, k, oc}
+                                                    : std::vector<int32_t>{oc, ic};
+    const int wt = b.add({"w", f32, wshape, {}, {}, 0, float_bytes(wv)});
+    const int bt = b.add({"b", f32, {oc}, {}, {}, 0, float_bytes(bias)});
+    const int out =
+        b.add({"out",
+               f32,
+               kind == 2 ? std::vector<int32_t>{1, oc} : std::vector<int32_t>{1, h, w, oc},
+               {},
+               {},
+               0,
+               {}});
+    tflite::BuiltinOptionsUnion o;
+    tflite::BuiltinOperator code;
+    if (kind == 0) {
+      tflite::Conv2DOptionsT c;
+      c.padding = tflite::Padding_SAME;
+      c.stride_w = c.stride_h = 1;
+      c.fused_activation_function = tflite::ActivationFunctionType_RELU6;
+      o.Set(c);
+      code = tflite::BuiltinOperator_CONV_2D;
+    } else if (kind == 1) {
+      tflite::DepthwiseConv2DOptionsT c;
+      c.padding = tflite::Padding_SAME;
+      c.stride_w = c.stride_h = 1;
+      c.depth_multiplier = 2;
+      c.fused_activation_function = tflite::ActivationFunctionType_RELU6;
+      o.Set(c);
+      code = tflite::BuiltinOperator_DEPTHWISE_CONV_2D;
+    } else {
+      tflite::FullyConnectedOptionsT c;
+      c.fused_activation_function = tflite::ActivationFunctionType_RELU6;
+      o.Set(c);
+      code = tflite::BuiltinOperator_FULLY_CONNECTED;
+    }
+    const Model model = b.build(code, std::move(o), {in, wt, bt}, {out});
+    const std::vector<float> got = as_floats(run_one(model, {float_bytes(x)}));
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_NEAR(got[i], want[i], 1e-4) << "kind " << kind << " at " << i;
+  }
+}
+
+TEST(RuntimeKernels, QuantizeAndDequantizeAtTheEdges) {
+  std::mt19937 rng(30);
+  const auto x = random_floats(rng, 200);
+  const float scale = 0.0078f;
+  const int32_t zero = -3;
+  {
+    OneOpModel b;
+    const int in = b.add({"in", tflite::TensorType_FLOAT32, {200}, {}, {}, 0, {}});
+    const int out = b.add({"out", tflite::TensorType_INT8, {200}, {scale}, {zero}, 0, {}});
+    const TensorValue got =
+        run_one(b.build(tflite::BuiltinOperator_QUANTIZE, {}, {in}, {out}), {float_bytes(x)});
+    for (size_t i = 0; i < x.size(); ++i) {
+      const int32_t want =
+          std::clamp(static_cast<int32_t>(std::round(x[i] / scale)) + zero, -128, 127);
+      EXPECT_EQ(static_cast<int8_t>(got.data[i]), want) << i;
+    }
+  }
+  {
+    OneOpModel b;
+    const auto q = random_values(rng, 200, 0, 255);
+    const int in = b.add({"in", tflite::TensorType_UINT8, {200}, {scale}, {128}, 0, {}});
+    const int out = b.add({"out", tflite::TensorType_FLOAT32, {200}, {}, {}, 0, {}});
+    const std::vector<float> got = as_floats(
+        run_one(b.build(tflite::BuiltinOperator_DEQUANTIZE, {}, {in}, {out}), {to_bytes(q)}));
+    for (size_t i = 0; i < q.size(); ++i)
+      EXPECT_EQ(got[i], static_cast<float>(q[i] - 128) * scale) << i;
+  }
+  {  // uint8 -> int8 requantization at another scale: TensorFlow Lite's Requantize, exactly
+    OneOpModel b;
+    const auto q = random_values(rng, 256, 0, 255);
+    const int in = b.add({"in", tflite::TensorType_UINT8, {256}, {0.02f}, {120}, 0, {}});
+    const int out = b.add({"out", tflite::TensorType_INT8, {256}, {0.03f}, {-10}, 0, {}});
+    const TensorValue got =
+        run_one(b.build(tflite::BuiltinOperator_QUANTIZE, {}, {in}, {out}), {to_bytes(q)});
+    const Multiplier m =
+        quantize_multiplier(static_cast<double>(0.02f) / static_cast<double>(0.03f));
+    for (size_t i = 0; i < q.size(); ++i) {
+      EXPECT_EQ(static_cast<int8_t>(got.data[i]), std::clamp(mbqm(q[i] - 120, m) - 10, -128, 127))
+          << i;
+    }
   }
 }
 

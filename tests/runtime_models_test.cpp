@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pipecut/error.h"
@@ -193,6 +195,26 @@ TEST(RuntimeModels, OneAndTwoThreadsGiveIdenticalBytes) {
   }
 }
 
+TEST(RuntimeModels, ExecutablesRunConcurrently) {
+  // Pipeline stages: several executables, each run from its own thread at the same time.
+  SKIP_WITHOUT(coral_model("tf2_mobilenet_v2_1.0_224_ptq.tflite"));
+  const Model& model = coral("tf2_mobilenet_v2_1.0_224_ptq.tflite");
+  auto reference = load_cpu(model);
+  const auto inputs = random_inputs(*reference, 9);
+  const auto want = reference->run(inputs).at(0).data;
+  std::vector<std::unique_ptr<Executable>> stages;
+  for (int i = 0; i < 3; ++i) stages.push_back(load_cpu(model));
+  std::vector<std::vector<uint8_t>> got(stages.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < stages.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (int r = 0; r < 3; ++r) got[i] = stages[i]->run(inputs).at(0).data;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const auto& g : got) EXPECT_EQ(g, want);
+}
+
 TEST(RuntimeModels, PlansMemoryOncePerModel) {
   SKIP_WITHOUT(coral_model("mobilenet_v2_1.0_224_quant.tflite"));
   const Model& model = coral("mobilenet_v2_1.0_224_quant.tflite");
@@ -355,32 +377,50 @@ std::filesystem::path zoo_file(const std::string& name) {
   const auto dir = std::filesystem::path(PIPECUT_TEST_TMP) / "runtime_zoo";
   std::filesystem::create_directories(dir);
   const auto file = dir / (name + ".tflite");
-  if (!std::filesystem::exists(file)) {
-    const std::string cmd =
-        binary.string() + " zoo " + name + " -o " + file.string() + " > /dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) return {};
-  }
+  const std::string cmd =
+      binary.string() + " zoo " + name + " -o " + file.string() + " > /dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) return {};
   return file;
 }
 
 TEST(RuntimeModels, RunsZooModels) {
-  for (const char* name : {"resnet18", "mobilenet_v2", "unet"}) {
+  for (const char* name : {"resnet18", "resnet50", "mobilenet_v2", "unet"}) {
     SCOPED_TRACE(name);
     const auto file = zoo_file(name);
     if (file.empty()) GTEST_SKIP() << "the pipecut binary is not built";
     const Model model = Model::load(file);
-    CpuOptions two;
+    // Keep the logits: the input of the final SOFTMAX.
+    const Op& last = model.ops().back();
+    ASSERT_EQ(model.op_type(last), "SOFTMAX");
+    const Tensor& logits = model.tensor(last.inputs[0]);
+    CpuOptions one, two;
+    one.keep = {logits.name};
     two.threads = 2;
-    auto a = load_cpu(model);
+    auto a = load_cpu(model, one);
     auto b = load_cpu(model, two);
     const auto inputs = random_inputs(*a, 4);
     const auto ra = a->run(inputs);
     EXPECT_EQ(ra.at(0).data, b->run(inputs).at(0).data);
-    if (std::string(name) != "unet") {
-      // A softmax over the classes: int8 probabilities (scale 1/256, zero point -128) sum to ~1.
-      int64_t sum = 0;
-      for (uint8_t q : ra[0].data) sum += static_cast<int8_t>(q) + 128;
-      EXPECT_NEAR(static_cast<double>(sum) / 256.0, 1.0, 0.1);
+    // The softmax over the kept logits, in double, agrees with the output within one step.
+    const TensorValue kept = a->kept().at(0);
+    const Tensor& out = model.tensor(last.outputs[0]);
+    const int64_t depth = logits.shape.back();
+    for (size_t row = 0; row < kept.data.size() / static_cast<size_t>(depth); ++row) {
+      std::vector<double> e(static_cast<size_t>(depth));
+      double sum = 0;
+      for (int64_t c = 0; c < depth; ++c) {
+        const int q = static_cast<int8_t>(
+            kept.data[row * static_cast<size_t>(depth) + static_cast<size_t>(c)]);
+        e[static_cast<size_t>(c)] =
+            std::exp(logits.quant.scale[0] * (q - logits.quant.zero_point[0]));
+        sum += e[static_cast<size_t>(c)];
+      }
+      for (int64_t c = 0; c < depth; ++c) {
+        const size_t i = row * static_cast<size_t>(depth) + static_cast<size_t>(c);
+        const double want = std::round(e[static_cast<size_t>(c)] / sum / out.quant.scale[0]) +
+                            out.quant.zero_point[0];
+        ASSERT_NEAR(static_cast<int8_t>(ra[0].data[i]), std::clamp(want, -128.0, 127.0), 1.0) << i;
+      }
     }
   }
 }

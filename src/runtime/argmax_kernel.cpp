@@ -17,12 +17,11 @@ void arg_rows(const T* in, Index* out, int64_t count, int64_t inner, bool max, i
     const T* p = in + o * count * inner + i;
     T best = p[0];
     int64_t where = 0;
-    for (int64_t r = 1; r < count; ++r) {
+    for (int64_t r = 1; r < count; ++r) {  // branch-free: data-dependent branches mispredict
       const T v = p[r * inner];
-      if (max ? v > best : v < best) {
-        best = v;
-        where = r;
-      }
+      const bool better = max ? v > best : v < best;
+      where = better ? r : where;
+      best = better ? v : best;
     }
     out[k] = static_cast<Index>(where);
   }

@@ -96,7 +96,18 @@ TensorValue CpuExecutable::read_value(int tensor) const {
 }
 
 void CpuExecutable::run_steps(std::vector<double>* step_ms) {
-  for (size_t s = 0; s < plan_->steps.size(); ++s) {
+  size_t s = 0;
+  try {
+    run_steps_from(s, step_ms);
+  } catch (const dnnl::error& e) {  // only when oneDNN itself fails (out of memory)
+    const Step& step = plan_->steps[s];
+    throw Error(plan_->origin + ": op " + std::to_string(step.op_index) + " " + step.op_type +
+                ": oneDNN failed: " + e.what());
+  }
+}
+
+void CpuExecutable::run_steps_from(size_t& s, std::vector<double>* step_ms) {
+  for (; s < plan_->steps.size(); ++s) {
     if (!step_ms) {
       plan_->steps[s].kernel->run();
       continue;

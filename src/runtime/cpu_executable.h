@@ -35,6 +35,7 @@ class CpuExecutable : public Executable {
  private:
   void load_inputs(const std::vector<TensorValue>& inputs);
   void run_steps(std::vector<double>* step_ms);
+  void run_steps_from(size_t& step, std::vector<double>* step_ms);
   TensorValue read_value(int tensor) const;
 
   std::unique_ptr<Plan> plan_;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/conv_kernels.h"
+#include "runtime/depthwise_avx512.h"
 #include "runtime/simd.h"
 #include "runtime/threading.h"
 
@@ -129,6 +130,13 @@ class OwnDepthwiseKernel : public Kernel {
     args_.output_zero = s.q.output_zero;
     args_.lo = s.q.act.lo;
     args_.hi = s.q.act.hi;
+    if (use_avx512() && g.depth_multiplier == 1 && g.kh * g.kw <= 62) {
+      avx512_ = true;
+      fast_.prepare(g, s.w.centered, bias_, scale_, s.q.input_zero, s.q.output_zero, s.q.act.lo,
+                    s.q.act.hi);
+      weights_.clear();
+      weights_.shrink_to_fit();
+    }
   }
 
   void bind(const Bindings& b) override {
@@ -137,13 +145,19 @@ class OwnDepthwiseKernel : public Kernel {
   }
 
   void run() override {
-    parallel_for(int64_t{args_.g.n} * args_.g.oh, 1,
-                 [this](int64_t begin, int64_t end) { depthwise_rows(args_, begin, end); });
+    parallel_for(int64_t{args_.g.n} * args_.g.oh, 1, [this](int64_t begin, int64_t end) {
+      if (avx512_) {
+        fast_.rows(args_.in, args_.out, begin, end);
+      } else {
+        depthwise_rows(args_, begin, end);
+      }
+    });
   }
 
-  std::string detail() const override { return "own depthwise"; }
+  std::string detail() const override { return avx512_ ? "own depthwise avx512" : "own depthwise"; }
   int64_t weight_bytes() const override {
-    return static_cast<int64_t>(weights_.size() * 2 + bias_.size() * 4 + scale_.size() * 4);
+    return static_cast<int64_t>(weights_.size() * 2 + bias_.size() * 4 + scale_.size() * 4) +
+           (avx512_ ? fast_.bytes() : 0);
   }
 
  private:
@@ -152,6 +166,8 @@ class OwnDepthwiseKernel : public Kernel {
   std::vector<int32_t> bias_;
   std::vector<float> scale_;
   DepthwiseArgs args_;
+  bool avx512_ = false;
+  DepthwiseAvx512 fast_;
 };
 
 }  // namespace

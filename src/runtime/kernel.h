@@ -27,7 +27,7 @@ struct Bindings {
 };
 
 // One step of the plan. Kernels are created at load, bound once to their memory, then run many
-// times; run() never allocates and never throws.
+// times; run() never allocates, and throws only if oneDNN itself fails.
 class Kernel {
  public:
   virtual ~Kernel() = default;

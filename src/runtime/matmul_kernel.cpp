@@ -21,14 +21,16 @@ class MatmulKernel : public Kernel {
     rows_ = int64_t{g.n} * g.oh * g.ow;
     depth_ = int64_t{g.kh} * g.kw * g.ic;
     im2col_ = !g.pointwise();
+    // im2col rows are padded to a multiple of 4 bytes (VNNI's depth step) with real zeros.
+    row_ = im2col_ ? (depth_ + 3) / 4 * 4 : depth_;
     input_zero_ = static_cast<uint8_t>(s.q.input_zero);
     const dt act = s.is_float ? dt::f32 : dt::u8;
-    src_md_ = memory::desc({rows_, depth_}, act, tag::ab);
+    src_md_ = memory::desc({rows_, row_}, act, tag::ab);
     dst_md_ = memory::desc({rows_, int64_t{g.oc}}, act, tag::ab);
     const dt wtype = s.is_float ? dt::f32 : dt::s8;
     // File weights are [oc][kh][kw][ic] = [N][K]: the [K, N] matrix with strides {1, K}.
-    const memory::desc user_wmd({depth_, int64_t{g.oc}}, wtype, memory::dims{1, depth_});
-    const memory::desc any_wmd({depth_, int64_t{g.oc}}, wtype, tag::any);
+    const memory::desc user_wmd({row_, int64_t{g.oc}}, wtype, memory::dims{1, row_});
+    const memory::desc any_wmd({row_, int64_t{g.oc}}, wtype, tag::any);
     const memory::desc bias_md({1, int64_t{g.oc}}, s.is_float ? dt::f32 : dt::s32, tag::ab);
 
     dnnl::primitive_attr attr;
@@ -54,6 +56,14 @@ class MatmulKernel : public Kernel {
         for (size_t i = 0; i < s8.size(); ++i)
           s8[i] = static_cast<int8_t>(static_cast<int>(s.w.raw[i]) - 128);
         weight_zero = s.w.zero - 128;
+      }
+      if (row_ != depth_) {  // pad every output channel's row
+        std::vector<int8_t> padded(static_cast<size_t>(row_ * g.oc),
+                                   static_cast<int8_t>(weight_zero));
+        for (int64_t o = 0; o < g.oc; ++o) {
+          std::copy_n(s8.begin() + o * depth_, depth_, padded.begin() + o * row_);
+        }
+        s8 = std::move(padded);
       }
       wdata = s8.data();
       const bool common = std::all_of(s.q.scale.begin(), s.q.scale.end(),
@@ -87,7 +97,7 @@ class MatmulKernel : public Kernel {
     scratch_ = ctx.scratch(static_cast<int64_t>(scratchpad_md_.get_size()));
     if (im2col_) {
       ctx.require(!s.is_float, "float convolutions go through oneDNN convolution");
-      columns_ = ctx.scratch(rows_ * depth_);
+      columns_ = ctx.scratch(rows_ * row_);
     }
   }
 
@@ -118,26 +128,55 @@ class MatmulKernel : public Kernel {
   int64_t weight_bytes() const override { return weight_bytes_; }
 
  private:
+  // Small copies without a library call: two overlapping 8-byte moves cover 8..16 bytes.
+  static void copy_bytes(uint8_t* dst, const uint8_t* src, int64_t n) {
+    if (n >= 8 && n <= 16) {
+      uint64_t a, b;
+      std::memcpy(&a, src, 8);
+      std::memcpy(&b, src + n - 8, 8);
+      std::memcpy(dst, &a, 8);
+      std::memcpy(dst + n - 8, &b, 8);
+    } else if (n < 8) {
+      for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+    } else {
+      std::memcpy(dst, src, static_cast<size_t>(n));
+    }
+  }
+
   // One row per output pixel: the kh x kw x ic window, padded with the input zero point (a real 0).
   void fill_columns() {
     const ConvGeometry& g = g_;
+    const int64_t window_w = int64_t{g.kw} * g.ic;  // bytes of one window row when contiguous
     parallel_for(rows_, 64, [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
         const int64_t ow = r % g.ow, oh = (r / g.ow) % g.oh, n = r / (int64_t{g.ow} * g.oh);
-        uint8_t* dst = col_ + r * depth_;
+        const int64_t iw0 = ow * g.stride_w - g.pad_left;
+        const bool columns_inside = g.dilation_w == 1 && iw0 >= 0 && iw0 + g.kw <= g.iw;
+        uint8_t* dst = col_ + r * row_;
         for (int kh = 0; kh < g.kh; ++kh) {
           const int64_t ih = oh * g.stride_h - g.pad_top + int64_t{kh} * g.dilation_h;
+          if (ih < 0 || ih >= g.ih) {
+            std::memset(dst, input_zero_, static_cast<size_t>(window_w));
+            dst += window_w;
+            continue;
+          }
+          const uint8_t* src_row = in_ + (n * g.ih + ih) * g.iw * g.ic;
+          if (columns_inside) {
+            copy_bytes(dst, src_row + iw0 * g.ic, window_w);
+            dst += window_w;
+            continue;
+          }
           for (int kw = 0; kw < g.kw; ++kw) {
-            const int64_t iw = ow * g.stride_w - g.pad_left + int64_t{kw} * g.dilation_w;
-            if (ih < 0 || ih >= g.ih || iw < 0 || iw >= g.iw) {
+            const int64_t iw = iw0 + int64_t{kw} * g.dilation_w;
+            if (iw < 0 || iw >= g.iw) {
               std::memset(dst, input_zero_, static_cast<size_t>(g.ic));
             } else {
-              std::memcpy(dst, in_ + ((n * g.ih + ih) * g.iw + iw) * g.ic,
-                          static_cast<size_t>(g.ic));
+              copy_bytes(dst, src_row + iw * g.ic, g.ic);
             }
             dst += g.ic;
           }
         }
+        for (int64_t k = depth_; k < row_; ++k) *dst++ = input_zero_;
       }
     });
   }
@@ -145,7 +184,7 @@ class MatmulKernel : public Kernel {
   DnnlEnv* env_;
   ConvGeometry g_;
   int input_, output_;
-  int64_t rows_ = 0, depth_ = 0;
+  int64_t rows_ = 0, depth_ = 0, row_ = 0;
   bool im2col_ = false;
   uint8_t input_zero_ = 0;
   memory::desc src_md_, dst_md_, scratchpad_md_;

@@ -174,7 +174,12 @@ void PlanBuilder::compile_ops() {
       }
     }
     OpContext ctx(*this, model_, op, read_op_options(model_, op));
-    std::unique_ptr<Kernel> kernel = factory(ctx);
+    std::unique_ptr<Kernel> kernel;
+    try {
+      kernel = factory(ctx);
+    } catch (const dnnl::error& e) {
+      refuse(op, std::string("oneDNN cannot create the primitive: ") + e.what());
+    }
     if (!kernel) continue;  // aliased its output
     std::vector<int> reads, writes;
     for (int t : op.inputs) {

@@ -24,18 +24,6 @@ int32_t rounding_divide_by_pot(int32_t x, int exponent);
 // TensorFlow Lite's MultiplyByQuantizedMultiplier (doubling high mul, then rounding shift).
 int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m);
 
-// std::round to int (half away from zero), as TfLiteRound.
-inline int32_t round_half_away(double x) {
-  return static_cast<int32_t>(std::round(x));
-}
-
-// Round to nearest, ties to even, for |x| < 2^22: what oneDNN's conversions do, and cheap to
-// vectorize.
-inline float round_even(float x) {
-  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
-  return (x + kMagic) - kMagic;
-}
-
 struct IntRange {
   int32_t lo = 0, hi = 255;
 };

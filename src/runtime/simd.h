@@ -3,6 +3,7 @@
 // baseline x86-64 and picks one at load time (GCC and Clang target_clones), since the project
 // builds without -march flags. Loops are written so that the compilers vectorize them.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 // Not under sanitizers: their runtime may not be ready when the ifunc resolvers run.
@@ -24,12 +25,19 @@
 
 namespace pipecut::runtime {
 
-// round(acc * scale) + zero, clamped to [lo, hi]: the requantization step of our own integer
-// kernels (round half to even, as oneDNN's).
+// True when this CPU runs AVX-512 (F, BW, VL), for the kernels written with its intrinsics. Setting
+// the environment variable PIPECUT_RUNTIME_NO_AVX512 selects their portable loops instead (same
+// results), for testing.
+bool use_avx512();
+
+// round(value) + zero, clamped to [lo, hi]: the requantization step of our own integer kernels.
+// Rounds half to even (the current rounding mode), as oneDNN's conversions do. Results do not
+// depend on the thread count: every kernel hands each element to the same code path whatever
+// the split (rows or fixed-size pieces), so even where the compiler fuses a multiply-add in one
+// path and not in another, an element is always computed the same way.
 inline int32_t requantize(float value, int32_t zero, int32_t lo, int32_t hi) {
-  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
   const float bounded = std::min(std::max(value, -4.0e6f), 4.0e6f);
-  const int32_t r = static_cast<int32_t>((bounded + kMagic) - kMagic) + zero;
+  const int32_t r = static_cast<int32_t>(std::nearbyint(bounded)) + zero;
   return std::min(std::max(r, lo), hi);
 }
 
