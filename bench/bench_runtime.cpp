@@ -86,23 +86,15 @@ void BM_PipelineResNet101(benchmark::State& state) {
   const auto segments = plan_segments(m, g, plan.cut_positions);
   std::vector<std::unique_ptr<Executable>> stages;
   std::vector<Model> files;
-  double slowest = 0, sum = 0;
+  std::vector<Executable*> raw;
+  std::vector<std::vector<TensorValue>> stage_inputs;
   for (const auto& seg : segments) {
     files.push_back(Model::from_bytes(write_segment(m, seg), "segment"));
     stages.push_back(load_cpu(files.back()));
-    const auto in = random_inputs(stages.back()->inputs(), 3);
-    stages.back()->run(in);
-    std::vector<double> times;
-    for (int i = 0; i < 9; ++i) {
-      const auto start = std::chrono::steady_clock::now();
-      stages.back()->run(in);
-      times.push_back(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    std::sort(times.begin(), times.end());
-    slowest = std::max(slowest, times[4]);
-    sum += times[4];
+    raw.push_back(stages.back().get());
+    stage_inputs.push_back(random_inputs(stages.back()->inputs(), 3));
   }
+  const std::vector<double> alone = stage_latencies_alone(raw, stage_inputs, 15);
   Pipeline pipeline(std::move(stages));
   const int frames = static_cast<int>(state.range(0));
   std::vector<std::vector<TensorValue>> batch;
@@ -125,7 +117,7 @@ void BM_PipelineResNet101(benchmark::State& state) {
   const double cores = std::max(1u, std::thread::hardware_concurrency());
   const double fps =
       static_cast<double>(frames) * static_cast<double>(state.iterations()) / seconds;
-  const double ideal = std::min(1.0 / slowest, cores / sum);
+  const double ideal = ideal_throughput(alone, cores);
   state.counters["fps"] = fps;
   state.counters["ideal_fps"] = ideal;
   state.counters["ratio"] = fps / ideal;

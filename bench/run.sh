@@ -6,16 +6,16 @@ build=${1:-build}
 scratch=$(mktemp -d "$build/bench-scratch.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
-run() {  # run PROGRAM ARGS... -> CSV in $scratch/PROGRAM.csv
-  local program=$1; shift
+run() {  # run NAME PROGRAM ARGS... -> CSV in $scratch/NAME.csv
+  local name=$1 program=$2; shift 2
   PIPECUT_BENCH_DIR="$scratch" "$build/bench/$program" --benchmark_format=csv "$@" \
-    > "$scratch/$program.csv" 2> "$scratch/$program.log" || { cat "$scratch/$program.log" >&2; exit 1; }
+    > "$scratch/$name.csv" 2> "$scratch/$name.log" || { cat "$scratch/$name.log" >&2; exit 1; }
 }
 
 # Prints name, time and the counters of each row (the median row when repeated).
 table() {
   awk -F, '
-    /^name,/ { for (i = 1; i <= NF; ++i) col[$i] = i; next }
+    /^name,/ { for (i = 1; i <= NF; ++i) { gsub(/"/, "", $i); col[$i] = i }; next }
     /^"/ {
       name = $1; gsub(/"/, "", name)
       if (name ~ /_(mean|stddev|cv)$/) next
@@ -33,10 +33,14 @@ table() {
 }
 
 echo "== splitting (median of 3) =="
-run bench_split --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
-table "$scratch/bench_split.csv"
+run split bench_split --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+table "$scratch/split.csv"
 echo
-echo "== CPU interpreter and pipeline =="
-run bench_runtime
-table "$scratch/bench_runtime.csv"
+echo "== CPU interpreter: single inference, 1 and 2 threads =="
+run inference bench_runtime --benchmark_filter=BM_Inference
+table "$scratch/inference.csv"
+echo
+echo "== ResNet-101, 7 segments as a pipeline =="
+run pipeline bench_runtime --benchmark_filter=BM_Pipeline  # its own run: CSV needs one set of counters
+table "$scratch/pipeline.csv"
 echo "(targets: >= 500 GOPS per thread on ResNet-50; pipeline ratio >= 0.95)"

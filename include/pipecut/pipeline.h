@@ -110,4 +110,18 @@ class Pipeline {
 std::vector<std::vector<TensorValue>> run_pipeline(Pipeline& pipeline,
                                                    std::vector<std::vector<TensorValue>> frames);
 
+// Each stage's latency alone (no other stage running), in seconds: the median of `rounds` runs
+// after a warm-up round. Rounds go through the stages in pipeline order, so each stage meets the
+// caches as a cascade would leave them rather than warmed by its own previous run. `inputs[i]`
+// feeds stage i. This is the per-stage figure the achievable-ideal throughput is computed from.
+std::vector<double> stage_latencies_alone(const std::vector<Executable*>& stages,
+                                          const std::vector<std::vector<TensorValue>>& inputs,
+                                          int rounds);
+
+// The achievable ideal throughput (frames per second) of stages with these latencies on `cores`
+// cores, each stage using `threads_per_stage` threads: the smaller of 1 / slowest stage and
+// cores / (sum of latencies x threads per stage).
+double ideal_throughput(const std::vector<double>& latencies, double cores,
+                        int threads_per_stage = 1);
+
 }  // namespace pipecut

@@ -35,20 +35,6 @@ double ms(Clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
-// A stage's latency alone: the median of a few runs after a warm-up.
-double stage_latency_ms(Executable& exec, int runs) {
-  const auto inputs = random_inputs(exec.inputs(), 7);
-  exec.run(inputs);
-  std::vector<double> times;
-  for (int i = 0; i < runs; ++i) {
-    const auto start = Clock::now();
-    exec.run(inputs);
-    times.push_back(ms(Clock::now() - start));
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
-
 }  // namespace
 
 void add_pipeline(CLI::App& app) {
@@ -70,7 +56,6 @@ void add_pipeline(CLI::App& app) {
     const SplitTree tree = read_split_tree(args->dir);
     std::vector<std::unique_ptr<Executable>> stages;
     std::vector<std::string> names;
-    std::vector<double> alone;
     CpuOptions options;
     options.threads = args->threads_per_stage;
     ProgressBar bar(!args->json);
@@ -81,11 +66,21 @@ void add_pipeline(CLI::App& app) {
       const Model model = Model::load(files[i].path);
       stages.push_back(load_cpu(model, options));
       names.push_back(files[i].path.filename().string());
-      alone.push_back(stage_latency_ms(*stages.back(), 9));
     }
+    std::vector<Executable*> raw;
+    std::vector<std::vector<TensorValue>> stage_inputs;
+    for (const auto& stage : stages) {
+      raw.push_back(stage.get());
+      stage_inputs.push_back(random_inputs(stage->inputs(), 7));
+    }
+    bar.working("timing each stage alone");
+    const std::vector<double> alone_seconds = stage_latencies_alone(raw, stage_inputs, 15);
+    std::vector<double> alone;
+    for (double s : alone_seconds) alone.push_back(s * 1000);
     PipelineOptions popts;
     popts.queue_capacity = static_cast<size_t>(args->queue);
     popts.stage_names = names;
+
     Pipeline pipeline(std::move(stages), popts);
 
     std::vector<std::vector<TensorValue>> distinct;

@@ -1,0 +1,41 @@
+#include <algorithm>
+#include <chrono>
+
+#include "pipecut/error.h"
+#include "pipecut/pipeline.h"
+
+namespace pipecut {
+
+std::vector<double> stage_latencies_alone(const std::vector<Executable*>& stages,
+                                          const std::vector<std::vector<TensorValue>>& inputs,
+                                          int rounds) {
+  if (inputs.size() != stages.size())
+    throw Error("stage timing: one input set per stage is needed");
+  if (rounds < 1) throw Error("stage timing: at least one round is needed");
+  std::vector<std::vector<double>> times(stages.size());
+  for (int round = -1; round < rounds; ++round) {  // round -1 warms up
+    for (size_t s = 0; s < stages.size(); ++s) {
+      const auto start = std::chrono::steady_clock::now();
+      stages[s]->run(inputs[s]);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (round >= 0) times[s].push_back(seconds);
+    }
+  }
+  std::vector<double> medians;
+  for (auto& t : times) {
+    std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
+    medians.push_back(t[t.size() / 2]);
+  }
+  return medians;
+}
+
+double ideal_throughput(const std::vector<double>& latencies, double cores, int threads_per_stage) {
+  if (latencies.empty()) return 0;
+  const double slowest = *std::max_element(latencies.begin(), latencies.end());
+  double sum = 0;
+  for (double l : latencies) sum += l;
+  return std::min(1.0 / slowest, cores / (sum * std::max(1, threads_per_stage)));
+}
+
+}  // namespace pipecut
