@@ -142,6 +142,19 @@ TEST(Candidates, MatchBruteForceOnEveryRealModel) {
   }
 }
 
+TEST(Candidates, LiveSetsAgreeWithLiveAfter) {
+  for (const std::string& file : testing::coral_splittable_models()) {
+    SCOPED_TRACE(file);
+    const Model m = Model::load(coral_model(file));
+    const Graph g(m);
+    CandidateOptions options;
+    options.max_tensors = 64;
+    for (const auto& c : find_cut_candidates(m, g, options)) {
+      EXPECT_EQ(live_after(m, g, c.position), c.tensors) << c.position;
+    }
+  }
+}
+
 TEST(Candidates, ChainModelCutsEverywhere) {
   const Model m = Model::load(coral_model("mobilenet_v1_0.25_128_quant.tflite"));
   const auto candidates = find_cut_candidates(m, Graph(m));

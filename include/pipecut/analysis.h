@@ -31,6 +31,10 @@ struct CutCandidate {
 // every op to be upstream or downstream of its tensor, so the set does not depend on the execution
 // order the file stores. Reasons: dynamic shape, not 8-bit, more than 4 dimensions, produced by an
 // op the Edge TPU cannot run.
+// The activations live across the cut after op `position`: made at or before it (model inputs
+// count as made before op 0) and read after it or a model output. Ascending tensor index.
+std::vector<int> live_after(const Model& model, const Graph& graph, int position);
+
 struct CandidateOptions {
   int max_tensors = 1;             // report positions with up to this many live activations
   bool require_edgetpu_op = true;  // disqualify cuts after an op the Edge TPU cannot run

@@ -55,6 +55,19 @@ void add_reasons(const Model& model, const Graph& graph, const CandidateOptions&
 
 }  // namespace
 
+std::vector<int> live_after(const Model& model, const Graph& graph, int position) {
+  std::vector<int> live;
+  for (const Tensor& t : model.tensors()) {
+    if (!graph.is_activation(t.index)) continue;
+    const auto& consumers = graph.consumers[static_cast<size_t>(t.index)];
+    const bool used_later = graph.is_output[static_cast<size_t>(t.index)] ||
+                            (!consumers.empty() && consumers.back() > position);
+    if (graph.producer[static_cast<size_t>(t.index)] <= position && used_later)
+      live.push_back(t.index);
+  }
+  return live;
+}
+
 std::vector<CutCandidate> find_cut_candidates(const Model& model, const Graph& graph,
                                               const CandidateOptions& options) {
   const auto& ops = model.ops();

@@ -145,22 +145,10 @@ SplitPlan plan_split(const Model& model, const Graph& graph, const SplitOptions&
     throw Error(model.origin() + ": " + e.what());
   }
   plan.sizes = plan.partition.sizes;
-  Graph const& g = graph;
   for (int index : plan.partition.cuts) {
-    if (options.algorithm == Algorithm::kBalanced) {
-      const int position = index;
-      plan.cut_positions.push_back(position);
-      // Every activation live across an arbitrary op boundary.
-      std::vector<int> live;
-      for (const Tensor& t : model.tensors()) {
-        if (!g.is_activation(t.index)) continue;
-        const int born = g.producer[static_cast<size_t>(t.index)];
-        const auto& consumers = g.consumers[static_cast<size_t>(t.index)];
-        const bool used_later = g.is_output[static_cast<size_t>(t.index)] ||
-                                (!consumers.empty() && consumers.back() > position);
-        if (born <= position && used_later) live.push_back(t.index);
-      }
-      plan.cut_tensors.push_back(live);
+    if (options.algorithm == Algorithm::kBalanced) {  // its cuts are op boundaries
+      plan.cut_positions.push_back(index);
+      plan.cut_tensors.push_back(live_after(model, graph, index));
     } else {
       const CutCandidate* c = used[static_cast<size_t>(index)];
       plan.cut_positions.push_back(c->position);
