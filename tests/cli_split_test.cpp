@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <numeric>
 
 #include "pipecut/error.h"
 #include "pipecut/files.h"
@@ -196,6 +197,69 @@ TEST(Split, ResNet101PublishedGreedyResult) {
   const SplitPlan named = plan_split(m, g, options);
   EXPECT_EQ(named.cut_positions, greedy.cut_positions);
   EXPECT_EQ(named.sizes, greedy.sizes);
+}
+
+TEST(Split, FileMetricEstimatesTheRealFiles) {
+  struct Case {
+    const Model* model;
+    int64_t high;
+  };
+  const Model mobilenet = Model::load(coral_model("mobilenet_v2_1.0_224_quant.tflite"));
+  const Model deeplab = Model::load(coral_model("deeplabv3_mnv2_dm05_pascal_quant.tflite"));
+  for (const Case& c : {Case{&zoo("resnet101"), 7 << 20}, Case{&mobilenet, 1500 << 10},
+                        Case{&deeplab, 400 << 10}}) {
+    SCOPED_TRACE(c.model->origin());
+    const Graph g(*c.model);
+    SplitOptions options;
+    options.metric = SizeMetric::kFile;
+    options.high = c.high;
+    options.candidates.require_edgetpu_op = false;
+    const SplitPlan plan = plan_split(*c.model, g, options);
+    const auto segments = plan_segments(*c.model, g, plan.cut_positions);
+    ASSERT_EQ(segments.size(), plan.sizes.size());
+    ASSERT_GT(segments.size(), 1u);
+    for (size_t i = 0; i < segments.size(); ++i) {
+      const auto real = static_cast<int64_t>(write_segment(*c.model, segments[i]).size());
+      // Within 1% plus 16 KiB of the file actually written.
+      EXPECT_NEAR(static_cast<double>(plan.sizes[i]), static_cast<double>(real),
+                  0.01 * static_cast<double>(real) + 16384.0)
+          << "segment " << i + 1;
+    }
+  }
+}
+
+TEST(Split, FixedSegmentCount) {
+  const Model& m = zoo("resnet50");
+  const Graph g(m);
+  for (Algorithm a : {Algorithm::kGreedy, Algorithm::kOptimal, Algorithm::kBalanced}) {
+    SplitOptions options;
+    options.algorithm = a;
+    options.segments = 5;
+    options.high = 8 << 20;
+    const SplitPlan plan = plan_split(m, g, options);
+    EXPECT_EQ(plan.sizes.size(), 5u) << algorithm_name(a);
+    EXPECT_EQ(std::accumulate(plan.sizes.begin(), plan.sizes.end(), int64_t{0}), total_params(m));
+  }
+}
+
+TEST(Split, CpuTargetAllowsCutsAfterAnyOp) {
+  // The LSTM model's cut after UNIDIRECTIONAL_SEQUENCE_LSTM is refused for the Edge TPU only.
+  const Model m = Model::load(coral_model("keras_lstm_mnist_ptq.tflite"));
+  const Graph g(m);
+  CandidateOptions cpu;
+  cpu.require_edgetpu_op = false;
+  const auto tpu_cuts = find_cut_candidates(m, g);
+  const auto cpu_cuts = find_cut_candidates(m, g, cpu);
+  ASSERT_EQ(tpu_cuts.size(), cpu_cuts.size());
+  int refused_for_tpu = 0;
+  for (size_t i = 0; i < tpu_cuts.size(); ++i) {
+    EXPECT_TRUE(cpu_cuts[i].usable()) << i;
+    if (!tpu_cuts[i].usable()) {
+      ++refused_for_tpu;
+      EXPECT_NE(tpu_cuts[i].reasons[0].find("UNIDIRECTIONAL_SEQUENCE_LSTM"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(refused_for_tpu, 1);
 }
 
 class CliFailure : public ::testing::Test {
