@@ -16,6 +16,7 @@
 namespace pipecut {
 namespace {
 
+using testing::expect_consistent;
 using testing::logged;
 using testing::numbers;
 
@@ -67,25 +68,6 @@ std::vector<std::string> cut_names(const PartitionProblem& problem, const Partit
   std::vector<std::string> names;
   for (int c : partition.cuts) names.push_back(problem.cuts[c].name);
   return names;
-}
-
-// Cuts ascending, one size per segment, sizes matching the prefixes and adding up to the total.
-void expect_consistent(const PartitionProblem& problem, const Partition& partition) {
-  ASSERT_EQ(partition.sizes.size(), partition.cuts.size() + 1);
-  int64_t from = 0;
-  for (size_t s = 0; s < partition.cuts.size(); ++s) {
-    const int c = partition.cuts[s];
-    ASSERT_GE(c, 0);
-    ASSERT_LT(c, static_cast<int>(problem.cuts.size()));
-    if (s > 0) {
-      ASSERT_GT(c, partition.cuts[s - 1]);
-    }
-    EXPECT_EQ(partition.sizes[s], problem.cuts[c].prefix_size - from);
-    from = problem.cuts[c].prefix_size;
-  }
-  EXPECT_EQ(partition.sizes.back(), problem.total_size - from);
-  EXPECT_EQ(std::accumulate(partition.sizes.begin(), partition.sizes.end(), int64_t{0}),
-            problem.total_size);
 }
 
 TEST(PartitionGreedyTest, ResNet101HelperHasThePublishedSizes) {
