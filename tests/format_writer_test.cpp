@@ -142,6 +142,12 @@ TEST(Writer, PartGetsItsOwnSignature) {
   const auto* sigs = part.flatbuffer()->signature_defs();
   ASSERT_TRUE(sigs && sigs->size() == 1);
   EXPECT_EQ(sigs->Get(0)->outputs()->Get(0)->name()->str(), source.tensor(spec.outputs[0]).name);
+  // The runtime-version metadata still applies; the description of the model's I/O does not.
+  const auto* metadata = part.flatbuffer()->metadata();
+  ASSERT_TRUE(metadata);
+  ASSERT_EQ(metadata->size(), 1u);
+  EXPECT_EQ(metadata->Get(0)->name()->str(), "min_runtime_version");
+  EXPECT_EQ(part.flatbuffer()->metadata_buffer(), nullptr);  // the source has no such list
 }
 
 }  // namespace

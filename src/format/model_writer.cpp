@@ -45,10 +45,11 @@ class SubmodelWriter {
     const auto codes = write_operator_codes();
     const auto description =
         fbb.CreateString(spec_.description.empty() ? source_.description() : spec_.description);
+    const auto metadata_buffers = metadata_buffer_list();
     const auto buffers = fbb.CreateVector(buffer_offsets_);
     const auto graphs = fbb.CreateVector(std::vector{graph});
     const auto model = tflite::CreateModel(fbb, root_->version(), codes, graphs, description,
-                                           buffers, metadata_buffer_list(), metadata, signatures);
+                                           buffers, metadata_buffers, metadata, signatures);
     tflite::FinishModelBuffer(fbb, model);
     if (fbb.GetSize() >= FLATBUFFERS_MAX_BUFFER_SIZE) {
       throw Error(source_.origin() +
@@ -168,15 +169,21 @@ class SubmodelWriter {
       }
       const uint32_t index = write_buffer(m->buffer(), data);
       if (index == 0) continue;
-      kept_metadata_buffers_.push_back(static_cast<int32_t>(index));
       out.push_back(tflite::CreateMetadata(*builder_, builder_->CreateString(name), index));
     }
     return builder_->CreateVector(out);
   }
 
+  // The older list of metadata buffer indices, kept for the buffers this file still has.
   flatbuffers::Offset<flatbuffers::Vector<int32_t>> metadata_buffer_list() {
-    if (kept_metadata_buffers_.empty()) return 0;
-    return builder_->CreateVector(kept_metadata_buffers_);
+    const auto* list = root_->metadata_buffer();
+    if (!list || list->size() == 0) return 0;
+    std::vector<int32_t> kept;
+    for (int32_t b : *list) {
+      auto it = buffer_map_.find(static_cast<uint32_t>(b));
+      if (b >= 0 && it != buffer_map_.end()) kept.push_back(static_cast<int32_t>(it->second));
+    }
+    return builder_->CreateVector(kept);
   }
 
   // The source's signatures when the I/O is unchanged; otherwise one "serving_default" signature
@@ -229,7 +236,6 @@ class SubmodelWriter {
   std::unordered_map<uint32_t, uint32_t> buffer_map_;
   std::unordered_map<int, int> opcode_map_;
   std::vector<int> opcode_order_;
-  std::vector<int32_t> kept_metadata_buffers_;
 };
 
 }  // namespace
