@@ -297,3 +297,36 @@ TEST(Names, MissingAndAmbiguousNamesListCloseMatches) {
 
 }  // namespace
 }  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+int64_t total_macs(const Model& m) {
+  int64_t sum = 0;
+  for (int64_t x : op_macs(m)) sum += x;
+  return sum;
+}
+
+TEST(Macs, MatchThePublishedCounts) {
+  // The MobileNet papers give 300 M multiply-adds for v2 1.0/224 and 14 M for v1 0.25/128.
+  const int64_t v2 =
+      total_macs(Model::load(testing::coral_model("mobilenet_v2_1.0_224_quant.tflite")));
+  EXPECT_GT(v2, 299'000'000);
+  EXPECT_LT(v2, 302'000'000);
+  const int64_t v1 =
+      total_macs(Model::load(testing::coral_model("mobilenet_v1_0.25_128_quant.tflite")));
+  EXPECT_GT(v1, 13'500'000);
+  EXPECT_LT(v1, 14'500'000);
+  // Only convolutions, depthwise convolutions and dense layers count.
+  const Model m = Model::load(testing::coral_model("mobilenet_v2_1.0_224_quant.tflite"));
+  const auto macs = op_macs(m);
+  for (const Op& op : m.ops()) {
+    const std::string type = m.op_type(op);
+    const bool weighted =
+        type == "CONV_2D" || type == "DEPTHWISE_CONV_2D" || type == "FULLY_CONNECTED";
+    EXPECT_EQ(macs[static_cast<size_t>(op.index)] > 0, weighted) << op.index << " " << type;
+  }
+}
+
+}  // namespace
+}  // namespace pipecut

@@ -364,6 +364,10 @@ TEST(Cli, InspectJsonAndTables) {
   int64_t sum = 0;
   for (const auto& op : j["ops"]) sum += op["param_bytes"].get<int64_t>();
   EXPECT_EQ(sum, j["totals"]["param_bytes"].get<int64_t>());
+  int64_t macs = 0;
+  for (const auto& op : j["ops"]) macs += op["macs"].get<int64_t>();
+  EXPECT_EQ(macs, j["totals"]["macs"].get<int64_t>());
+  EXPECT_GT(macs, 299'000'000);
   const CliResult text = run_cli("inspect " + model);
   ASSERT_EQ(text.status, 0);
   EXPECT_NE(text.out.find("cut candidates"), std::string::npos);

@@ -1,6 +1,7 @@
 // pipecut inspect MODEL: ops, tensors, parameters and cut candidates.
 #include <iostream>
 #include <memory>
+#include <numeric>
 
 #include "cli/commands.h"
 #include "cli/table.h"
@@ -42,6 +43,7 @@ std::string activation_names(const Model& model, const Graph& graph, const std::
 
 nlohmann::ordered_json inspect_json(const Model& model, const Graph& graph,
                                     const std::vector<int64_t>& params,
+                                    const std::vector<int64_t>& macs,
                                     const std::vector<CutCandidate>& candidates) {
   nlohmann::ordered_json ops = nlohmann::ordered_json::array();
   for (const Op& op : model.ops()) {
@@ -59,7 +61,8 @@ nlohmann::ordered_json inspect_json(const Model& model, const Graph& graph,
                    {"version", op.version},
                    {"inputs", inputs},
                    {"outputs", outputs},
-                   {"param_bytes", params[static_cast<size_t>(op.index)]}});
+                   {"param_bytes", params[static_cast<size_t>(op.index)]},
+                   {"macs", macs[static_cast<size_t>(op.index)]}});
   }
   nlohmann::ordered_json ins = nlohmann::ordered_json::array(),
                          outs = nlohmann::ordered_json::array(),
@@ -67,33 +70,51 @@ nlohmann::ordered_json inspect_json(const Model& model, const Graph& graph,
   for (int t : model.inputs()) ins.push_back(tensor_json(model.tensor(t)));
   for (int t : model.outputs()) outs.push_back(tensor_json(model.tensor(t)));
   for (const auto& c : candidates) cands.push_back(candidate_json(model, c));
-  int64_t total = 0;
-  for (int64_t p : params) total += p;
+  const int64_t total = std::accumulate(params.begin(), params.end(), int64_t{0});
+  const int64_t total_macs = std::accumulate(macs.begin(), macs.end(), int64_t{0});
   (void)graph;
-  return {
-      {"model",
-       {{"path", model.origin()},
-        {"bytes", model.bytes().size()},
-        {"sha256", sha256_hex(model.bytes())},
-        {"description", model.description()},
-        {"schema_version", model.schema_version()}}},
-      {"totals",
-       {{"ops", model.ops().size()}, {"tensors", model.tensors().size()}, {"param_bytes", total}}},
-      {"inputs", ins},
-      {"outputs", outs},
-      {"ops", ops},
-      {"candidates", cands}};
+  return {{"model",
+           {{"path", model.origin()},
+            {"bytes", model.bytes().size()},
+            {"sha256", sha256_hex(model.bytes())},
+            {"description", model.description()},
+            {"schema_version", model.schema_version()}}},
+          {"totals",
+           {{"ops", model.ops().size()},
+            {"tensors", model.tensors().size()},
+            {"param_bytes", total},
+            {"macs", total_macs}}},
+          {"inputs", ins},
+          {"outputs", outs},
+          {"ops", ops},
+          {"candidates", cands}};
+}
+
+// "4.09 G", "312.5 M", "820 K".
+std::string count_text(int64_t n) {
+  char buf[32];
+  if (n >= 1'000'000'000)
+    std::snprintf(buf, sizeof buf, "%.2f G", static_cast<double>(n) / 1e9);
+  else if (n >= 1'000'000)
+    std::snprintf(buf, sizeof buf, "%.1f M", static_cast<double>(n) / 1e6);
+  else if (n >= 1'000)
+    std::snprintf(buf, sizeof buf, "%.0f K", static_cast<double>(n) / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
+  return buf;
 }
 
 void print_text(const Model& model, const Graph& graph, const std::vector<int64_t>& params,
-                const std::vector<CutCandidate>& candidates, const InspectArgs& args) {
-  int64_t total = 0;
-  for (int64_t p : params) total += p;
+                const std::vector<int64_t>& macs, const std::vector<CutCandidate>& candidates,
+                const InspectArgs& args) {
+  const int64_t total = std::accumulate(params.begin(), params.end(), int64_t{0});
+  const int64_t total_macs = std::accumulate(macs.begin(), macs.end(), int64_t{0});
   std::cout << "model: " << model.origin() << " ("
             << format_size(static_cast<int64_t>(model.bytes().size())) << ")\n";
   if (!model.description().empty()) std::cout << "description: " << model.description() << "\n";
   std::cout << "ops: " << model.ops().size() << "  tensors: " << model.tensors().size()
-            << "  parameters: " << format_size(total) << " (" << total << " bytes)\n";
+            << "  parameters: " << format_size(total) << " (" << total << " bytes)"
+            << "  multiply-accumulates: " << count_text(total_macs) << "\n";
   for (auto [label, list] :
        {std::pair{"inputs", &model.inputs()}, std::pair{"outputs", &model.outputs()}}) {
     std::cout << label << ":\n";
@@ -105,8 +126,8 @@ void print_text(const Model& model, const Graph& graph, const std::vector<int64_
   }
   if (!args.no_ops) {
     std::cout << "\nops:\n";
-    Table ops({"#", "op", "inputs", "output", "shape", "type", "quant", "params"},
-              {true, false, false, false, false, false, false, true});
+    Table ops({"#", "op", "inputs", "output", "shape", "type", "quant", "params", "MACs"},
+              {true, false, false, false, false, false, false, true, true});
     for (const Op& op : model.ops()) {
       const Tensor* out = op.outputs.empty() ? nullptr : &model.tensor(op.outputs[0]);
       ops.add({std::to_string(op.index), model.op_type(op),
@@ -115,7 +136,8 @@ void print_text(const Model& model, const Graph& graph, const std::vector<int64_
                          (op.outputs.size() > 1 ? " +" + std::to_string(op.outputs.size() - 1) : "")
                    : "-",
                out ? shape_text(out->shape) : "", out ? dtype_name(out->type) : "",
-               out ? quant_text(*out) : "", format_size(params[static_cast<size_t>(op.index)])});
+               out ? quant_text(*out) : "", format_size(params[static_cast<size_t>(op.index)]),
+               count_text(macs[static_cast<size_t>(op.index)])});
     }
     ops.print(std::cout);
   }
@@ -162,11 +184,12 @@ void add_inspect(CLI::App& app) {
     options.max_tensors = args->max_cut_tensors;
     options.require_edgetpu_op = args->target == "edgetpu";
     const auto params = op_param_bytes(model);
+    const auto macs = op_macs(model);
     const auto candidates = find_cut_candidates(model, graph, options);
     if (args->json) {
-      std::cout << inspect_json(model, graph, params, candidates).dump(2) << "\n";
+      std::cout << inspect_json(model, graph, params, macs, candidates).dump(2) << "\n";
     } else {
-      print_text(model, graph, params, candidates, *args);
+      print_text(model, graph, params, macs, candidates, *args);
     }
   });
 }
