@@ -25,31 +25,39 @@ struct Built {
   std::string sha256;
 };
 
-// Serialized files by op range: full_split's segment i and every pairs_k prefix segment i are the
-// same bytes, so each is built once and written where it belongs.
+// Serialized files by segment range: full_split's segment i and every pairs_k prefix segment i
+// are the same bytes, so each is built once and written where it belongs. Single segments reuse
+// the plans already made; a tail (segments k..K) gets its own plan and, used once, is not kept.
 class FileCache {
  public:
-  FileCache(const Model& model, const Graph& graph) : model_(model), graph_(graph) {}
-  // Tails are used once, so only single segments are kept.
-  const Built& get(int first_op, int last_op, bool keep) {
-    auto key = std::make_pair(first_op, last_op);
-    auto it = cache_.find(key);
-    if (it != cache_.end()) return it->second;
-    SegmentPlan plan = plan_op_range(model_, graph_, first_op, last_op);
+  FileCache(const Model& model, const Graph& graph, const std::vector<SegmentPlan>& segments)
+      : model_(model), graph_(graph), segments_(segments) {}
+  const Built& get(int first_seg, int last_seg) {
+    const bool single = first_seg == last_seg;
+    if (single) {
+      auto it = cache_.find(first_seg);
+      if (it != cache_.end()) return it->second;
+    }
+    SegmentPlan plan =
+        single
+            ? segments_[static_cast<size_t>(first_seg - 1)]
+            : plan_op_range(model_, graph_, segments_[static_cast<size_t>(first_seg - 1)].first_op,
+                            segments_[static_cast<size_t>(last_seg - 1)].last_op);
     auto bytes = write_segment(model_, plan);
     std::string sha = sha256_hex(bytes);
     Built built{std::move(plan), std::move(bytes), std::move(sha)};
-    if (!keep) {
+    if (!single) {
       scratch_ = std::move(built);
       return scratch_;
     }
-    return cache_.emplace(key, std::move(built)).first->second;
+    return cache_.emplace(first_seg, std::move(built)).first->second;
   }
 
  private:
   const Model& model_;
   const Graph& graph_;
-  std::map<std::pair<int, int>, Built> cache_;
+  const std::vector<SegmentPlan>& segments_;
+  std::map<int, Built> cache_;
   Built scratch_;
 };
 
@@ -92,15 +100,13 @@ TreeSummary write_split_tree(const Model& model, const Graph& graph, const Split
 
   TreeSummary summary;
   summary.out_dir = out_dir;
-  FileCache cache(model, graph);
+  FileCache cache(model, graph, segments);
   const std::string source_sha = sha256_hex(model.bytes());
   try {
     auto emit = [&](const std::string& folder, const std::string& name, const std::string& role,
                     int first_seg, int last_seg, std::vector<WrittenFile>& folder_files) {
       progress(folder + "/" + name);
-      const auto& [seg_plan, bytes, sha] =
-          cache.get(segments[static_cast<size_t>(first_seg - 1)].first_op,
-                    segments[static_cast<size_t>(last_seg - 1)].last_op, first_seg == last_seg);
+      const auto& [seg_plan, bytes, sha] = cache.get(first_seg, last_seg);
       const fs::path rel = fs::path(folder) / "tflite" / name;
       fs::create_directories(staging / rel.parent_path());
       write_file_atomic(staging / rel, bytes);
