@@ -5,6 +5,7 @@
 // everything. No assertion depends on timing: waits are on counters, and a watchdog aborts the
 // test (instead of hanging until the ctest timeout) if something blocks for a minute.
 #include <gtest/gtest.h>
+#include <time.h>
 
 #include <atomic>
 #include <chrono>
@@ -284,6 +285,37 @@ TEST(PipelineRunner, TenThousandFramesThroughSevenStagesInOrder) {
     EXPECT_GE(s.input_queue_peak, 1u);
     EXPECT_LE(s.input_queue_peak, 2u);
   }
+}
+
+// cpu_total counts what a stage's thread computes, not the time it sleeps: a stage that burns
+// 1 ms of its own CPU time per frame has at least that, one that sleeps 2 ms has far less than
+// its busy time. Neither can exceed busy_total.
+TEST(PipelineRunner, CpuTimeCountsComputingNotSleeping) {
+  Watchdog watchdog("cpu time");
+  constexpr uint32_t kFrames = 20;
+  const auto thread_cpu = [] {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
+  };
+  std::vector<std::unique_ptr<Executable>> stages;
+  stages.push_back(add_one("x", "t1", [&](uint64_t) {
+    const auto start = thread_cpu();
+    while (thread_cpu() - start < std::chrono::milliseconds(1)) {
+    }
+  }));
+  stages.push_back(add_one(
+      "t1", "t2", [](uint64_t) { std::this_thread::sleep_for(std::chrono::milliseconds(2)); }));
+  Pipeline pipeline(std::move(stages));
+  std::vector<std::vector<TensorValue>> frames;
+  for (uint32_t i = 0; i < kFrames; ++i) frames.push_back(input_frame(i));
+  ASSERT_EQ(run_pipeline(pipeline, std::move(frames)).size(), kFrames);
+  const std::vector<StageStats> stats = pipeline.stats();
+  ASSERT_EQ(stats.size(), 2u);
+  for (const StageStats& st : stats) EXPECT_LE(st.cpu_total, st.busy_total);
+  EXPECT_GE(stats[0].cpu_total, kFrames * std::chrono::milliseconds(1));
+  EXPECT_GE(stats[1].busy_total, kFrames * std::chrono::milliseconds(2));
+  EXPECT_LT(stats[1].cpu_total, stats[1].busy_total / 2);
 }
 
 TEST(PipelineRunner, QueuesBoundHowFarTheProducerGetsAhead) {

@@ -10,10 +10,12 @@
 // network. For the classifiers the comparison therefore also covers the logits, the input of the
 // final SOFTMAX, exposed as a second output of the same model (write_submodel): they are held to
 // the same 2 steps. The softmax itself magnifies a logit step by e^scale: see kCases.
+// FirstDifferenceIsARoundingTie shows where the steps come from.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -82,10 +84,9 @@ struct Outputs {
 };
 
 // Runs the model stored at `path` on `inputs` (raw bytes per model input) with both
-// implementations and checks that output o agrees within max_steps[o] on every byte.
-Outputs run_and_compare(const std::string& label, const std::filesystem::path& path,
-                        const std::vector<std::vector<uint8_t>>& inputs,
-                        const std::vector<int>& max_steps) {
+// implementations.
+Outputs run_both(const std::string& label, const std::filesystem::path& path,
+                 const std::vector<std::vector<uint8_t>>& inputs) {
   const Model model = Model::load(path);
   const std::unique_ptr<Executable> exe = load_cpu(model);
   Outputs out;
@@ -106,9 +107,16 @@ Outputs run_and_compare(const std::string& label, const std::filesystem::path& p
   out.armnn = run_armnn_reference(path, inputs);
   const double armnn_seconds = seconds_since(start);
   std::printf("%s: pipecut %.3f s, Arm NN %.3f s\n", label.c_str(), our_seconds, armnn_seconds);
-
   EXPECT_EQ(out.ours.size(), out.specs.size());
   EXPECT_EQ(out.armnn.size(), out.specs.size());
+  return out;
+}
+
+// Runs both implementations and checks that output o agrees within max_steps[o] on every byte.
+Outputs run_and_compare(const std::string& label, const std::filesystem::path& path,
+                        const std::vector<std::vector<uint8_t>>& inputs,
+                        const std::vector<int>& max_steps) {
+  Outputs out = run_both(label, path, inputs);
   EXPECT_EQ(max_steps.size(), out.specs.size());
   const size_t count =
       std::min({out.specs.size(), out.ours.size(), out.armnn.size(), max_steps.size()});
@@ -150,7 +158,8 @@ struct ClassifierCase {
 // for two implementations whose logits are a step apart: mobilenet_v1_0.25_128's logit scale is
 // 0.131, so one logit step scales a probability by e^0.131 = 1.14, which moves its 0.64 top class
 // by 9 output steps (1/256 each). Measured: its logits agree within 2 steps (328 of 1001 bytes
-// differ by 1 or 2), its softmax outputs within 9 (6 bytes differ).
+// differ by 1 or 2), its softmax outputs within 9 (6 bytes differ). The steps start where Arm NN
+// rounds an exact 88.4999996 up (see FirstDifferenceIsARoundingTie).
 constexpr ClassifierCase kCases[] = {
     {"mobilenet_v1_0.25_128_quant.tflite", 128, 10},
     {"mobilenet_v1_0.5_160_quant.tflite", 160, kMaxSteps},
@@ -212,6 +221,108 @@ TEST(RuntimeArmnn, SplitConcatMatchesArmnn) {
   }
   run_and_compare("split_concat.tflite", path, inputs,
                   std::vector<int>(model.outputs().size(), kMaxSteps));
+}
+
+// Where the two implementations part ways, on the model whose softmax differs most. With every
+// op output made a model output, one run of each shows the first layer whose bytes differ. That
+// layer reads identical bytes on both sides, so its exact result can be computed here in double
+// precision: each byte the two disagree on must be one where the exact value lies within 1e-4 of
+// a rounding tie (x.5), which float arithmetic on either side may round either way, and pipecut's
+// bytes must be the correctly rounded ones. The later layers only carry those steps forward.
+TEST(RuntimeArmnn, FirstDifferenceIsARoundingTie) {
+  const ClassifierCase& c = kCases[0];
+  const Model source = Model::load(coral_model(c.model));
+  SubmodelSpec spec;
+  spec.inputs = source.inputs();
+  for (const Op& op : source.ops()) {
+    ASSERT_EQ(op.outputs.size(), 1u) << "a chain of single-output ops is expected";
+    spec.ops.push_back(op.index);
+    spec.outputs.push_back(op.outputs[0]);
+  }
+  const std::filesystem::path path =
+      testing::fresh_dir(std::string("runtime_armnn_layers_") + c.model) / c.model;
+  testing::write_bytes(path, write_submodel(source, spec));
+  const Outputs out = run_both(c.model, path, {bird_crop(c.side)});
+  ASSERT_EQ(out.ours.size(), source.ops().size());
+  ASSERT_EQ(out.armnn.size(), source.ops().size());
+
+  size_t first = source.ops().size();
+  for (size_t k = 0; k < source.ops().size(); ++k) {
+    const DType type = out.specs[k].type;
+    ASSERT_EQ(out.ours[k].size(), out.armnn[k].size()) << out.specs[k].name;
+    int max_diff = 0;
+    size_t differing = 0;
+    for (size_t i = 0; i < out.ours[k].size(); ++i) {
+      const int diff = std::abs(as_int(type, out.ours[k][i]) - as_int(type, out.armnn[k][i]));
+      max_diff = std::max(max_diff, diff);
+      differing += diff != 0;
+    }
+    std::printf("op %2zu %-17s %6zu bytes, %5zu differ, max %2d steps\n", k,
+                source.op_type(source.ops()[k]).c_str(), out.ours[k].size(), differing, max_diff);
+    if (differing != 0 && first == source.ops().size()) first = k;
+  }
+  if (first == source.ops().size()) {  // not one byte apart: nothing to explain
+    SUCCEED() << "every layer agrees bit for bit";
+    return;
+  }
+
+  // The first differing layer: a 1x1 convolution over the bytes of the op before it.
+  const Op& op = source.ops()[first];
+  ASSERT_EQ(source.op_type(op), "CONV_2D")
+      << "the first difference moved to a " << source.op_type(op) << " (op " << first
+      << "): this check covers 1x1 convolutions";
+  ASSERT_GT(first, 0u);
+  ASSERT_EQ(op.inputs[0], source.ops()[first - 1].outputs[0]);
+  const std::vector<uint8_t>& x = out.ours[first - 1];  // identical on both sides
+  ASSERT_EQ(x, out.armnn[first - 1]);
+  const Tensor& in = source.tensor(op.inputs[0]);
+  const Tensor& w = source.tensor(op.inputs[1]);
+  const Tensor& bias = source.tensor(op.inputs[2]);
+  const Tensor& o = source.tensor(op.outputs[0]);
+  ASSERT_EQ(in.type, DType::kUInt8);
+  ASSERT_EQ(w.shape.size(), 4u);
+  ASSERT_TRUE(w.shape[1] == 1 && w.shape[2] == 1) << "not a 1x1 convolution";
+  ASSERT_EQ(in.shape[1], o.shape[1]);  // 1x1 and the same height: stride 1
+  const int64_t channels = in.shape[3], filters = w.shape[0];
+  ASSERT_EQ(static_cast<int64_t>(out.ours[first].size()) % filters, 0);
+  const auto* b = reinterpret_cast<const int32_t*>(bias.data.data());
+  const double zin = static_cast<double>(in.quant.zero_point[0]);
+  const double zout = static_cast<double>(o.quant.zero_point[0]);
+
+  size_t ours_wrong = 0, armnn_wrong = 0, disagree = 0;
+  for (size_t i = 0; i < out.ours[first].size(); ++i) {
+    const int64_t pixel = static_cast<int64_t>(i) / filters, f = static_cast<int64_t>(i) % filters;
+    const size_t qi = w.quant.scale.size() > 1 ? static_cast<size_t>(f) : 0;
+    double acc = b[f];
+    for (int64_t ch = 0; ch < channels; ++ch) {
+      acc += (x[static_cast<size_t>(pixel * channels + ch)] - zin) *
+             (w.data[static_cast<size_t>(f * channels + ch)] -
+              static_cast<double>(w.quant.zero_point[qi]));
+    }
+    const double exact = acc * static_cast<double>(in.quant.scale[0]) *
+                             static_cast<double>(w.quant.scale[qi]) /
+                             static_cast<double>(o.quant.scale[0]) +
+                         zout;
+    // The output is clamped to [0, 255] (RELU6 reaches 255 at this scale, NONE by the type).
+    const int correct = static_cast<int>(std::clamp(std::round(exact), 0.0, 255.0));
+    const int ours = out.ours[first][i], armnn = out.armnn[first][i];
+    ours_wrong += ours != correct;
+    armnn_wrong += armnn != correct;
+    if (ours == armnn) continue;
+    ++disagree;
+    const double from_tie = std::abs(exact - std::floor(exact) - 0.5);
+    EXPECT_EQ(std::abs(ours - armnn), 1) << "byte " << i << " exact " << exact;
+    EXPECT_LT(from_tie, 1e-4) << "byte " << i << ": pipecut " << ours << ", Arm NN " << armnn
+                              << ", exact " << exact << " is no rounding tie";
+    std::printf("op %zu byte %zu: exact %.7f, pipecut %d, Arm NN %d\n", first, i, exact, ours,
+                armnn);
+  }
+  std::printf(
+      "op %zu: %zu bytes, %zu differ; not the correctly rounded value: pipecut %zu, "
+      "Arm NN %zu\n",
+      first, out.ours[first].size(), disagree, ours_wrong, armnn_wrong);
+  EXPECT_GT(disagree, 0u);
+  EXPECT_EQ(ours_wrong, 0u);
 }
 
 }  // namespace

@@ -17,12 +17,14 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "format/tflite_schema.h"
 #include "pipecut/error.h"
 #include "pipecut/model.h"
 #include "pipecut/runtime.h"
+#include "runtime/quant_math.h"
 
 namespace pipecut {
 namespace {
@@ -115,6 +117,64 @@ int32_t one_over_one_plus_x(int32_t a) {  // Q0.31 in and out
 
 int count_leading_zeros(uint32_t x) {
   return x == 0 ? 32 : __builtin_clz(x);
+}
+
+// ---- the arithmetic itself, on values worked out by hand ---------------------------------------
+
+// The reference above and the runtime's own quant_math (used for its lookup tables) must both give
+// TensorFlow Lite's answers on cases computed by hand, including the double rounding of
+// MultiplyByQuantizedMultiplier: 95 x 2^-6 = 1.484 becomes 95 x 0.5 = 47.5 -> 48 in the high
+// multiply, then 48 / 32 = 1.5 -> 2 in the rounding shift, where one rounding would give 1.
+TEST(RuntimeKernels, FixedPointArithmeticKnownValues) {
+  const auto check_all = [](auto high_mul, auto divide, auto quantize, auto multiply) {
+    const int32_t kMin = std::numeric_limits<int32_t>::min();
+    const int32_t kMax = std::numeric_limits<int32_t>::max();
+    EXPECT_EQ(high_mul(1 << 30, 1 << 30), 1 << 29);  // 0.5 x 0.5 in Q0.31
+    EXPECT_EQ(high_mul(-(1 << 30), 1 << 30), -(1 << 29));
+    EXPECT_EQ(high_mul(kMin, kMin), kMax);  // the one product that saturates
+    EXPECT_EQ(divide(5, 1), 3);             // 2.5: halves round away from zero
+    EXPECT_EQ(divide(-5, 1), -3);
+    EXPECT_EQ(divide(6, 2), 2);  // 1.5
+    EXPECT_EQ(divide(-6, 2), -2);
+    EXPECT_EQ(divide(5, 2), 1);  // 1.25
+    EXPECT_EQ(divide(7, 2), 2);  // 1.75
+    const auto half = quantize(0.5), quarter = quantize(0.25), one = quantize(1.0),
+               three = quantize(3.0);
+    EXPECT_EQ(half.first, 1 << 30);
+    EXPECT_EQ(half.second, 0);
+    EXPECT_EQ(quarter.first, 1 << 30);
+    EXPECT_EQ(quarter.second, -1);
+    EXPECT_EQ(one.first, 1 << 30);
+    EXPECT_EQ(one.second, 1);
+    EXPECT_EQ(three.first, 1610612736);  // 0.75 x 2^31
+    EXPECT_EQ(three.second, 2);
+    EXPECT_EQ(multiply(95, 1 << 30, -5), 2);  // rounds twice (see above)
+    // Not symmetric: the high multiply takes a negative half towards zero (-47.5 -> -47), and
+    // -47 / 32 = -1.47 -> -1.
+    EXPECT_EQ(multiply(-95, 1 << 30, -5), -1);
+    EXPECT_EQ(high_mul(-95, 1 << 30), -47);
+    EXPECT_EQ(multiply(93, 1 << 30, -5), 1);       // 1.453
+    EXPECT_EQ(multiply(100, 1610612736, 2), 300);  // x 3, through the left shift
+    EXPECT_EQ(multiply(-7, 1610612736, 0), -5);    // -5.25
+  };
+  check_all(
+      srdhm, rounding_divide_by_pot,
+      [](double d) {
+        const Multiplier m = quantize_multiplier(d);
+        return std::pair<int32_t, int>(m.m, m.shift);
+      },
+      [](int32_t x, int32_t m, int shift) {
+        return mbqm(x, Multiplier{m, shift});
+      });
+  check_all(
+      runtime::saturating_rounding_doubling_high_mul, runtime::rounding_divide_by_pot,
+      [](double d) {
+        const runtime::QuantizedMultiplier m = runtime::quantize_multiplier(d);
+        return std::pair<int32_t, int>(m.multiplier, m.shift);
+      },
+      [](int32_t x, int32_t m, int shift) {
+        return runtime::multiply_by_quantized_multiplier(x, {m, shift});
+      });
 }
 
 // ---- a one-op model builder --------------------------------------------------------------------

@@ -33,8 +33,11 @@ struct PipelineOptions {
 struct StageStats {
   std::string name;
   uint64_t frames = 0;                     // run() calls that returned
-  std::chrono::nanoseconds busy_total{0};  // time inside run()
-  std::chrono::nanoseconds busy_min{0};    // 0 while frames == 0
+  std::chrono::nanoseconds busy_total{0};  // time inside run(), wall clock
+  // CPU time of the worker thread inside run() (not counting helper threads of a stage that uses
+  // more than one): below busy_total when the stage is preempted, as on fewer cores than stages.
+  std::chrono::nanoseconds cpu_total{0};
+  std::chrono::nanoseconds busy_min{0};  // 0 while frames == 0
   std::chrono::nanoseconds busy_max{0};
   std::chrono::nanoseconds input_wait{0};   // waiting for a frame (starved; includes idle)
   std::chrono::nanoseconds output_wait{0};  // blocked on a full output queue (back-pressure)
@@ -110,13 +113,15 @@ class Pipeline {
 std::vector<std::vector<TensorValue>> run_pipeline(Pipeline& pipeline,
                                                    std::vector<std::vector<TensorValue>> frames);
 
-// Each stage's latency alone (no other stage running), in seconds: the median of `rounds` runs
-// after a warm-up round. Rounds go through the stages in pipeline order, so each stage meets the
-// caches as a cascade would leave them rather than warmed by its own previous run. `inputs[i]`
-// feeds stage i. This is the per-stage figure the achievable-ideal throughput is computed from.
+// Each stage's latency alone (no other stage running), in seconds: the median of at least
+// `rounds` runs after a warm-up round, going on until `min_seconds` have passed (a longer window
+// evens out a shared machine's slow spells). Rounds go through the stages in pipeline order, so
+// each stage meets the caches as a cascade would leave them rather than warmed by its own
+// previous run. `inputs[i]` feeds stage i. This is the per-stage figure the achievable-ideal
+// throughput is computed from.
 std::vector<double> stage_latencies_alone(const std::vector<Executable*>& stages,
                                           const std::vector<std::vector<TensorValue>>& inputs,
-                                          int rounds);
+                                          int rounds, double min_seconds = 0);
 
 // The achievable ideal throughput (frames per second) of stages with these latencies on `cores`
 // cores, each stage using `threads_per_stage` threads: the smaller of 1 / slowest stage and

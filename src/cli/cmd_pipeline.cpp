@@ -74,7 +74,7 @@ void add_pipeline(CLI::App& app) {
       stage_inputs.push_back(random_inputs(stage->inputs(), 7));
     }
     bar.working("timing each stage alone");
-    const std::vector<double> alone_seconds = stage_latencies_alone(raw, stage_inputs, 15);
+    const std::vector<double> alone_seconds = stage_latencies_alone(raw, stage_inputs, 15, 1.0);
     std::vector<double> alone;
     for (double s : alone_seconds) alone.push_back(s * 1000);
     PipelineOptions popts;
@@ -135,6 +135,7 @@ void add_pipeline(CLI::App& app) {
              {"alone_ms", alone[i]},
              {"frames", s.frames},
              {"busy_mean_ms", s.frames ? ms(s.busy_total) / static_cast<double>(s.frames) : 0.0},
+             {"cpu_mean_ms", s.frames ? ms(s.cpu_total) / static_cast<double>(s.frames) : 0.0},
              {"input_wait_ms", ms(s.input_wait)},
              {"output_wait_ms", ms(s.output_wait)}});
       }
@@ -150,18 +151,20 @@ void add_pipeline(CLI::App& app) {
                 << "\n";
       return;
     }
-    Table table(
-        {"stage", "alone ms", "busy ms/frame", "waiting for input ms", "blocked on output ms"},
-        {false, true, true, true, true});
+    Table table({"stage", "alone ms", "busy ms/frame", "cpu ms/frame", "waiting for input ms",
+                 "blocked on output ms"},
+                {false, true, true, true, true, true});
     for (size_t i = 0; i < stats.size(); ++i) {
       const auto& s = stats[i];
-      char a[32], b[32], c[32], d[32];
+      char a[32], b[32], cpu[32], c[32], d[32];
       std::snprintf(a, sizeof a, "%.3f", alone[i]);
       std::snprintf(b, sizeof b, "%.3f",
                     s.frames ? ms(s.busy_total) / static_cast<double>(s.frames) : 0.0);
+      std::snprintf(cpu, sizeof cpu, "%.3f",
+                    s.frames ? ms(s.cpu_total) / static_cast<double>(s.frames) : 0.0);
       std::snprintf(c, sizeof c, "%.1f", ms(s.input_wait));
       std::snprintf(d, sizeof d, "%.1f", ms(s.output_wait));
-      table.add({s.name, a, b, c, d});
+      table.add({s.name, a, b, cpu, c, d});
     }
     table.print(std::cout);
     std::printf(

@@ -5,6 +5,8 @@
 // slots into the next boundary's layout. Nothing is copied.
 #include "pipecut/pipeline.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <exception>
 #include <map>
@@ -19,6 +21,13 @@ namespace pipecut {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// CPU time of the calling thread; unlike the wall clock it stops while the thread is preempted.
+std::chrono::nanoseconds thread_cpu_time() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
+}
 
 struct Frame {
   uint64_t seq = 0;
@@ -334,7 +343,9 @@ void Pipeline::Impl::work(size_t i) {
         arguments[j] = std::move(frame.tensors[w.argument_slots[j]]);
       }
       const Clock::time_point run_start = Clock::now();
+      const std::chrono::nanoseconds cpu_start = thread_cpu_time();
       std::vector<TensorValue> results = stage.run(arguments);
+      const std::chrono::nanoseconds cpu = thread_cpu_time() - cpu_start;
       const Clock::duration busy = Clock::now() - run_start;
       if (results.size() != specs.size()) {
         throw Error("run() returned " + std::to_string(results.size()) + " values for " +
@@ -355,6 +366,7 @@ void Pipeline::Impl::work(size_t i) {
         s.busy_min = s.frames == 0 ? busy_ns : std::min(s.busy_min, busy_ns);
         s.busy_max = std::max(s.busy_max, busy_ns);
         s.busy_total += busy_ns;
+        s.cpu_total += cpu;
         s.input_wait += input_wait;
         ++s.frames;
       }

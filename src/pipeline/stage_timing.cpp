@@ -5,15 +5,26 @@
 #include "pipecut/pipeline.h"
 
 namespace pipecut {
+namespace {
+// Bounds the timing of very fast stages when a minimum duration is asked for.
+constexpr int kMaxRounds = 100000;
+}  // namespace
 
 std::vector<double> stage_latencies_alone(const std::vector<Executable*>& stages,
                                           const std::vector<std::vector<TensorValue>>& inputs,
-                                          int rounds) {
+                                          int rounds, double min_seconds) {
   if (inputs.size() != stages.size())
     throw Error("stage timing: one input set per stage is needed");
   if (rounds < 1) throw Error("stage timing: at least one round is needed");
   std::vector<std::vector<double>> times(stages.size());
-  for (int round = -1; round < rounds; ++round) {  // round -1 warms up
+  const auto begin = std::chrono::steady_clock::now();
+  const auto enough = [&](int round) {
+    if (round < rounds) return false;
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    return elapsed >= min_seconds || round >= kMaxRounds;
+  };
+  for (int round = -1; !enough(round); ++round) {  // round -1 warms up
     for (size_t s = 0; s < stages.size(); ++s) {
       const auto start = std::chrono::steady_clock::now();
       stages[s]->run(inputs[s]);
