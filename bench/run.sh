@@ -40,7 +40,13 @@ echo "== CPU interpreter: single inference, 1 and 2 threads =="
 run inference bench_runtime --benchmark_filter=BM_Inference
 table "$scratch/inference.csv"
 echo
-echo "== ResNet-101, 7 segments as a pipeline =="
+echo "== ResNet-101, 7 segments as a pipeline (median of 5) =="
 run pipeline bench_runtime --benchmark_filter=BM_Pipeline  # its own run: CSV needs one set of counters
 table "$scratch/pipeline.csv"
+run streams bench_runtime --benchmark_filter=BM_CascadeStreams
+table "$scratch/streams.csv"
+median_fps() { awk -F, '/^name,/ { for (i = 1; i <= NF; ++i) { gsub(/"/, "", $i); if ($i == "fps") c = i }; next }
+                        /_median"/ { print $c }' "$1"; }
+awk -v p="$(median_fps "$scratch/pipeline.csv")" -v s="$(median_fps "$scratch/streams.csv")" \
+  'BEGIN { if (s > 0) printf "\npipeline / one cascade per core (what two busy cores give): %.3f\n", p / s }'
 echo "(targets: >= 500 GOPS per thread on ResNet-50; pipeline ratio >= 0.95)"

@@ -23,6 +23,7 @@
 #include "pipecut/error.h"
 #include "pipecut/pipeline.h"
 #include "pipeline/bounded_queue.h"
+#include "pipeline/time_slice.h"
 
 namespace pipecut {
 namespace {
@@ -316,6 +317,36 @@ TEST(PipelineRunner, CpuTimeCountsComputingNotSleeping) {
   EXPECT_GE(stats[0].cpu_total, kFrames * std::chrono::milliseconds(1));
   EXPECT_GE(stats[1].busy_total, kFrames * std::chrono::milliseconds(2));
   EXPECT_LT(stats[1].cpu_total, stats[1].busy_total / 2);
+}
+
+// Each worker asks the kernel for Options::time_slice (0: keeps the slice it inherits). Checked
+// where the kernel takes a slice per thread (Linux 6.12+), which a probe thread finds out.
+TEST(PipelineRunner, WorkersAskForTheirTimeSlice) {
+  using std::chrono::microseconds;
+  microseconds probe{0};
+  std::thread([&] {
+    pipeline_detail::request_time_slice(microseconds(7'000));
+    probe = pipeline_detail::current_time_slice();
+  }).join();
+  if (probe != microseconds(7'000))
+    GTEST_SKIP() << "this kernel keeps no time slice per thread (Linux before 6.12)";
+  const microseconds inherited = pipeline_detail::current_time_slice();
+  ASSERT_GT(inherited.count(), 0);
+  for (const microseconds slice : {microseconds(20'000), microseconds(3'000), microseconds(0)}) {
+    Watchdog watchdog("time slice");
+    std::atomic<int64_t> seen{-1};
+    std::vector<std::unique_ptr<Executable>> stages;
+    stages.push_back(add_one(
+        "x", "t1", [&](uint64_t) { seen = pipeline_detail::current_time_slice().count(); }));
+    PipelineOptions options;
+    options.time_slice = slice;
+    Pipeline pipeline(std::move(stages), options);
+    ASSERT_EQ(run_pipeline(pipeline, {input_frame(0)}).size(), 1u);
+    EXPECT_EQ(seen.load(), (slice.count() > 0 ? slice : inherited).count());
+  }
+  PipelineOptions negative;
+  negative.time_slice = microseconds(-1);
+  EXPECT_THROW(Pipeline(add_chain(1), negative), Error);
 }
 
 TEST(PipelineRunner, QueuesBoundHowFarTheProducerGetsAhead) {

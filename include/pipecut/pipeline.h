@@ -27,6 +27,12 @@ struct PipelineOptions {
   // stage reads, by stage and then in that stage's output order (the last stage's outputs come
   // last). Any pipeline input or stage output may be listed.
   std::vector<std::string> outputs;
+  // The time slice each worker thread asks the kernel for (Linux 6.12 and later; older kernels
+  // ignore it): long enough that a stage's run() is seldom preempted midway when there are more
+  // stages than cores. With the kernel's default of about 1.4 ms, ResNet-101's 7 stages on 2
+  // cores were preempted twice as often and ran 3-5 % slower (docs/pipeline-api.md). 0 leaves
+  // the kernel's default.
+  std::chrono::microseconds time_slice{20'000};
 };
 
 // Per stage, since construction. Times are wall-clock on the stage's worker thread.

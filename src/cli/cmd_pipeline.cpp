@@ -1,6 +1,7 @@
 // pipecut pipeline OUTDIR: the full_split segments as a pipeline, one stage per segment.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -27,6 +28,7 @@ struct PipelineArgs {
   int frames = 200;
   int threads_per_stage = 1;
   int queue = 2;
+  double time_slice_ms = 20;
   int distinct_inputs = 4;
   bool json = false;
 };
@@ -51,6 +53,10 @@ void add_pipeline(CLI::App& app) {
   cmd->add_option("--queue", args->queue, "frames each queue between stages holds")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  cmd->add_option("--time-slice-ms", args->time_slice_ms,
+                  "time slice each stage thread asks Linux (6.12+) for; 0: the kernel's default")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
   cmd->add_flag("--json", args->json, "print JSON");
   cmd->callback([args] {
     const SplitTree tree = read_split_tree(args->dir);
@@ -79,6 +85,7 @@ void add_pipeline(CLI::App& app) {
     for (double s : alone_seconds) alone.push_back(s * 1000);
     PipelineOptions popts;
     popts.queue_capacity = static_cast<size_t>(args->queue);
+    popts.time_slice = std::chrono::microseconds(std::llround(args->time_slice_ms * 1000));
     popts.stage_names = names;
 
     Pipeline pipeline(std::move(stages), popts);
@@ -146,6 +153,8 @@ void add_pipeline(CLI::App& app) {
                                           {"ratio", fps / ideal_fps},
                                           {"cores", cores},
                                           {"threads_per_stage", args->threads_per_stage},
+                                          {"queue", args->queue},
+                                          {"time_slice_ms", args->time_slice_ms},
                                           {"stages", list}}
                        .dump(2)
                 << "\n";

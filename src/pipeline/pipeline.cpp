@@ -16,6 +16,7 @@
 
 #include "pipecut/error.h"
 #include "pipeline/bounded_queue.h"
+#include "pipeline/time_slice.h"
 
 namespace pipecut {
 namespace {
@@ -116,6 +117,7 @@ struct Pipeline::Impl {
   std::vector<StageWiring> wiring;
   std::vector<TensorSpec> inputs, outputs;
   size_t capacity = 0;
+  std::chrono::microseconds time_slice{0};
   // queues[i] feeds stage i; queues[stage count] holds finished frames for pop().
   std::vector<std::unique_ptr<BoundedQueue<Frame>>> queues;
   std::vector<std::unique_ptr<StatsSlot>> stats;
@@ -320,6 +322,7 @@ void Pipeline::Impl::work(size_t i) {
   BoundedQueue<Frame>& out = *queues[i + 1];
   StatsSlot& slot = *stats[i];
   uint64_t expected_seq = 0;
+  if (time_slice.count() > 0) pipeline_detail::request_time_slice(time_slice);  // a hint only
   try {
     for (;;) {
       Frame frame;
@@ -403,6 +406,7 @@ Pipeline::Pipeline(std::vector<std::unique_ptr<Executable>> stages, const Option
     if (!stages[i]) throw Error("pipeline: stage " + std::to_string(i) + " is null");
   }
   if (options.queue_capacity == 0) throw Error("pipeline: queue_capacity must be at least 1");
+  if (options.time_slice.count() < 0) throw Error("pipeline: time_slice must not be negative");
   if (!options.stage_names.empty() && options.stage_names.size() != stages.size()) {
     throw Error("pipeline: " + std::to_string(options.stage_names.size()) + " stage names for " +
                 std::to_string(stages.size()) + " stages");
@@ -411,6 +415,7 @@ Pipeline::Pipeline(std::vector<std::unique_ptr<Executable>> stages, const Option
   m.names.resize(stages.size());
   m.stages = std::move(stages);
   m.capacity = options.queue_capacity;
+  m.time_slice = options.time_slice;
   m.wire(options);
   m.start();
 }
