@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "runtime/conv_kernels.h"
+#include "runtime/dnnl_conv_common.h"
 #include "runtime/dnnl_env.h"
 
 namespace pipecut::runtime {
@@ -40,30 +41,7 @@ class DnnlConvKernel : public Kernel {
     const memory::desc any_wmd(wdims, wtype, tag::any);
     const memory::desc bias_md({g.oc}, s.is_float ? dt::f32 : dt::s32, tag::a);
 
-    dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    dnnl::post_ops po;
-    if (s.is_float) {
-      if (s.float_act.lo > -INFINITY || s.float_act.hi < INFINITY) {
-        if (s.float_act.hi == INFINITY) {
-          po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-        } else {
-          po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, s.float_act.lo, s.float_act.hi);
-        }
-      }
-    } else {
-      const bool common = std::all_of(s.q.scale.begin(), s.q.scale.end(),
-                                      [&](float v) { return v == s.q.scale[0]; });
-      attr.set_output_scales(common ? 0 : 2, common ? std::vector<float>{s.q.scale[0]} : s.q.scale);
-      if (s.q.input_zero != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {s.q.input_zero});
-      if (s.q.output_zero != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {s.q.output_zero});
-      if (s.q.act.lo > ValueInfo::kMin || s.q.act.hi < ValueInfo::kMax) {
-        po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip,
-                          static_cast<float>(s.q.act.lo - s.q.output_zero),
-                          static_cast<float>(s.q.act.hi - s.q.output_zero));
-      }
-    }
-    attr.set_post_ops(po);
+    const dnnl::primitive_attr attr = conv_primitive_attr(s);
 
     const dnnl::convolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md_, any_wmd,
@@ -75,21 +53,16 @@ class DnnlConvKernel : public Kernel {
 
     // Weights, reordered once into the layout the primitive prefers.
     std::vector<int8_t> s8;
-    void* wdata = nullptr;
-    if (s.is_float) {
-      wdata = const_cast<float*>(s.w.values.data());
-    } else {
+    const void* wdata = s.w.values.data();
+    if (!s.is_float) {
       s8.assign(s.w.centered.begin(), s.w.centered.end());
       wdata = s8.data();
     }
-    memory user_w(user_wmd, env_->engine, wdata);
-    weights_ = memory(pd.weights_desc(), env_->engine);
-    dnnl::reorder(user_w, weights_).execute(env_->stream, user_w, weights_);
-    bias_ = memory(bias_md, env_->engine);
-    const void* bsrc = s.is_float ? static_cast<const void*>(s.float_bias.data()) : s.q.bias.data();
-    std::memcpy(bias_.get_data_handle(), bsrc, static_cast<size_t>(g.oc) * 4);
-    env_->stream.wait();
-    weight_bytes_ = static_cast<int64_t>(pd.weights_desc().get_size()) + g.oc * 4;
+    PrimitiveWeights w =
+        prepare_primitive_weights(*env_, s, user_wmd, wdata, pd.weights_desc(), bias_md);
+    weights_ = std::move(w.weights);
+    bias_ = std::move(w.bias);
+    weight_bytes_ = w.bytes;
 
     scratchpad_md_ = pd.scratchpad_desc();
     scratch_ = ctx.scratch(static_cast<int64_t>(scratchpad_md_.get_size()));

@@ -49,29 +49,6 @@ int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m) {
                                 right);
 }
 
-bool activation_range(Activation act, const ValueInfo& out, IntRange* range) {
-  const int32_t qmin = ValueInfo::kMin, qmax = ValueInfo::kMax;
-  auto quantize = [&](float f) {
-    return out.zero_point + static_cast<int32_t>(std::round(f / out.scale));
-  };
-  switch (act) {
-    case Activation::kNone:
-      *range = {qmin, qmax};
-      return true;
-    case Activation::kRelu:
-      *range = {std::max(qmin, quantize(0.f)), qmax};
-      return true;
-    case Activation::kRelu6:
-      *range = {std::max(qmin, quantize(0.f)), std::min(qmax, quantize(6.f))};
-      return true;
-    case Activation::kReluN1To1:
-      *range = {std::max(qmin, quantize(-1.f)), std::min(qmax, quantize(1.f))};
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool activation_range(Activation act, FloatRange* range) {
   switch (act) {
     case Activation::kNone:
@@ -89,6 +66,19 @@ bool activation_range(Activation act, FloatRange* range) {
     default:
       return false;
   }
+}
+
+// The real interval, quantized into `out`'s stored domain and cut to what the type holds.
+bool activation_range(Activation act, const ValueInfo& out, IntRange* range) {
+  FloatRange real;
+  if (!activation_range(act, &real)) return false;
+  const int32_t qmin = ValueInfo::kMin, qmax = ValueInfo::kMax;
+  auto quantize = [&](float f) {
+    return out.zero_point + static_cast<int32_t>(std::round(f / out.scale));
+  };
+  *range = {real.lo == -INFINITY ? qmin : std::max(qmin, quantize(real.lo)),
+            real.hi == INFINITY ? qmax : std::min(qmax, quantize(real.hi))};
+  return true;
 }
 
 Lut make_lut(const ValueInfo& in, const ValueInfo& out, const std::function<double(double)>& f,
