@@ -223,6 +223,20 @@ TEST(RuntimeArmnn, SplitConcatMatchesArmnn) {
                   std::vector<int>(model.outputs().size(), kMaxSteps));
 }
 
+// The same chain with every op's output as a model output, written to a fresh folder.
+std::filesystem::path with_every_op_output(const Model& source, const std::string& name) {
+  SubmodelSpec spec;
+  spec.inputs = source.inputs();
+  for (const Op& op : source.ops()) {
+    EXPECT_EQ(op.outputs.size(), 1u) << "a chain of single-output ops is expected";
+    spec.ops.push_back(op.index);
+    spec.outputs.push_back(op.outputs[0]);
+  }
+  const std::filesystem::path path = testing::fresh_dir("runtime_armnn_layers_" + name) / name;
+  testing::write_bytes(path, write_submodel(source, spec));
+  return path;
+}
+
 // Where the two implementations part ways, on the model whose softmax differs most. With every
 // op output made a model output, one run of each shows the first layer whose bytes differ. That
 // layer reads identical bytes on both sides, so its exact result can be computed here in double
@@ -232,17 +246,7 @@ TEST(RuntimeArmnn, SplitConcatMatchesArmnn) {
 TEST(RuntimeArmnn, FirstDifferenceIsARoundingTie) {
   const ClassifierCase& c = kCases[0];
   const Model source = Model::load(coral_model(c.model));
-  SubmodelSpec spec;
-  spec.inputs = source.inputs();
-  for (const Op& op : source.ops()) {
-    ASSERT_EQ(op.outputs.size(), 1u) << "a chain of single-output ops is expected";
-    spec.ops.push_back(op.index);
-    spec.outputs.push_back(op.outputs[0]);
-  }
-  const std::filesystem::path path =
-      testing::fresh_dir(std::string("runtime_armnn_layers_") + c.model) / c.model;
-  testing::write_bytes(path, write_submodel(source, spec));
-  const Outputs out = run_both(c.model, path, {bird_crop(c.side)});
+  const Outputs out = run_both(c.model, with_every_op_output(source, c.model), {bird_crop(c.side)});
   ASSERT_EQ(out.ours.size(), source.ops().size());
   ASSERT_EQ(out.armnn.size(), source.ops().size());
 
