@@ -192,7 +192,17 @@ TEST(PipelineCommand, ReportsThroughputAgainstIdeal) {
   EXPECT_EQ(j["frames"].get<int>(), 50);
   EXPECT_GT(j["ratio"].get<double>(), 0.0);
   EXPECT_GT(j["stages"].size(), 2u);
-  for (const auto& s : j["stages"]) EXPECT_EQ(s["frames"].get<int>(), 50);
+  double cpu_sum = 0;
+  for (const auto& s : j["stages"]) {
+    EXPECT_EQ(s["frames"].get<int>(), 50);
+    EXPECT_GT(s["cpu_mean_ms"].get<double>(), 0.0);
+    EXPECT_LE(s["cpu_mean_ms"].get<double>(), s["busy_mean_ms"].get<double>());
+    cpu_sum += s["cpu_mean_ms"].get<double>();
+  }
+  EXPECT_NEAR(j["stage_cpu_ms_per_frame"].get<double>(), cpu_sum, 1e-6 * cpu_sum + 1e-9);
+  EXPECT_GT(j["cores_busy"].get<double>(), 0.0);
+  EXPECT_LE(j["cores_busy"].get<double>(), 1.05);  // rusage ticks are coarser than the clock
+  EXPECT_EQ(j["time_slice_ms"].get<double>(), 20.0);
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
 // pipecut pipeline OUTDIR: the full_split segments as a pipeline, one stage per segment.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -32,6 +34,14 @@ struct PipelineArgs {
   int distinct_inputs = 4;
   bool json = false;
 };
+
+// CPU time of the whole process (every thread, user and system), in seconds.
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto sec = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec * 1e-6; };
+  return sec(usage.ru_utime) + sec(usage.ru_stime);
+}
 
 double ms(Clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
@@ -93,6 +103,7 @@ void add_pipeline(CLI::App& app) {
     std::vector<std::vector<TensorValue>> distinct;
     for (int i = 0; i < args->distinct_inputs; ++i)
       distinct.push_back(random_inputs(pipeline.inputs(), 100 + static_cast<uint64_t>(i)));
+    const double cpu_start = process_cpu_seconds();
     const auto start = Clock::now();
     std::exception_ptr producer_error;
     std::thread producer([&] {
@@ -119,6 +130,7 @@ void add_pipeline(CLI::App& app) {
     producer.join();
     if (producer_error) std::rethrow_exception(producer_error);
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const double process_cpu = process_cpu_seconds() - cpu_start;
     bar.finish();
     if (received != args->frames)
       throw Error(args->dir + ": " + std::to_string(received) + " of " +
@@ -132,6 +144,11 @@ void add_pipeline(CLI::App& app) {
         std::min(1000.0 / slowest, cores * 1000.0 / (sum * args->threads_per_stage));
     const double fps = static_cast<double>(received) / seconds;
     const auto stats = pipeline.stats();
+    // Where a ratio below 1 comes from: cores left idle, or stages running slower than alone.
+    const double cores_busy = process_cpu / (seconds * cores);
+    double stage_cpu_ms = 0;
+    for (const auto& s : stats) stage_cpu_ms += ms(s.cpu_total);
+    const double stage_cpu_per_frame = stage_cpu_ms / static_cast<double>(received);
 
     if (args->json) {
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
@@ -151,6 +168,9 @@ void add_pipeline(CLI::App& app) {
                                           {"throughput_fps", fps},
                                           {"ideal_fps", ideal_fps},
                                           {"ratio", fps / ideal_fps},
+                                          {"cores_busy", cores_busy},
+                                          {"stage_cpu_ms_per_frame", stage_cpu_per_frame},
+                                          {"alone_sum_ms", sum},
                                           {"cores", cores},
                                           {"threads_per_stage", args->threads_per_stage},
                                           {"queue", args->queue},
@@ -180,6 +200,10 @@ void add_pipeline(CLI::App& app) {
         "%lld frames in %.3f s: %.1f frames/s; ideal %.1f frames/s (min of 1/slowest stage and %g "
         "cores / sum of stages); ratio %.3f\n",
         static_cast<long long>(received), seconds, fps, ideal_fps, cores, fps / ideal_fps);
+    std::printf(
+        "cores busy %.1f %%; the stages' CPU time per frame %.2f ms against %.2f ms alone (%+.1f "
+        "%%)\n",
+        100 * cores_busy, stage_cpu_per_frame, sum, 100 * (stage_cpu_per_frame / sum - 1));
   });
 }
 
