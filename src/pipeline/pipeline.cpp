@@ -46,12 +46,6 @@ struct StageWiring {
   std::vector<Source> next;            // per slot of the outgoing frame
 };
 
-std::string shape_text(const std::vector<int32_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 // A negative dimension on either side (dynamic) matches any size.
 bool shapes_match(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
   if (a.size() != b.size()) return false;
@@ -88,10 +82,6 @@ void check_pushed(const TensorSpec& spec, TensorValue& value, size_t index) {
     }
   }
 }
-
-}  // namespace
-
-namespace {
 
 // "pipeline stage 3 (seg4)", or "pipeline stage 3" without a name.
 std::string stage_label(size_t stage, const std::string& name) {

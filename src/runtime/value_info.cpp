@@ -57,13 +57,4 @@ ValueInfo describe_tensor(const Tensor& tensor) {
   return v;
 }
 
-std::string shape_text(const std::vector<int32_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ",";
-    s += std::to_string(shape[i]);
-  }
-  return s + "]";
-}
-
 }  // namespace pipecut::runtime

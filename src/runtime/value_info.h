@@ -40,6 +40,4 @@ ValueInfo describe_tensor(const Tensor& tensor);
 // Element size in bytes of a stored type (1, 2, 4 or 8); 0 for types the runtime cannot hold.
 int element_size(DType type);
 
-std::string shape_text(const std::vector<int32_t>& shape);
-
 }  // namespace pipecut::runtime
