@@ -136,12 +136,10 @@ void add_pipeline(CLI::App& app) {
       throw Error(args->dir + ": " + std::to_string(received) + " of " +
                   std::to_string(args->frames) + " frames came back");
 
-    const double slowest = *std::max_element(alone.begin(), alone.end());
-    double sum = 0;
+    double sum = 0;  // ms
     for (double a : alone) sum += a;
     const double cores = std::max(1u, std::thread::hardware_concurrency());
-    const double ideal_fps =
-        std::min(1000.0 / slowest, cores * 1000.0 / (sum * args->threads_per_stage));
+    const double ideal_fps = ideal_throughput(alone_seconds, cores, args->threads_per_stage);
     const double fps = static_cast<double>(received) / seconds;
     const auto stats = pipeline.stats();
     // Where a ratio below 1 comes from: cores left idle, or stages running slower than alone.
