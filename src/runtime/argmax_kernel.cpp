@@ -33,7 +33,7 @@ class ArgKernel : public Kernel {
     ctx.require(ctx.num_inputs() >= 2 && ctx.num_outputs() == 1, "expects input and axis");
     const ValueInfo& in = ctx.in(0);
     const ValueInfo& out = ctx.out(0);
-    if (in.constant) ctx.read_constant(0);
+    ctx.read_constant(0);
     const std::vector<int64_t> axis_values = ctx.constant_ints(1);
     ctx.require(axis_values.size() == 1, "axis must hold one value");
     int64_t axis = axis_values[0];

@@ -115,7 +115,7 @@ std::unique_ptr<Kernel> make_concatenation(OpContext& ctx) {
   int64_t offset = 0, along = 0;
   for (int i = 0; i < ctx.num_inputs(); ++i) {
     const ValueInfo& in = ctx.in(i);
-    if (in.constant) ctx.read_constant(i);
+    ctx.read_constant(i);
     Piece p = make_piece(ctx, in, out, axis, true);
     p.offset_bytes = offset;
     offset += p.inner_bytes;
@@ -132,7 +132,7 @@ namespace {
 
 std::unique_ptr<Kernel> make_split_common(OpContext& ctx, int value_input, int64_t axis_value) {
   const ValueInfo& in = ctx.in(value_input);
-  if (in.constant) ctx.read_constant(value_input);
+  ctx.read_constant(value_input);
   const int axis = normalize_axis(ctx, axis_value, in.rank());
   std::vector<Piece> pieces;
   int64_t offset = 0, along = 0;

@@ -39,7 +39,7 @@ void read_parameters(OpContext& ctx, ConvSetup& s, int channel_axis) {
     ctx.require(w.quant.present(), "weights " + w.name + " are not quantized");
   }
   s.is_float = float_op;
-  if (in.constant) ctx.read_constant(0);
+  ctx.read_constant(0);
   s.input = ctx.input_index(0);
   s.output = ctx.output_index(0);
   const int64_t count = w.num_elements();

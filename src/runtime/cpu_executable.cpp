@@ -63,17 +63,20 @@ void CpuExecutable::load_inputs(const std::vector<TensorValue>& inputs) {
   for (size_t i = 0; i < inputs.size(); ++i) {
     const TensorSpec& spec = inputs_[i];
     const TensorValue& value = inputs[i];
-    const std::string what = origin + ": input " + std::to_string(i) + " (" + spec.name + ")";
+    // Built only on the way to an error: this runs on every inference.
+    const auto what = [&] {
+      return origin + ": input " + std::to_string(i) + " (" + spec.name + ")";
+    };
     if (value.type != spec.type) {
-      throw Error(what + " has type " + dtype_name(value.type) + ", expected " +
+      throw Error(what() + " has type " + dtype_name(value.type) + ", expected " +
                   dtype_name(spec.type));
     }
     if (value.shape != spec.shape) {
-      throw Error(what + " has shape " + shape_text(value.shape) + ", expected " +
+      throw Error(what() + " has shape " + shape_text(value.shape) + ", expected " +
                   shape_text(spec.shape));
     }
     if (static_cast<int64_t>(value.data.size()) != spec.byte_size()) {
-      throw Error(what + " has " + std::to_string(value.data.size()) + " bytes, expected " +
+      throw Error(what() + " has " + std::to_string(value.data.size()) + " bytes, expected " +
                   std::to_string(spec.byte_size()));
     }
     const int t = plan_->inputs[i];

@@ -109,9 +109,8 @@ class BinaryKernel : public Kernel {
     ctx.require(make_broadcast(a.shape, b.shape, o.shape, &bc_),
                 "shapes " + shape_text(a.shape) + " and " + shape_text(b.shape) +
                     " do not broadcast to " + shape_text(o.shape));
-    for (int i = 0; i < 2; ++i) {
-      if (ctx.in(i).constant) ctx.read_constant(i);
-    }
+    ctx.read_constant(0);
+    ctx.read_constant(1);
     a_ = ctx.input_index(0);
     b_ = ctx.input_index(1);
     out_ = ctx.output_index(0);

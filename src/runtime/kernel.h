@@ -60,7 +60,8 @@ class OpContext {
   const ValueInfo& out(int i) const;
   const Tensor& in_tensor(int i) const { return model_.tensor(input_index(i)); }
 
-  // Constant input i is read as data at run time, like an activation (in the stored domain).
+  // Input i, when it is a constant, is read as data at run time like an activation (in the
+  // stored domain); an activation is left as it is.
   void read_constant(int i);
   // A buffer live only while this op runs; Bindings::scratch[id] holds its address.
   int scratch(int64_t bytes);

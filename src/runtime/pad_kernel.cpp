@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "runtime/kernels.h"
+#include "runtime/quant_math.h"
 #include "runtime/threading.h"
 
 namespace pipecut::runtime {
@@ -16,11 +17,10 @@ class PadKernel : public Kernel {
     ctx.require(ctx.num_inputs() >= 2 && ctx.num_outputs() == 1, "expects input and paddings");
     const ValueInfo& in = ctx.in(0);
     const ValueInfo& out = ctx.out(0);
-    if (in.constant) ctx.read_constant(0);
+    ctx.read_constant(0);
     ctx.require(in.type == out.type && in.quantized == out.quantized,
                 "input and output types differ");
-    ctx.require(!in.quantized || (in.scale == out.scale && in.zero_point == out.zero_point),
-                "input and output must share one scale and zero point");
+    ctx.require(same_quantization(in, out), "input and output must share one scale and zero point");
     esize_ = element_size(in.type);
     ctx.require(esize_ > 0, std::string("type ") + dtype_name(in.file_type) + " is not supported");
     const std::vector<int64_t> pads = ctx.constant_ints(1);

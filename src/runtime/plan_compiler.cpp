@@ -105,7 +105,8 @@ int PlanBuilder::root(int tensor) const {
 }
 
 void PlanBuilder::read_constant(int tensor) {
-  constant_read_.at(static_cast<size_t>(tensor)) = true;
+  if (plan_->values.at(static_cast<size_t>(tensor)).constant)
+    constant_read_[static_cast<size_t>(tensor)] = true;
 }
 
 int PlanBuilder::scratch(int64_t bytes) {
@@ -116,8 +117,7 @@ int PlanBuilder::scratch(int64_t bytes) {
 
 void PlanBuilder::alias(int out, int in) {
   alias_of_.at(static_cast<size_t>(out)) = in;
-  const int r = root(in);
-  if (plan_->values[static_cast<size_t>(r)].constant) constant_read_[static_cast<size_t>(r)] = true;
+  read_constant(root(in));
 }
 
 std::unique_ptr<Plan> PlanBuilder::build() {

@@ -158,7 +158,7 @@ class PoolKernel : public Kernel {
     ctx.require(out.shape == std::vector<int32_t>{g.n, g.oh, g.ow, g.ic},
                 "output shape " + shape_text(out.shape) + " does not match the computed one");
     ctx.require(g.oh > 0 && g.ow > 0, "empty output");
-    if (in.constant) ctx.read_constant(0);
+    ctx.read_constant(0);
     input_ = ctx.input_index(0);
     output_ = ctx.output_index(0);
     if (in.type == DType::kFloat32) {

@@ -67,7 +67,7 @@ std::unique_ptr<Kernel> make_quantize(OpContext& ctx) {
   ctx.require_arity(1, 1);
   const ValueInfo& in = ctx.in(0);
   const ValueInfo& out = ctx.out(0);
-  if (in.constant) ctx.read_constant(0);
+  ctx.read_constant(0);
   ctx.require(in.shape == out.shape, "input and output shapes differ");
   ctx.require(out.quantized, std::string("output type ") + dtype_name(out.file_type) +
                                  " is not supported (8-bit with one scale)");
@@ -95,7 +95,7 @@ std::unique_ptr<Kernel> make_dequantize(OpContext& ctx) {
   ctx.require_arity(1, 1);
   const ValueInfo& in = ctx.in(0);
   const ValueInfo& out = ctx.out(0);
-  if (in.constant) ctx.read_constant(0);
+  ctx.read_constant(0);
   ctx.require(in.shape == out.shape, "input and output shapes differ");
   ctx.require(in.quantized && out.type == DType::kFloat32,
               std::string("types ") + dtype_name(in.file_type) + " -> " +

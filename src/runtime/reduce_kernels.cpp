@@ -94,7 +94,7 @@ class ReduceKernel : public Kernel {
     ctx.require(ctx.num_inputs() >= 2 && ctx.num_outputs() == 1, "expects input and axes");
     const ValueInfo& in = ctx.in(0);
     const ValueInfo& out = ctx.out(0);
-    if (in.constant) ctx.read_constant(0);
+    ctx.read_constant(0);
     const int rank = in.rank();
     std::vector<bool> reduced(static_cast<size_t>(rank), false);
     for (int64_t axis : ctx.constant_ints(1)) {

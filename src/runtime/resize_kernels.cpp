@@ -194,7 +194,7 @@ class BilinearKernel : public Kernel {
     ctx.require(ctx.num_inputs() >= 2 && ctx.num_outputs() == 1, "expects input and size");
     const ValueInfo& in = ctx.in(0);
     const ValueInfo& out = ctx.out(0);
-    if (in.constant) ctx.read_constant(0);
+    ctx.read_constant(0);
     check_resize(ctx, in, out);
     is_float_ = in.type == DType::kFloat32;
     ctx.require(is_float_ || in.quantized,
@@ -262,7 +262,7 @@ class NearestKernel : public Kernel {
     ctx.require(ctx.num_inputs() >= 2 && ctx.num_outputs() == 1, "expects input and size");
     const ValueInfo& in = ctx.in(0);
     const ValueInfo& out = ctx.out(0);
-    if (in.constant) ctx.read_constant(0);
+    ctx.read_constant(0);
     check_resize(ctx, in, out);
     ctx.require(element_size(in.type) > 0,
                 std::string("type ") + dtype_name(in.file_type) + " is not supported");

@@ -48,7 +48,7 @@ std::unique_ptr<Kernel> make_reshape(OpContext& ctx) {
   if (in.quantized && !same_quantization(in, out)) {
     const Lut lut = make_lut(in, out, [](double x) { return x; });
     if (!is_identity(lut)) {
-      if (in.constant) ctx.read_constant(0);
+      ctx.read_constant(0);
       return std::make_unique<TableCopyKernel>(ctx.input_index(0), ctx.output_index(0), in.bytes(),
                                                lut);
     }

@@ -20,7 +20,7 @@ class SoftmaxKernel : public Kernel {
     ctx.require_arity(1, 1);
     const ValueInfo& in = ctx.in(0);
     const ValueInfo& out = ctx.out(0);
-    if (in.constant) ctx.read_constant(0);
+    ctx.read_constant(0);
     ctx.require(in.rank() >= 1 && in.shape == out.shape, "input and output shapes differ");
     depth_ = in.shape.back();
     ctx.require(depth_ > 0, "empty last axis");

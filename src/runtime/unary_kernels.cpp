@@ -65,7 +65,7 @@ std::unique_ptr<Kernel> make_unary(OpContext& ctx) {
   ctx.require_arity(1, 1);
   const ValueInfo& in = ctx.in(0);
   const ValueInfo& out = ctx.out(0);
-  if (in.constant) ctx.read_constant(0);
+  ctx.read_constant(0);
   ctx.require(in.shape == out.shape, "input and output shapes differ");
   auto k = std::make_unique<UnaryKernel>(ctx.input_index(0), ctx.output_index(0), in.elements());
   k->f = function_of(ctx);
