@@ -39,6 +39,33 @@ void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& 
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
+std::vector<uint8_t> bird_crop(int side) {
+  constexpr int kFull = 224;
+  const std::vector<uint8_t> rgb = read_bytes(coral_dir() / "bird.rgb");
+  if (rgb.size() != static_cast<size_t>(kFull * kFull * 3))
+    throw std::runtime_error("bird.rgb has " + std::to_string(rgb.size()) +
+                             " bytes, not 224x224x3");
+  const int offset = (kFull - side) / 2;
+  std::vector<uint8_t> crop;
+  crop.reserve(static_cast<size_t>(side * side * 3));
+  for (int y = 0; y < side; ++y) {
+    const auto row = rgb.begin() + ((y + offset) * kFull + offset) * 3;
+    crop.insert(crop.end(), row, row + side * 3);
+  }
+  return crop;
+}
+
+size_t top1(const std::vector<uint8_t>& bytes, bool is_int8) {
+  const auto value = [&](size_t i) {
+    return is_int8 ? static_cast<int>(static_cast<int8_t>(bytes[i])) : static_cast<int>(bytes[i]);
+  };
+  size_t best = 0;
+  for (size_t i = 1; i < bytes.size(); ++i) {
+    if (value(i) > value(best)) best = i;
+  }
+  return best;
+}
+
 std::vector<std::string> coral_splittable_models() {
   return {"mobilenet_v1_0.25_128_quant.tflite",
           "mobilenet_v1_0.5_160_quant.tflite",

@@ -1,5 +1,6 @@
 #pragma once
 // Paths and small helpers shared by the test suites.
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -14,6 +15,13 @@ std::filesystem::path coral_dir();
 std::filesystem::path fresh_dir(const std::string& name);
 std::vector<uint8_t> read_bytes(const std::filesystem::path& path);
 void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& bytes);
+
+// The centre side x side crop of the 224 x 224 x 3 RGB picture bird.rgb, as raw bytes.
+// Throws std::runtime_error when bird.rgb has another size.
+std::vector<uint8_t> bird_crop(int side);
+// The index of the largest value, reading the bytes as int8 when `is_int8`, else as uint8; the
+// first one on a tie.
+size_t top1(const std::vector<uint8_t>& bytes, bool is_int8);
 
 // The real, splittable Coral models (all but the Edge TPU-compiled one).
 std::vector<std::string> coral_splittable_models();
