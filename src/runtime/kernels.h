@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "runtime/kernel.h"
+#include "runtime/quant_math.h"
 
 namespace pipecut::runtime {
 
@@ -43,6 +44,10 @@ std::unique_ptr<Kernel> make_unary(OpContext& ctx);
 // resize_kernels.cpp
 std::unique_ptr<Kernel> make_resize_bilinear(OpContext& ctx);
 std::unique_ptr<Kernel> make_resize_nearest_neighbor(OpContext& ctx);
+// table_kernel.cpp: output 0 = lut[input 0] for an 8-bit map; _or_alias: an identity table
+// makes output 0 alias input 0 and no kernel runs.
+std::unique_ptr<Kernel> make_table_kernel(OpContext& ctx, const Lut& lut);
+std::unique_ptr<Kernel> make_table_or_alias(OpContext& ctx, const Lut& lut);
 // argmax_kernel.cpp
 std::unique_ptr<Kernel> make_arg_max(OpContext& ctx);
 std::unique_ptr<Kernel> make_arg_min(OpContext& ctx);

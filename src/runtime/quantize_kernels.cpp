@@ -13,14 +13,13 @@ namespace pipecut::runtime {
 
 namespace {
 
-enum class Map { kTable, kQuantize, kDequantize };
+enum class Map { kQuantize, kDequantize };
 
 class QuantizeKernel : public Kernel {
  public:
   QuantizeKernel(Map map, int input, int output, int64_t count)
       : map_(map), input_(input), output_(output), count_(count) {}
 
-  Lut table{};
   std::array<float, 256> to_float{};
   float scale = 1;
   int32_t zero = 0;  // stored zero point of a quantized output
@@ -33,9 +32,6 @@ class QuantizeKernel : public Kernel {
   void run() override {
     parallel_for(count_, 1 << 15, [this](int64_t begin, int64_t end) {
       switch (map_) {
-        case Map::kTable:
-          for (int64_t i = begin; i < end; ++i) out_[i] = table[in_[i]];
-          break;
         case Map::kDequantize: {
           float* out = reinterpret_cast<float*>(out_);
           for (int64_t i = begin; i < end; ++i) out[i] = to_float[in_[i]];
@@ -80,15 +76,7 @@ std::unique_ptr<Kernel> make_quantize(OpContext& ctx) {
   }
   ctx.require(in.quantized,
               std::string("input type ") + dtype_name(in.file_type) + " is not supported");
-  const Lut lut = requantize_lut(in, out);
-  if (is_identity(lut)) {
-    ctx.alias(0, 0);
-    return nullptr;
-  }
-  auto k = std::make_unique<QuantizeKernel>(Map::kTable, ctx.input_index(0), ctx.output_index(0),
-                                            in.elements());
-  k->table = lut;
-  return k;
+  return make_table_or_alias(ctx, requantize_lut(in, out));
 }
 
 std::unique_ptr<Kernel> make_dequantize(OpContext& ctx) {

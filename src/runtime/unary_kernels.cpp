@@ -28,35 +28,28 @@ std::function<double(double)> function_of(OpContext& ctx) {
   ctx.refuse("no elementwise function");
 }
 
+// float32: the function itself, element by element.
 class UnaryKernel : public Kernel {
  public:
   UnaryKernel(int input, int output, int64_t count)
       : input_(input), output_(output), count_(count) {}
-  bool is_float = false;
-  Lut table{};
   std::function<double(double)> f;
 
   void bind(const Bindings& b) override {
-    in_ = b.tensor(input_);
-    out_ = b.tensor(output_);
+    in_ = reinterpret_cast<const float*>(b.tensor(input_));
+    out_ = reinterpret_cast<float*>(b.tensor(output_));
   }
   void run() override {
     parallel_for(count_, 1 << 14, [this](int64_t begin, int64_t end) {
-      if (is_float) {
-        const float* in = reinterpret_cast<const float*>(in_);
-        float* out = reinterpret_cast<float*>(out_);
-        for (int64_t i = begin; i < end; ++i) out[i] = static_cast<float>(f(in[i]));
-      } else {
-        for (int64_t i = begin; i < end; ++i) out_[i] = table[in_[i]];
-      }
+      for (int64_t i = begin; i < end; ++i) out_[i] = static_cast<float>(f(in_[i]));
     });
   }
 
  private:
   int input_, output_;
   int64_t count_;
-  const uint8_t* in_ = nullptr;
-  uint8_t* out_ = nullptr;
+  const float* in_ = nullptr;
+  float* out_ = nullptr;
 };
 
 }  // namespace
@@ -67,18 +60,17 @@ std::unique_ptr<Kernel> make_unary(OpContext& ctx) {
   const ValueInfo& out = ctx.out(0);
   ctx.read_constant(0);
   ctx.require(in.shape == out.shape, "input and output shapes differ");
-  auto k = std::make_unique<UnaryKernel>(ctx.input_index(0), ctx.output_index(0), in.elements());
-  k->f = function_of(ctx);
+  std::function<double(double)> f = function_of(ctx);
   if (in.type == DType::kFloat32) {
     ctx.require(out.type == DType::kFloat32, "float input needs a float output");
-    k->is_float = true;
+    auto k = std::make_unique<UnaryKernel>(ctx.input_index(0), ctx.output_index(0), in.elements());
+    k->f = std::move(f);
     return k;
   }
   ctx.require(in.quantized && out.quantized, std::string("types ") + dtype_name(in.file_type) +
                                                  " -> " + dtype_name(out.file_type) +
                                                  " are not supported");
-  k->table = make_lut(in, out, k->f);
-  return k;
+  return make_table_kernel(ctx, make_lut(in, out, f));
 }
 
 }  // namespace pipecut::runtime
