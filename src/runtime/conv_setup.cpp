@@ -52,7 +52,6 @@ void read_parameters(OpContext& ctx, ConvSetup& s, int channel_axis) {
   }();
   auto channel_of = [&](int64_t i) { return static_cast<int>((i / inner) % oc); };
 
-  s.w.is_float = float_op;
   if (float_op) {
     s.w.values.resize(static_cast<size_t>(count));
     std::memcpy(s.w.values.data(), w.data.data(), static_cast<size_t>(count) * 4);
@@ -73,7 +72,6 @@ void read_parameters(OpContext& ctx, ConvSetup& s, int channel_axis) {
         std::all_of(zero.begin(), zero.end(), [&](int32_t z) { return z == zero[0]; });
     s.w.zero = zero[0];
     s.w.raw_uint8 = w.type == DType::kUInt8;
-    s.w.raw.assign(w.data.begin(), w.data.begin() + count);
     s.w.centered.resize(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i) {
       const int32_t v = w.type == DType::kInt8

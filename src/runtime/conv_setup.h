@@ -38,14 +38,12 @@ PaddedDim pad_dim(Padding padding, int in, int kernel, int stride, int dilation)
 // layout: [oc][kh][kw][ic/groups] for CONV_2D and FULLY_CONNECTED ([oc][ic]), [kh][kw][oc] for
 // DEPTHWISE_CONV_2D.
 struct ConvWeights {
-  bool is_float = false;
   std::vector<int32_t> centered;  // 8-bit
   std::vector<float> values;      // float
   bool per_tensor_zero = true;    // one weight zero point
   int32_t zero = 0;               // that zero point (file domain)
   bool fits_s8 = true;            // every centred value is in [-128, 127]
   bool raw_uint8 = false;         // file weights are uint8 (w - 128 always fits s8)
-  std::vector<uint8_t> raw;       // file bytes
 };
 
 // 8-bit requantization: out = clamp(round(scale[c] * (acc + bias[c])) + output_zero).

@@ -104,6 +104,12 @@ class OwnDepthwiseKernel : public Kernel {
   explicit OwnDepthwiseKernel(const ConvSetup& s) : input_(s.input), output_(s.output) {
     const ConvGeometry& g = s.g;
     args_.g = g;
+    if (use_avx512() && g.depth_multiplier == 1 && g.kh * g.kw <= 62) {
+      avx512_ = true;  // it lays out its own weights; the portable copies below are not needed
+      fast_.prepare(g, s.w.centered, s.q.bias, s.q.scale, s.q.input_zero, s.q.output_zero,
+                    s.q.act.lo, s.q.act.hi);
+      return;
+    }
     args_.run_pixels = std::max<int64_t>(1, kRun / g.oc);
     args_.tiled = g.stride_w == 1 && g.depth_multiplier == 1;
     const int64_t taps = int64_t{g.kh} * g.kw;
@@ -130,13 +136,6 @@ class OwnDepthwiseKernel : public Kernel {
     args_.output_zero = s.q.output_zero;
     args_.lo = s.q.act.lo;
     args_.hi = s.q.act.hi;
-    if (use_avx512() && g.depth_multiplier == 1 && g.kh * g.kw <= 62) {
-      avx512_ = true;
-      fast_.prepare(g, s.w.centered, bias_, scale_, s.q.input_zero, s.q.output_zero, s.q.act.lo,
-                    s.q.act.hi);
-      weights_.clear();
-      weights_.shrink_to_fit();
-    }
   }
 
   void bind(const Bindings& b) override {

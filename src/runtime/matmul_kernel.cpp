@@ -43,9 +43,9 @@ class MatmulKernel : public Kernel {
       if (s.w.fits_s8) {
         s8.assign(s.w.centered.begin(), s.w.centered.end());
       } else {  // uint8 weights with one zero point: w - 128 fits, the zero point moves by 128
-        s8.resize(s.w.raw.size());
-        for (size_t i = 0; i < s8.size(); ++i)
-          s8[i] = static_cast<int8_t>(static_cast<int>(s.w.raw[i]) - 128);
+        s8.resize(s.w.centered.size());
+        for (size_t i = 0; i < s8.size(); ++i)  // the file's byte, w = centred + zero point
+          s8[i] = static_cast<int8_t>(s.w.centered[i] + s.w.zero - 128);
         weight_zero = s.w.zero - 128;
       }
       if (row_ != depth_) {  // pad every output channel's row
