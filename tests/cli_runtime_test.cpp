@@ -1,10 +1,7 @@
 // run, verify and pipeline end to end: bit-exact splits (ResNet-101 at 7 MiB, a multi-tensor
 // U-Net split, real models), a tampered segment caught, top-1 on the real MobileNets.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +11,7 @@
 #include "pipecut/layout.h"
 #include "pipecut/verify.h"
 #include "pipecut/zoo.h"
+#include "support/cli_support.h"
 #include "support/test_support.h"
 
 namespace pipecut {
@@ -22,12 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 using testing::CliResult;
 using testing::coral_model;
+using testing::read_json;
 using testing::run_cli;
-
-nlohmann::json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
 
 // Splits with the library, verifies with the command, returns verify.json.
 nlohmann::json split_and_verify(const fs::path& model_path, const std::string& split_args,

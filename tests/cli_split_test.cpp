@@ -2,10 +2,7 @@
 // trees that read back, every op once, identical boundaries, parameters that add up, the
 // published ResNet-101 greedy result, and clean failures on bad input.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -15,6 +12,7 @@
 #include "pipecut/files.h"
 #include "pipecut/layout.h"
 #include "pipecut/zoo.h"
+#include "support/cli_support.h"
 #include "support/test_support.h"
 
 namespace pipecut {
@@ -23,12 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using testing::CliResult;
 using testing::coral_model;
+using testing::read_json;
 using testing::run_cli;
-
-nlohmann::json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
 
 const Model& zoo(const std::string& name) {
   static std::map<std::string, Model> cache;
