@@ -34,11 +34,7 @@ class ArgKernel : public Kernel {
     const ValueInfo& in = ctx.in(0);
     const ValueInfo& out = ctx.out(0);
     ctx.read_constant(0);
-    const std::vector<int64_t> axis_values = ctx.constant_ints(1);
-    ctx.require(axis_values.size() == 1, "axis must hold one value");
-    int64_t axis = axis_values[0];
-    if (axis < 0) axis += in.rank();
-    ctx.require(axis >= 0 && axis < in.rank(), "axis is out of range");
+    const int axis = ctx.normalized_axis(ctx.axis_input(1), in.rank());
     float_ = in.type == DType::kFloat32;
     ctx.require(float_ || in.quantized || in.type == DType::kUInt8 || in.type == DType::kInt32,
                 std::string("input type ") + dtype_name(in.file_type) + " is not supported");

@@ -64,13 +64,6 @@ class AxisCopyKernel : public Kernel {
   uint8_t* whole_data_ = nullptr;
 };
 
-int normalize_axis(OpContext& ctx, int64_t axis, int rank) {
-  if (axis < 0) axis += rank;
-  ctx.require(axis >= 0 && axis < rank,
-              "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
-  return static_cast<int>(axis);
-}
-
 int64_t product(const std::vector<int32_t>& shape, int from, int to) {
   int64_t n = 1;
   for (int i = from; i < to; ++i) n *= shape[static_cast<size_t>(i)];
@@ -110,7 +103,7 @@ std::unique_ptr<Kernel> make_concatenation(OpContext& ctx) {
   ctx.require(ctx.num_inputs() >= 1 && ctx.num_outputs() == 1, "expects inputs and one output");
   ctx.require(ctx.options().activation == Activation::kNone, "fused activations are not supported");
   const ValueInfo& out = ctx.out(0);
-  const int axis = normalize_axis(ctx, ctx.options().axis, out.rank());
+  const int axis = ctx.normalized_axis(ctx.options().axis, out.rank());
   std::vector<Piece> pieces;
   int64_t offset = 0, along = 0;
   for (int i = 0; i < ctx.num_inputs(); ++i) {
@@ -133,7 +126,7 @@ namespace {
 std::unique_ptr<Kernel> make_split_common(OpContext& ctx, int value_input, int64_t axis_value) {
   const ValueInfo& in = ctx.in(value_input);
   ctx.read_constant(value_input);
-  const int axis = normalize_axis(ctx, axis_value, in.rank());
+  const int axis = ctx.normalized_axis(axis_value, in.rank());
   std::vector<Piece> pieces;
   int64_t offset = 0, along = 0;
   for (int i = 0; i < ctx.num_outputs(); ++i) {
@@ -150,23 +143,17 @@ std::unique_ptr<Kernel> make_split_common(OpContext& ctx, int value_input, int64
                                           product(in.shape, 0, axis), offset, std::move(pieces));
 }
 
-int64_t scalar_axis(OpContext& ctx, int input) {
-  const std::vector<int64_t> axis = ctx.constant_ints(input);
-  ctx.require(axis.size() == 1, "axis must hold one value");
-  return axis[0];
-}
-
 }  // namespace
 
 std::unique_ptr<Kernel> make_split(OpContext& ctx) {
   ctx.require(ctx.num_inputs() == 2 && ctx.num_outputs() >= 1, "expects axis and value inputs");
-  return make_split_common(ctx, 1, scalar_axis(ctx, 0));
+  return make_split_common(ctx, 1, ctx.axis_input(0));
 }
 
 std::unique_ptr<Kernel> make_split_v(OpContext& ctx) {
   ctx.require(ctx.num_inputs() == 3 && ctx.num_outputs() >= 1,
               "expects value, size_splits and axis inputs");
-  return make_split_common(ctx, 0, scalar_axis(ctx, 2));
+  return make_split_common(ctx, 0, ctx.axis_input(2));
 }
 
 }  // namespace pipecut::runtime

@@ -78,6 +78,10 @@ class OpContext {
   void require_arity(int inputs, int outputs) const;
   // An int32 or int64 constant input as int64 values (axes, sizes, paddings).
   std::vector<int64_t> constant_ints(int i) const;
+  // An axis held by constant input i (one value), and an axis made 0..rank-1 (a negative one
+  // counts from the end); both refuse the op otherwise.
+  int64_t axis_input(int i) const;
+  int normalized_axis(int64_t axis, int rank) const;
 
  private:
   PlanBuilder& builder_;

@@ -85,6 +85,19 @@ std::vector<int64_t> OpContext::constant_ints(int i) const {
   return values;
 }
 
+int64_t OpContext::axis_input(int i) const {
+  const std::vector<int64_t> axis = constant_ints(i);
+  require(axis.size() == 1, "axis must hold one value");
+  return axis[0];
+}
+
+int OpContext::normalized_axis(int64_t axis, int rank) const {
+  if (axis < 0) axis += rank;
+  require(axis >= 0 && axis < rank,
+          "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
+  return static_cast<int>(axis);
+}
+
 // ---- PlanBuilder -------------------------------------------------------------------------------
 
 Plan::Plan() = default;
