@@ -14,6 +14,12 @@ struct Graph {
   std::vector<bool> is_input, is_output;    // per tensor: a model input / output
   // Activations are what flows between ops: model inputs and op outputs, never constants.
   bool is_activation(int tensor) const { return producer[tensor] >= 0 || is_input[tensor]; }
+  // Read by an op after `position`, or a model output (read at the end).
+  bool used_after(int tensor, int position) const {
+    const auto& readers = consumers[static_cast<size_t>(tensor)];
+    return is_output[static_cast<size_t>(tensor)] ||
+           (!readers.empty() && readers.back() > position);
+  }
 };
 
 }  // namespace pipecut

@@ -58,11 +58,8 @@ void add_reasons(const Model& model, const Graph& graph, const CandidateOptions&
 std::vector<int> live_after(const Model& model, const Graph& graph, int position) {
   std::vector<int> live;
   for (const Tensor& t : model.tensors()) {
-    if (!graph.is_activation(t.index)) continue;
-    const auto& consumers = graph.consumers[static_cast<size_t>(t.index)];
-    const bool used_later = graph.is_output[static_cast<size_t>(t.index)] ||
-                            (!consumers.empty() && consumers.back() > position);
-    if (graph.producer[static_cast<size_t>(t.index)] <= position && used_later)
+    if (graph.is_activation(t.index) && graph.producer[static_cast<size_t>(t.index)] <= position &&
+        graph.used_after(t.index, position))
       live.push_back(t.index);
   }
   return live;

@@ -53,11 +53,7 @@ SegmentPlan plan_op_range(const Model& model, const Graph& graph, int first_op, 
         inputs.insert(t);
     }
     for (int t : op.outputs) {
-      const auto& consumers = graph.consumers[static_cast<size_t>(t)];
-      if (graph.is_output[static_cast<size_t>(t)] ||
-          (!consumers.empty() && consumers.back() > last_op)) {
-        outputs.insert(t);
-      }
+      if (graph.used_after(t, last_op)) outputs.insert(t);
     }
   }
   const std::vector<int64_t> attributed = op_param_bytes(model);
