@@ -68,7 +68,6 @@ OpOptions read_op_options(const Model& model, const Op& op) {
     o.stride_h = d->stride_h();
     o.dilation_w = d->dilation_w_factor();
     o.dilation_h = d->dilation_h_factor();
-    o.depth_multiplier = d->depth_multiplier();
     o.activation = activation(d->fused_activation_function());
   } else if (const auto* p = fb->builtin_options_as_Pool2DOptions()) {
     o.padding = padding(p->padding());
@@ -80,57 +79,25 @@ OpOptions read_op_options(const Model& model, const Op& op) {
   } else if (const auto* f = fb->builtin_options_as_FullyConnectedOptions()) {
     o.activation = activation(f->fused_activation_function());
     o.weights_format = static_cast<int>(f->weights_format());
-    o.keep_num_dims = f->keep_num_dims();
-    o.asymmetric_quantize_inputs = f->asymmetric_quantize_inputs();
   } else if (const auto* cc = fb->builtin_options_as_ConcatenationOptions()) {
     o.axis = cc->axis();
     o.activation = activation(cc->fused_activation_function());
   } else if (const auto* a = fb->builtin_options_as_AddOptions()) {
     o.activation = activation(a->fused_activation_function());
-    o.pot_scale_int16 = a->pot_scale_int16();
   } else if (const auto* s = fb->builtin_options_as_SubOptions()) {
     o.activation = activation(s->fused_activation_function());
-    o.pot_scale_int16 = s->pot_scale_int16();
   } else if (const auto* m = fb->builtin_options_as_MulOptions()) {
     o.activation = activation(m->fused_activation_function());
   } else if (const auto* sm = fb->builtin_options_as_SoftmaxOptions()) {
     o.beta = sm->beta();
-  } else if (const auto* r = fb->builtin_options_as_ReshapeOptions()) {
-    if (r->new_shape()) {
-      o.has_new_shape = true;
-      o.new_shape.assign(r->new_shape()->begin(), r->new_shape()->end());
-    }
   } else if (const auto* rb = fb->builtin_options_as_ResizeBilinearOptions()) {
     o.align_corners = rb->align_corners();
     o.half_pixel_centers = rb->half_pixel_centers();
   } else if (const auto* rn = fb->builtin_options_as_ResizeNearestNeighborOptions()) {
     o.align_corners = rn->align_corners();
     o.half_pixel_centers = rn->half_pixel_centers();
-  } else if (const auto* red = fb->builtin_options_as_ReducerOptions()) {
-    o.keep_dims = red->keep_dims();
-  } else if (const auto* sq = fb->builtin_options_as_SqueezeOptions()) {
-    if (sq->squeeze_dims())
-      o.squeeze_dims.assign(sq->squeeze_dims()->begin(), sq->squeeze_dims()->end());
-  } else if (const auto* sp = fb->builtin_options_as_SplitOptions()) {
-    o.count = sp->num_splits();
-  } else if (const auto* spv = fb->builtin_options_as_SplitVOptions()) {
-    o.count = spv->num_splits();
-  } else if (const auto* am = fb->builtin_options_as_ArgMaxOptions()) {
-    o.output_type = static_cast<DType>(am->output_type());
-  } else if (const auto* an = fb->builtin_options_as_ArgMinOptions()) {
-    o.output_type = static_cast<DType>(an->output_type());
   } else if (const auto* lr = fb->builtin_options_as_LeakyReluOptions()) {
     o.alpha = lr->alpha();
-  } else if (const auto* pk = fb->builtin_options_as_PackOptions()) {
-    o.count = pk->values_count();
-    o.axis = pk->axis();
-  } else if (const auto* up = fb->builtin_options_as_UnpackOptions()) {
-    o.count = up->num();
-    o.axis = up->axis();
-  } else if (const auto* g = fb->builtin_options_as_GatherOptions()) {
-    o.axis = g->axis();
-  } else if (const auto* mp = fb->builtin_options_as_MirrorPadOptions()) {
-    o.mirror_mode = static_cast<int>(mp->mode());
   }
   return o;
 }
