@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "format/tflite_schema.h"
@@ -152,6 +153,42 @@ TEST(Run, BirdIsAChickadeeOnBothMobileNets) {
     EXPECT_EQ(j["outputs"][0]["top5"][0]["label"], "chickadee") << file;
     EXPECT_EQ(j["latency_ms"]["iterations"].get<int>(), 2);
   }
+}
+
+TEST(Run, ProfileShowsWhereTheTimeGoes) {
+  const std::string model = coral_model("mobilenet_v2_1.0_224_quant.tflite").string();
+  const CliResult r = run_cli("run " + model + " --json --iterations 2 --profile");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto p = nlohmann::json::parse(r.out)["profile"];
+  EXPECT_EQ(p["runs"].get<int>(), 2);
+  double by_type = 0;
+  std::map<std::string, int> ops_of_type;
+  for (const auto& t : p["by_type"]) {
+    by_type += t["ms"].get<double>();
+    ops_of_type[t["op_type"].get<std::string>()] = t["ops"].get<int>();
+  }
+  const double kernel_ms = p["kernel_ms"].get<double>();
+  EXPECT_GT(kernel_ms, 0.0);
+  EXPECT_NEAR(by_type, kernel_ms, 1e-9 + 1e-9 * kernel_ms);
+  EXPECT_EQ(ops_of_type["CONV_2D"], 36);
+  EXPECT_EQ(ops_of_type["DEPTHWISE_CONV_2D"], 17);
+  int ops = 0;
+  for (const auto& [type, n] : ops_of_type) ops += n;
+  ASSERT_EQ(p["ops"].size(), static_cast<size_t>(ops));
+  for (size_t i = 1; i < p["ops"].size(); ++i)  // slowest first
+    EXPECT_GE(p["ops"][i - 1]["ms"].get<double>(), p["ops"][i]["ms"].get<double>());
+  for (const auto& op : p["ops"]) {
+    if (op["op_type"] == "CONV_2D") {
+      EXPECT_GT(op["macs"].get<int64_t>(), 0);
+    }
+    if (op["op_type"] == "SOFTMAX") {
+      EXPECT_EQ(op["macs"].get<int64_t>(), 0);
+    }
+  }
+  const CliResult text = run_cli("run " + model + " --iterations 2 --profile");
+  ASSERT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find("time per op type"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("slowest ops"), std::string::npos) << text.out;
 }
 
 TEST(Run, OutputAndDumpFilesWithManifest) {

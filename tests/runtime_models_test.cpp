@@ -226,6 +226,43 @@ TEST(RuntimeModels, PlansMemoryOncePerModel) {
   EXPECT_LE(stats.steps, static_cast<int>(model.ops().size()));
 }
 
+// The profile names every kernel once, in plan order, with the op it runs; profiling changes no
+// result; it refuses what it cannot profile.
+TEST(RuntimeModels, ProfileTimesEveryKernelOnce) {
+  SKIP_WITHOUT(coral_model("tf2_mobilenet_v2_1.0_224_ptq.tflite"));
+  const Model& model = coral("tf2_mobilenet_v2_1.0_224_ptq.tflite");
+  auto exe = load_cpu(model);
+  const auto inputs = random_inputs(*exe, 5);
+  const auto before = exe->run(inputs);
+  const std::vector<OpTime> times = cpu_profile(*exe, inputs, 3);
+  ASSERT_EQ(static_cast<int>(times.size()), cpu_plan_stats(*exe).steps);
+  double total = 0;
+  std::map<std::string, int> kernels_of_type;
+  for (size_t i = 0; i < times.size(); ++i) {
+    const OpTime& t = times[i];
+    ASSERT_GE(t.op_index, 0);
+    ASSERT_LT(t.op_index, static_cast<int>(model.ops().size()));
+    if (i > 0) {
+      EXPECT_GT(t.op_index, times[i - 1].op_index);
+    }
+    EXPECT_EQ(t.op_type, model.op_type(model.ops()[static_cast<size_t>(t.op_index)]));
+    EXPECT_GE(t.milliseconds, 0.0);
+    total += t.milliseconds;
+    ++kernels_of_type[t.op_type];
+    if (t.op_type == "CONV_2D") {
+      EXPECT_EQ(t.kernel.rfind("dnnl conv", 0), 0u) << t.kernel;
+    }
+  }
+  EXPECT_GT(total, 0.0);
+  EXPECT_EQ(kernels_of_type["CONV_2D"], 36);
+  EXPECT_EQ(kernels_of_type.count("RESHAPE"), 0u);  // aliases its input: no kernel to time
+  const auto after = exe->run(inputs);
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) EXPECT_EQ(after[i].data, before[i].data);
+  EXPECT_THROW(cpu_profile(*exe, inputs, 0), Error);
+  EXPECT_THROW(cpu_profile(*exe, {}, 1), Error);
+}
+
 TEST(RuntimeModels, KeepsIntermediateTensors) {
   SKIP_WITHOUT(coral_model("mobilenet_v2_1.0_224_quant.tflite"));
   const Model& model = coral("mobilenet_v2_1.0_224_quant.tflite");

@@ -62,6 +62,20 @@ struct CpuPlanStats {
 // Throws pipecut::Error when `executable` does not come from load_cpu.
 CpuPlanStats cpu_plan_stats(const Executable& executable);
 
+// One op's share of a CPU executable's run time (see cpu_profile).
+struct OpTime {
+  int op_index = -1;        // in the model's operator list
+  std::string op_type;      // "CONV_2D"
+  std::string kernel;       // what runs it: "dnnl brgconv:avx512_core_vnni", "own"
+  double milliseconds = 0;  // mean per run
+};
+// Runs `inputs` through `executable` `runs` times after one warm-up run and times every kernel,
+// in plan order (ops that need no kernel, like RESHAPE, are absent). The timer around each
+// kernel adds a little to the total. Throws pipecut::Error when `executable` does not come from
+// load_cpu, for a runs count below 1, or for inputs run() would refuse.
+std::vector<OpTime> cpu_profile(Executable& executable, const std::vector<TensorValue>& inputs,
+                                int runs);
+
 // Op types load_cpu accepts ("ADD", "CONV_2D", ...), sorted.
 std::vector<std::string> cpu_supported_ops();
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/table.h"
@@ -32,6 +33,7 @@ struct RunArgs {
   int threads = 1;
   int iterations = 10;
   std::string labels;
+  bool profile = false;
   bool json = false;
 };
 
@@ -95,6 +97,93 @@ nlohmann::ordered_json value_json(const TensorValue& v) {
           {"quantization", q}};
 }
 
+// Where the time goes: per op type, and the slowest ops with their rate (2 x MACs / time).
+struct Profile {
+  struct TypeRow {
+    std::string type;
+    int ops = 0;
+    double ms = 0;
+  };
+  std::vector<TypeRow> by_type;  // slowest type first
+  std::vector<OpTime> ops;       // slowest op first
+  std::vector<int64_t> macs;     // by op index
+  double total_ms = 0;
+};
+
+Profile make_profile(const Model& model, std::vector<OpTime> times) {
+  Profile p;
+  p.macs = op_macs(model);
+  for (const OpTime& t : times) {
+    p.total_ms += t.milliseconds;
+    auto row = std::find_if(p.by_type.begin(), p.by_type.end(),
+                            [&](const Profile::TypeRow& r) { return r.type == t.op_type; });
+    if (row == p.by_type.end()) row = p.by_type.insert(p.by_type.end(), {t.op_type, 0, 0});
+    ++row->ops;
+    row->ms += t.milliseconds;
+  }
+  std::stable_sort(p.by_type.begin(), p.by_type.end(),
+                   [](const auto& a, const auto& b) { return a.ms > b.ms; });
+  p.ops = std::move(times);
+  std::stable_sort(p.ops.begin(), p.ops.end(), [](const OpTime& a, const OpTime& b) {
+    return a.milliseconds > b.milliseconds;
+  });
+  return p;
+}
+
+double op_gops(const Profile& p, const OpTime& t) {
+  const int64_t macs = p.macs[static_cast<size_t>(t.op_index)];
+  return t.milliseconds > 0 ? 2.0 * static_cast<double>(macs) / (t.milliseconds * 1e6) : 0.0;
+}
+
+std::string fixed(double value, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
+  return buf;
+}
+
+constexpr size_t kSlowestOpsShown = 10;
+
+void print_profile(const Profile& p, const Model& model, int runs) {
+  std::printf("time per op type (mean of %d profiled runs, %.3f ms in kernels):\n", runs,
+              p.total_ms);
+  Table types({"op type", "ops", "ms", "share"}, {false, true, true, true});
+  for (const auto& r : p.by_type) {
+    types.add({r.type, std::to_string(r.ops), fixed(r.ms, 3),
+               fixed(100.0 * r.ms / std::max(p.total_ms, 1e-9), 1) + " %"});
+  }
+  types.print(std::cout);
+  std::printf("slowest ops:\n");
+  Table ops({"op", "type", "output", "kernel", "ms", "GOPS"},
+            {true, false, false, false, true, true});
+  for (size_t i = 0; i < std::min(kSlowestOpsShown, p.ops.size()); ++i) {
+    const OpTime& t = p.ops[i];
+    const Op& op = model.ops()[static_cast<size_t>(t.op_index)];
+    const std::string output = op.outputs.empty() || op.outputs[0] < 0
+                                   ? ""
+                                   : shape_text(model.tensor(op.outputs[0]).shape);
+    const double gops = op_gops(p, t);
+    ops.add({std::to_string(t.op_index), t.op_type, output, t.kernel, fixed(t.milliseconds, 3),
+             gops > 0 ? fixed(gops, 0) : ""});
+  }
+  ops.print(std::cout);
+}
+
+nlohmann::ordered_json profile_json(const Profile& p, int runs) {
+  nlohmann::ordered_json types = nlohmann::ordered_json::array();
+  for (const auto& r : p.by_type)
+    types.push_back({{"op_type", r.type}, {"ops", r.ops}, {"ms", r.ms}});
+  nlohmann::ordered_json ops = nlohmann::ordered_json::array();
+  for (const OpTime& t : p.ops) {
+    ops.push_back({{"op_index", t.op_index},
+                   {"op_type", t.op_type},
+                   {"kernel", t.kernel},
+                   {"ms", t.milliseconds},
+                   {"macs", p.macs[static_cast<size_t>(t.op_index)]},
+                   {"gops", op_gops(p, t)}});
+  }
+  return {{"runs", runs}, {"kernel_ms", p.total_ms}, {"by_type", types}, {"ops", ops}};
+}
+
 }  // namespace
 
 void add_run(CLI::App& app) {
@@ -116,6 +205,9 @@ void add_run(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--labels", args->labels, "class labels, one per line (index 0 first)");
+  cmd->add_flag("--profile", args->profile,
+                "after the timing runs, time every op over as many runs: per op type and the "
+                "slowest ops");
   cmd->add_flag("--json", args->json, "print JSON");
   cmd->callback([args] {
     const Model model = Model::load(args->model);
@@ -154,6 +246,13 @@ void add_run(CLI::App& app) {
               .count());
     }
     bar.finish();
+    std::optional<Profile> profile;
+    if (args->profile) {  // after the timing runs, so that its timers do not slow them
+      ProgressBar profiling(!args->json);
+      profile = make_profile(model, with_progress(profiling, "profiling every op", [&] {
+                               return cpu_profile(*exec, inputs, args->iterations);
+                             }));
+    }
     std::sort(ms.begin(), ms.end());
     const double median = ms[ms.size() / 2];
     const double p90 = ms[std::min(
@@ -197,16 +296,14 @@ void add_run(CLI::App& app) {
         }
         outs.push_back(j);
       }
-      std::cout << nlohmann::ordered_json{{"model", args->model},
-                                          {"threads", args->threads},
-                                          {"latency_ms",
-                                           {{"min", ms.front()},
-                                            {"median", median},
-                                            {"p90", p90},
-                                            {"iterations", ms.size()}}},
-                                          {"outputs", outs}}
-                       .dump(2)
-                << "\n";
+      nlohmann::ordered_json out{
+          {"model", args->model},
+          {"threads", args->threads},
+          {"latency_ms",
+           {{"min", ms.front()}, {"median", median}, {"p90", p90}, {"iterations", ms.size()}}},
+          {"outputs", outs}};
+      if (profile) out["profile"] = profile_json(*profile, args->iterations);
+      std::cout << out.dump(2) << "\n";
       return;
     }
     std::cout << args->model << " on " << exec->backend() << ", " << args->threads
@@ -228,6 +325,7 @@ void add_run(CLI::App& app) {
     }
     std::printf("latency over %zu runs: min %.3f ms, median %.3f ms, p90 %.3f ms\n", ms.size(),
                 ms.front(), median, p90);
+    if (profile) print_profile(*profile, model, args->iterations);
     if (!args->output.empty()) std::cout << "wrote outputs to " << args->output << "\n";
   });
 }

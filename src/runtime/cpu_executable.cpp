@@ -136,13 +136,13 @@ std::vector<TensorValue> CpuExecutable::run(const std::vector<TensorValue>& inpu
   return outputs;
 }
 
-std::vector<StepTime> CpuExecutable::profile(const std::vector<TensorValue>& inputs, int runs) {
+std::vector<OpTime> CpuExecutable::profile(const std::vector<TensorValue>& inputs, int runs) {
   ThreadScope threads(threads_);
   load_inputs(inputs);
   std::vector<double> ms(plan_->steps.size(), 0.0);
   run_steps(nullptr);  // warm up
   for (int r = 0; r < runs; ++r) run_steps(&ms);
-  std::vector<StepTime> times;
+  std::vector<OpTime> times;
   for (size_t s = 0; s < plan_->steps.size(); ++s) {
     const Step& step = plan_->steps[s];
     times.push_back(
@@ -165,6 +165,14 @@ CpuPlanStats cpu_plan_stats(const Executable& executable) {
   const auto* cpu = dynamic_cast<const runtime::CpuExecutable*>(&executable);
   if (!cpu) throw Error("cpu_plan_stats: the executable does not run on the cpu backend");
   return cpu->stats();
+}
+
+std::vector<OpTime> cpu_profile(Executable& executable, const std::vector<TensorValue>& inputs,
+                                int runs) {
+  auto* cpu = dynamic_cast<runtime::CpuExecutable*>(&executable);
+  if (!cpu) throw Error("cpu_profile: the executable does not run on the cpu backend");
+  if (runs < 1) throw Error("cpu_profile: at least one run is needed");
+  return cpu->profile(inputs, runs);
 }
 
 std::vector<std::string> cpu_supported_ops() {

@@ -10,13 +10,6 @@
 
 namespace pipecut::runtime {
 
-struct StepTime {
-  int op_index = -1;
-  std::string op_type;
-  std::string detail;
-  double milliseconds = 0;  // mean over the profiled runs
-};
-
 class CpuExecutable : public Executable {
  public:
   CpuExecutable(std::unique_ptr<Plan> plan, int threads);
@@ -29,8 +22,8 @@ class CpuExecutable : public Executable {
   std::string backend() const override { return "cpu"; }
 
   CpuPlanStats stats() const;
-  // Runs `runs` times with the given inputs and times every step.
-  std::vector<StepTime> profile(const std::vector<TensorValue>& inputs, int runs);
+  // Runs `runs` times with the given inputs and times every step (see pipecut::cpu_profile).
+  std::vector<OpTime> profile(const std::vector<TensorValue>& inputs, int runs);
 
  private:
   void load_inputs(const std::vector<TensorValue>& inputs);
