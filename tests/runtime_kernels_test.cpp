@@ -549,6 +549,40 @@ TEST(RuntimeKernels, DepthwiseUint8WithWeightZeroPoint) {
   run_conv_case(c);
 }
 
+// The AVX-512 depthwise kernel (multiplier 1) splits each output row into windows that reach into
+// the padding and an interior run at fixed tap offsets; these shapes put every pixel in one or the
+// other in turn.
+TEST(RuntimeKernels, DepthwiseUint8WindowsAtEveryEdge) {
+  ConvCase c;
+  c.depthwise = true;
+  c.is_int8 = false;
+  c.ic = 64;  // two full blocks
+  c.weight_zero = 100;
+  c.weight_spread = 180;
+  c.dilation = 2;  // interior from column 2 to column w - 3
+  c.n = 2;
+  c.seed = 11;
+  run_conv_case(c);
+  c.dilation = 1;
+  c.k = 5;         // 25 taps: an odd tap paired with the zero weight
+  c.same = false;  // no padding: every window is interior
+  c.seed = 12;
+  run_conv_case(c);
+  c.h = 3;
+  c.w = 2;  // narrower than the window: no interior column at all
+  c.k = 3;
+  c.same = true;
+  c.ic = 33;
+  c.seed = 13;
+  run_conv_case(c);
+  c.h = 7;
+  c.w = 11;
+  c.stride = 2;
+  c.k = 3;
+  c.seed = 14;
+  run_conv_case(c);
+}
+
 TEST(RuntimeKernels, FullyConnected) {
   ConvCase c;
   c.fully_connected = true;
