@@ -52,4 +52,13 @@ PrimitiveWeights prepare_primitive_weights(DnnlEnv& env, const ConvSetup& s,
   return out;
 }
 
+void DnnlPrimitiveKernel::bind_source(const Bindings& b, uint8_t* source) {
+  args_ = {{DNNL_ARG_SRC, dnnl::memory(src_md_, env_->engine, source)},
+           {DNNL_ARG_WEIGHTS, weights_},
+           {DNNL_ARG_BIAS, bias_},
+           {DNNL_ARG_DST, dnnl::memory(dst_md_, env_->engine, b.tensor(output_))},
+           {DNNL_ARG_SCRATCHPAD, dnnl::memory(scratchpad_md_, env_->engine,
+                                              b.scratch.at(static_cast<size_t>(scratch_)))}};
+}
+
 }  // namespace pipecut::runtime

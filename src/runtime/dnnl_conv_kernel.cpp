@@ -13,10 +13,9 @@ using dnnl::memory;
 using dt = memory::data_type;
 using tag = memory::format_tag;
 
-class DnnlConvKernel : public Kernel {
+class DnnlConvKernel : public DnnlPrimitiveKernel {
  public:
-  DnnlConvKernel(OpContext& ctx, const ConvSetup& s)
-      : env_(&ctx.dnnl()), input_(s.input), output_(s.output) {
+  DnnlConvKernel(OpContext& ctx, const ConvSetup& s) : DnnlPrimitiveKernel(ctx, s) {
     const ConvGeometry& g = s.g;
     const dt act = s.is_float ? dt::f32 : dt::u8;
     const memory::dims src_dims{g.n, g.ic, g.ih, g.iw}, dst_dims{g.n, g.oc, g.oh, g.ow};
@@ -47,9 +46,7 @@ class DnnlConvKernel : public Kernel {
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md_, any_wmd,
         bias_md, dst_md_, {g.stride_h, g.stride_w}, {g.dilation_h - 1, g.dilation_w - 1},
         {g.pad_top, g.pad_left}, {g.pad_bottom, g.pad_right});
-    dnnl::convolution_forward::primitive_desc pd(desc, attr, env_->engine);
-    impl_ = pd.impl_info_str();
-    primitive_ = dnnl::convolution_forward(pd);
+    const dnnl::convolution_forward::primitive_desc pd(desc, attr, env_->engine);
 
     // Weights, reordered once into the layout the primitive prefers.
     std::vector<int8_t> s8;
@@ -58,43 +55,10 @@ class DnnlConvKernel : public Kernel {
       s8.assign(s.w.centered.begin(), s.w.centered.end());
       wdata = s8.data();
     }
-    PrimitiveWeights w =
-        prepare_primitive_weights(*env_, s, user_wmd, wdata, pd.weights_desc(), bias_md);
-    weights_ = std::move(w.weights);
-    bias_ = std::move(w.bias);
-    weight_bytes_ = w.bytes;
-
-    scratchpad_md_ = pd.scratchpad_desc();
-    scratch_ = ctx.scratch(static_cast<int64_t>(scratchpad_md_.get_size()));
+    adopt(ctx, s, pd, dnnl::convolution_forward(pd), user_wmd, wdata, bias_md);
   }
 
-  void bind(const Bindings& b) override {
-    args_ = {{DNNL_ARG_SRC, memory(src_md_, env_->engine, b.tensor(input_))},
-             {DNNL_ARG_WEIGHTS, weights_},
-             {DNNL_ARG_BIAS, bias_},
-             {DNNL_ARG_DST, memory(dst_md_, env_->engine, b.tensor(output_))},
-             {DNNL_ARG_SCRATCHPAD,
-              memory(scratchpad_md_, env_->engine, b.scratch.at(static_cast<size_t>(scratch_)))}};
-  }
-
-  void run() override {
-    primitive_.execute(env_->stream, args_);
-    env_->stream.wait();
-  }
-
-  std::string detail() const override { return "dnnl conv " + impl_; }
-  int64_t weight_bytes() const override { return weight_bytes_; }
-
- private:
-  DnnlEnv* env_;
-  int input_, output_;
-  memory::desc src_md_, dst_md_, scratchpad_md_;
-  memory weights_, bias_;
-  dnnl::convolution_forward primitive_;
-  std::unordered_map<int, memory> args_;
-  int scratch_ = -1;
-  std::string impl_;
-  int64_t weight_bytes_ = 0;
+  std::string detail() const override { return "dnnl conv " + impl(); }
 };
 
 }  // namespace

@@ -14,10 +14,9 @@ using dnnl::memory;
 using dt = memory::data_type;
 using tag = memory::format_tag;
 
-class MatmulKernel : public Kernel {
+class MatmulKernel : public DnnlPrimitiveKernel {
  public:
-  MatmulKernel(OpContext& ctx, const ConvSetup& s)
-      : env_(&ctx.dnnl()), g_(s.g), input_(s.input), output_(s.output) {
+  MatmulKernel(OpContext& ctx, const ConvSetup& s) : DnnlPrimitiveKernel(ctx, s), g_(s.g) {
     const ConvGeometry& g = s.g;
     rows_ = int64_t{g.n} * g.oh * g.ow;
     depth_ = int64_t{g.kh} * g.kw * g.ic;
@@ -61,17 +60,8 @@ class MatmulKernel : public Kernel {
     const dnnl::primitive_attr attr = conv_primitive_attr(s, weight_zero);
 
     const dnnl::matmul::desc desc(src_md_, any_wmd, bias_md, dst_md_);
-    dnnl::matmul::primitive_desc pd(desc, attr, env_->engine);
-    impl_ = pd.impl_info_str();
-    primitive_ = dnnl::matmul(pd);
-    PrimitiveWeights w =
-        prepare_primitive_weights(*env_, s, user_wmd, wdata, pd.weights_desc(), bias_md);
-    weights_ = std::move(w.weights);
-    bias_ = std::move(w.bias);
-    weight_bytes_ = w.bytes;
-
-    scratchpad_md_ = pd.scratchpad_desc();
-    scratch_ = ctx.scratch(static_cast<int64_t>(scratchpad_md_.get_size()));
+    const dnnl::matmul::primitive_desc pd(desc, attr, env_->engine);
+    adopt(ctx, s, pd, dnnl::matmul(pd), user_wmd, wdata, bias_md);
     if (im2col_) {
       ctx.require(!s.is_float, "float convolutions go through oneDNN convolution");
       columns_ = ctx.scratch(rows_ * row_);
@@ -80,29 +70,18 @@ class MatmulKernel : public Kernel {
 
   void bind(const Bindings& b) override {
     in_ = b.tensor(input_);
-    uint8_t* src = in_;
-    if (im2col_) {
-      col_ = b.scratch.at(static_cast<size_t>(columns_));
-      src = col_;
-    }
-    args_ = {{DNNL_ARG_SRC, memory(src_md_, env_->engine, src)},
-             {DNNL_ARG_WEIGHTS, weights_},
-             {DNNL_ARG_BIAS, bias_},
-             {DNNL_ARG_DST, memory(dst_md_, env_->engine, b.tensor(output_))},
-             {DNNL_ARG_SCRATCHPAD,
-              memory(scratchpad_md_, env_->engine, b.scratch.at(static_cast<size_t>(scratch_)))}};
+    if (im2col_) col_ = b.scratch.at(static_cast<size_t>(columns_));
+    bind_source(b, im2col_ ? col_ : in_);
   }
 
   void run() override {
     if (im2col_) fill_columns();
-    primitive_.execute(env_->stream, args_);
-    env_->stream.wait();
+    execute();
   }
 
   std::string detail() const override {
-    return std::string(im2col_ ? "im2col + " : "") + "dnnl matmul " + impl_;
+    return std::string(im2col_ ? "im2col + " : "") + "dnnl matmul " + impl();
   }
-  int64_t weight_bytes() const override { return weight_bytes_; }
 
  private:
   // Small copies without a library call: two overlapping 8-byte moves cover 8..16 bytes.
@@ -158,21 +137,13 @@ class MatmulKernel : public Kernel {
     });
   }
 
-  DnnlEnv* env_;
   ConvGeometry g_;
-  int input_, output_;
   int64_t rows_ = 0, depth_ = 0, row_ = 0;
   bool im2col_ = false;
   uint8_t input_zero_ = 0;
-  memory::desc src_md_, dst_md_, scratchpad_md_;
-  memory weights_, bias_;
-  dnnl::matmul primitive_;
-  std::unordered_map<int, memory> args_;
-  int scratch_ = -1, columns_ = -1;
+  int columns_ = -1;
   uint8_t* in_ = nullptr;
   uint8_t* col_ = nullptr;
-  std::string impl_;
-  int64_t weight_bytes_ = 0;
 };
 
 }  // namespace
