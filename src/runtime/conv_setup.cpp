@@ -122,6 +122,27 @@ void read_parameters(OpContext& ctx, ConvSetup& s, int channel_axis) {
 
 }  // namespace
 
+void place_window(OpContext& ctx, ConvGeometry& g, Padding padding, const ValueInfo& in,
+                  const ValueInfo& out) {
+  g.n = in.shape[0];
+  g.ih = in.shape[1];
+  g.iw = in.shape[2];
+  g.ic = in.shape[3];
+  const PaddedDim ph = pad_dim(padding, g.ih, g.kh, g.stride_h, g.dilation_h);
+  const PaddedDim pw = pad_dim(padding, g.iw, g.kw, g.stride_w, g.dilation_w);
+  g.oh = ph.out;
+  g.ow = pw.out;
+  g.pad_top = ph.before;
+  g.pad_bottom = ph.after;
+  g.pad_left = pw.before;
+  g.pad_right = pw.after;
+  ctx.require(out.shape == std::vector<int32_t>{g.n, g.oh, g.ow, g.oc},
+              "output shape " + shape_text(out.shape) + " does not match the computed [" +
+                  std::to_string(g.n) + "," + std::to_string(g.oh) + "," + std::to_string(g.ow) +
+                  "," + std::to_string(g.oc) + "]");
+  ctx.require(g.oh > 0 && g.ow > 0, "empty output");
+}
+
 ConvSetup make_conv_setup(OpContext& ctx, bool depthwise) {
   ctx.require_arity(2, 1);
   ConvSetup s;
@@ -163,18 +184,7 @@ ConvSetup make_conv_setup(OpContext& ctx, bool depthwise) {
     g.groups = g.ic / w.shape[3];
     ctx.require(g.oc % g.groups == 0, "output channels are not a multiple of the groups");
   }
-  const PaddedDim ph = pad_dim(o.padding, g.ih, g.kh, g.stride_h, g.dilation_h);
-  const PaddedDim pw = pad_dim(o.padding, g.iw, g.kw, g.stride_w, g.dilation_w);
-  g.oh = ph.out;
-  g.ow = pw.out;
-  g.pad_top = ph.before;
-  g.pad_bottom = ph.after;
-  g.pad_left = pw.before;
-  g.pad_right = pw.after;
-  ctx.require(out.shape[0] == g.n && out.shape[1] == g.oh && out.shape[2] == g.ow,
-              "output shape " + shape_text(out.shape) + " does not match the computed [" +
-                  std::to_string(g.n) + "," + std::to_string(g.oh) + "," + std::to_string(g.ow) +
-                  "," + std::to_string(g.oc) + "]");
+  place_window(ctx, g, o.padding, in, out);
   read_parameters(ctx, s, depthwise ? 3 : 0);
   return s;
 }

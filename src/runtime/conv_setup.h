@@ -34,6 +34,12 @@ struct PaddedDim {
 };
 PaddedDim pad_dim(Padding padding, int in, int kernel, int stride, int dilation);
 
+// The sliding window of a convolution or pooling over an NHWC input: with g's kernel, strides,
+// dilations and output channels set, takes n, ih, iw, ic from `in`, computes oh, ow and the
+// padding, and refuses an output that is not [n, oh, ow, oc] or is empty.
+void place_window(OpContext& ctx, ConvGeometry& g, Padding padding, const ValueInfo& in,
+                  const ValueInfo& out);
+
 // Weights as signed integers centred on their zero point (w - z_w) or floats, in the file's
 // layout: [oc][kh][kw][ic/groups] for CONV_2D and FULLY_CONNECTED ([oc][ic]), [kh][kw][oc] for
 // DEPTHWISE_CONV_2D.

@@ -138,26 +138,14 @@ class PoolKernel : public Kernel {
     ctx.require(in.rank() == 4 && out.rank() == 4, "input and output must be 4-D");
     const OpOptions& o = ctx.options();
     ConvGeometry& g = args_.g;
-    g.n = in.shape[0];
-    g.ih = in.shape[1];
-    g.iw = in.shape[2];
-    g.ic = in.shape[3];
-    g.oc = g.ic;
+    g.oc = in.shape[3];
     g.kh = o.filter_h;
     g.kw = o.filter_w;
     g.stride_h = o.stride_h;
     g.stride_w = o.stride_w;
     ctx.require(g.kh >= 1 && g.kw >= 1 && g.stride_h >= 1 && g.stride_w >= 1,
                 "bad filter size or stride");
-    const PaddedDim ph = pad_dim(o.padding, g.ih, g.kh, g.stride_h, 1);
-    const PaddedDim pw = pad_dim(o.padding, g.iw, g.kw, g.stride_w, 1);
-    g.oh = ph.out;
-    g.ow = pw.out;
-    g.pad_top = ph.before;
-    g.pad_left = pw.before;
-    ctx.require(out.shape == std::vector<int32_t>{g.n, g.oh, g.ow, g.ic},
-                "output shape " + shape_text(out.shape) + " does not match the computed one");
-    ctx.require(g.oh > 0 && g.ow > 0, "empty output");
+    place_window(ctx, g, o.padding, in, out);
     ctx.read_constant(0);
     input_ = ctx.input_index(0);
     output_ = ctx.output_index(0);
