@@ -681,4 +681,21 @@ std::vector<uint8_t> GraphBuilder::finish(const std::string& description) {
   return std::vector<uint8_t>(data, data + fbb.GetSize());
 }
 
+DenseSpec keras_dense(const std::string& name, int units, bool relu) {
+  DenseSpec spec;
+  spec.output = (relu ? tf_name(name + "/Relu;") : std::string()) + tf_name(name + "/MatMul;") +
+                tf_name(name + "/BiasAdd");
+  spec.weights = tf_name(name + "/MatMul/ReadVariableOp");
+  spec.bias = tf_name(name + "/BiasAdd/ReadVariableOp");
+  spec.units = units;
+  spec.activation = relu ? Activation::kRelu : Activation::kNone;
+  return spec;
+}
+
+void keras_predictions(GraphBuilder& g, Node x) {
+  x = g.dense(x, keras_dense("predictions", 1000, false));
+  x = g.softmax(x, tf_name("predictions/Softmax"));
+  g.set_output(x, "predictions");
+}
+
 }  // namespace pipecut::zoo

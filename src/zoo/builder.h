@@ -89,4 +89,12 @@ inline std::string tf_name(const std::string& layer_op) {
   return "model/" + layer_op;
 }
 
+// A Keras Dense layer as the converter names it: "<name>/MatMul", "<name>/BiasAdd" and, fused,
+// "<name>/Relu" first.
+DenseSpec keras_dense(const std::string& name, int units, bool relu);
+
+// The classifier top of keras.applications models: Dense "predictions" (1000 units) and its
+// softmax, marked as the graph output "predictions".
+void keras_predictions(GraphBuilder& g, Node x);
+
 }  // namespace pipecut::zoo

@@ -85,14 +85,7 @@ std::string build_mobilenet_v2(GraphBuilder& g) {
     x = inverted_res_block(g, x, b.expansion, b.stride, b.filters, id++);
   x = conv_bn(g, x, "Conv_1", "Conv_1_bn", "out_relu", 1280, 1, 1, Padding::kSame, false);
   x = g.avg_pool_global(x, tf_name("global_average_pooling2d/Mean"));
-  DenseSpec dense;
-  dense.output = tf_name("predictions/MatMul;") + tf_name("predictions/BiasAdd");
-  dense.weights = tf_name("predictions/MatMul/ReadVariableOp");
-  dense.bias = tf_name("predictions/BiasAdd/ReadVariableOp");
-  dense.units = 1000;
-  x = g.dense(x, dense);
-  x = g.softmax(x, tf_name("predictions/Softmax"));
-  g.set_output(x, "predictions");
+  keras_predictions(g, x);
   return "MobileNetV2 alpha 1.0 (Keras layout), 17 inverted residual blocks, ReLU6, "
          "224x224x3 -> 1000 classes";
 }

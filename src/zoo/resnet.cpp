@@ -108,14 +108,7 @@ std::string build_resnet(GraphBuilder& g, int depth) {
     }
   }
   x = g.avg_pool_global(x, tf_name("avg_pool/Mean"));
-  DenseSpec dense;
-  dense.output = tf_name("predictions/MatMul;") + tf_name("predictions/BiasAdd");
-  dense.weights = tf_name("predictions/MatMul/ReadVariableOp");
-  dense.bias = tf_name("predictions/BiasAdd/ReadVariableOp");
-  dense.units = 1000;
-  x = g.dense(x, dense);
-  x = g.softmax(x, tf_name("predictions/Softmax"));
-  g.set_output(x, "predictions");
+  keras_predictions(g, x);
 
   std::string layout;
   for (size_t i = 0; i < blocks.size(); ++i) {

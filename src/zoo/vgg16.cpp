@@ -8,21 +8,6 @@
 
 namespace pipecut::zoo {
 
-namespace {
-
-DenseSpec dense_spec(const std::string& name, int units, bool relu) {
-  DenseSpec spec;
-  spec.output = (relu ? tf_name(name + "/Relu;") : std::string()) + tf_name(name + "/MatMul;") +
-                tf_name(name + "/BiasAdd");
-  spec.weights = tf_name(name + "/MatMul/ReadVariableOp");
-  spec.bias = tf_name(name + "/BiasAdd/ReadVariableOp");
-  spec.units = units;
-  spec.activation = relu ? Activation::kRelu : Activation::kNone;
-  return spec;
-}
-
-}  // namespace
-
 std::string build_vgg16(GraphBuilder& g) {
   Node x = g.input("input_1", {1, 224, 224, 3});
   struct Block {
@@ -50,11 +35,9 @@ std::string build_vgg16(GraphBuilder& g) {
   }
   const auto& s = g.shape(x);
   x = g.reshape(x, tf_name("flatten/Reshape"), {1, s[1] * s[2] * s[3]});
-  x = g.dense(x, dense_spec("fc1", 4096, true));
-  x = g.dense(x, dense_spec("fc2", 4096, true));
-  x = g.dense(x, dense_spec("predictions", 1000, false));
-  x = g.softmax(x, tf_name("predictions/Softmax"));
-  g.set_output(x, "predictions");
+  x = g.dense(x, keras_dense("fc1", 4096, true));
+  x = g.dense(x, keras_dense("fc2", 4096, true));
+  keras_predictions(g, x);
   return "VGG16 with top (Keras layout), 13 convs + 3 dense, 224x224x3 -> 1000 classes";
 }
 
