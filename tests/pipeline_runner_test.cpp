@@ -24,6 +24,7 @@
 #include "pipecut/pipeline.h"
 #include "pipeline/bounded_queue.h"
 #include "pipeline/time_slice.h"
+#include "support/pipeline_fakes.h"
 
 namespace pipecut {
 namespace {
@@ -104,12 +105,12 @@ class Gate {
   bool open_ = false;
 };
 
+using testing::names;
+using testing::tensor_value;
+using testing::with_capacity;
+
 TensorSpec spec(const std::string& name) {
-  TensorSpec s;
-  s.name = name;
-  s.type = DType::kInt8;
-  s.shape = {1, 4};
-  return s;
+  return testing::tensor_spec(name, {1, 4});
 }
 
 // Frame i's input: the 4 little-endian bytes of i, each plus `delta` (mod 256). Distinct frames
@@ -118,15 +119,6 @@ std::vector<uint8_t> frame_bytes(uint32_t i, int delta = 0) {
   std::vector<uint8_t> b(4);
   for (int k = 0; k < 4; ++k) b[k] = static_cast<uint8_t>((i >> (8 * k)) + delta);
   return b;
-}
-
-TensorValue value(const std::string& name, std::vector<uint8_t> data) {
-  TensorValue v;
-  v.name = name;
-  v.type = DType::kInt8;
-  v.shape = {1, 4};
-  v.data = std::move(data);
-  return v;
 }
 
 // `v` renamed, every byte plus `delta`.
@@ -190,7 +182,7 @@ std::vector<std::unique_ptr<Executable>> add_chain(
 }
 
 std::vector<TensorValue> input_frame(uint32_t i) {
-  return {value("x", frame_bytes(i))};
+  return {tensor_value("x", frame_bytes(i))};
 }
 
 // Throws if the two values differ, so a stage can check what reached it.
@@ -232,23 +224,10 @@ std::vector<std::unique_ptr<Executable>> seven_stages() {
   return s;
 }
 
-// (g++ 12 rejects partial designated initializers under -Wextra -Werror.)
-Pipeline::Options capacity(size_t queue_capacity) {
-  Pipeline::Options options;
-  options.queue_capacity = queue_capacity;
-  return options;
-}
-
-std::vector<std::string> names(const std::vector<TensorSpec>& specs) {
-  std::vector<std::string> r;
-  for (const TensorSpec& s : specs) r.push_back(s.name);
-  return r;
-}
-
 TEST(PipelineRunner, TenThousandFramesThroughSevenStagesInOrder) {
   Watchdog watchdog("10,000 frames");
   constexpr uint32_t kFrames = 10000;
-  Pipeline pipeline(seven_stages(), capacity(2));
+  Pipeline pipeline(seven_stages(), with_capacity(2));
   ASSERT_EQ(names(pipeline.inputs()), (std::vector<std::string>{"x"}));
   ASSERT_EQ(names(pipeline.outputs()), (std::vector<std::string>{"early", "t7"}));
 
@@ -371,7 +350,7 @@ TEST(PipelineRunner, QueuesBoundHowFarTheProducerGetsAhead) {
     while (lead > seen && !max_lead.compare_exchange_weak(seen, lead)) {
     }
   };
-  Pipeline pipeline(add_chain(kStages, before), capacity(kCapacity));
+  Pipeline pipeline(add_chain(kStages, before), with_capacity(kCapacity));
   EXPECT_EQ(pipeline.max_in_flight(), (kStages + 1) * kCapacity + kStages);
 
   std::thread producer([&] {
@@ -494,7 +473,7 @@ TEST(PipelineRunner, ProducerAloneSeesTheError) {
                               [](int stage, uint64_t) {
                                 if (stage == 0) throw Error("first frame fails");
                               }),
-                    capacity(2));
+                    with_capacity(2));
   // Stage 0 fails on frame 0, so at most frame 0 and a full first queue are ever accepted.
   size_t accepted = 0;
   try {
@@ -544,7 +523,7 @@ TEST(PipelineRunner, DestroyingWithFramesInFlightReturns) {
         add_chain(
             7, [](int, uint64_t) { std::this_thread::sleep_for(std::chrono::microseconds(200)); },
             destroyed),
-        capacity(2));
+        with_capacity(2));
     // Exactly as many as fit without a pop: every push returns, and every queue fills up.
     const size_t n = pipeline->max_in_flight();
     for (size_t i = 0; i < n; ++i) pipeline->push(input_frame(static_cast<uint32_t>(i)));
@@ -625,27 +604,29 @@ TEST(PipelineRunner, RejectedPushesLeaveThePipelineRunning) {
     return std::string("accepted");
   };
   EXPECT_EQ(message({}), "pipeline: got 0 input values for 1 inputs");
-  EXPECT_EQ(message({value("y", frame_bytes(0))}), "pipeline input 0 'x': got a value named 'y'");
-  TensorValue wrong_type = value("x", frame_bytes(0));
+  EXPECT_EQ(message({tensor_value("y", frame_bytes(0))}),
+            "pipeline input 0 'x': got a value named 'y'");
+  TensorValue wrong_type = tensor_value("x", frame_bytes(0));
   wrong_type.type = DType::kUInt8;
   EXPECT_EQ(message({wrong_type}), "pipeline input 0 'x': expected INT8 [1,4], got UINT8 [1,4]");
-  TensorValue wrong_shape = value("x", frame_bytes(0));
+  TensorValue wrong_shape = tensor_value("x", frame_bytes(0));
   wrong_shape.shape = {4};
   EXPECT_EQ(message({wrong_shape}), "pipeline input 0 'x': expected INT8 [1,4], got INT8 [4]");
-  EXPECT_EQ(message({value("x", {1, 2, 3})}),
-            "pipeline input 0 'x': expected 4 bytes of data, got 3");
-  EXPECT_EQ(message({value("", frame_bytes(7))}), "accepted");  // an empty name is filled in
+  TensorValue short_data = tensor_value("x", {1, 2, 3});
+  short_data.shape = {1, 4};
+  EXPECT_EQ(message({short_data}), "pipeline input 0 'x': expected 4 bytes of data, got 3");
+  EXPECT_EQ(message({tensor_value("", frame_bytes(7))}), "accepted");  // an empty name is filled in
   pipeline.push_end();
   auto out = pipeline.pop();
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ((*out)[0].data, frame_bytes(7, 2));
   EXPECT_FALSE(pipeline.pop().has_value());
-  EXPECT_EQ(message({value("x", frame_bytes(0))}), "pipeline: push after push_end");
+  EXPECT_EQ(message({tensor_value("x", frame_bytes(0))}), "pipeline: push after push_end");
 }
 
 TEST(PipelineRunner, RunPipelineReturnsOutputsInOrder) {
   Watchdog watchdog("run_pipeline");
-  Pipeline pipeline(seven_stages(), capacity(3));
+  Pipeline pipeline(seven_stages(), with_capacity(3));
   std::vector<std::vector<TensorValue>> frames;
   for (uint32_t i = 0; i < 300; ++i) frames.push_back(input_frame(i));
   const auto results = run_pipeline(pipeline, std::move(frames));

@@ -9,26 +9,18 @@
 
 #include "pipecut/error.h"
 #include "pipecut/pipeline.h"
+#include "support/pipeline_fakes.h"
 
 namespace pipecut {
 namespace {
 
+using testing::names;
+using testing::tensor_value;
+using testing::with_capacity;
+
 TensorSpec spec(const std::string& name, std::vector<int32_t> shape = {1, 2},
                 DType type = DType::kInt8) {
-  TensorSpec s;
-  s.name = name;
-  s.type = type;
-  s.shape = std::move(shape);
-  return s;
-}
-
-TensorValue value(const std::string& name, std::vector<uint8_t> data) {
-  TensorValue v;
-  v.name = name;
-  v.type = DType::kInt8;
-  v.shape = {1, 2};
-  v.data = std::move(data);
-  return v;
+  return testing::tensor_spec(name, std::move(shape), type);
 }
 
 // Each output is the byte-wise sum of all inputs plus `bias`, so a result shows what was wired.
@@ -45,7 +37,7 @@ class SumStage : public Executable {
       for (size_t k = 0; k < 2; ++k) sum[k] = static_cast<uint8_t>(sum[k] + inputs[i].data[k]);
     }
     std::vector<TensorValue> out;
-    for (const TensorSpec& s : out_) out.push_back(value(s.name, sum));
+    for (const TensorSpec& s : out_) out.push_back(tensor_value(s.name, sum));
     return out;
   }
   std::string backend() const override { return "fake"; }
@@ -67,11 +59,6 @@ std::vector<std::unique_ptr<Executable>> make(const std::vector<StageDef>& defs)
 }
 
 // Options with one field set (g++ 12 rejects partial designated initializers under -Wextra).
-Pipeline::Options capacity(size_t queue_capacity) {
-  Pipeline::Options o;
-  o.queue_capacity = queue_capacity;
-  return o;
-}
 Pipeline::Options stage_names(std::vector<std::string> names) {
   Pipeline::Options o;
   o.stage_names = std::move(names);
@@ -86,12 +73,6 @@ Pipeline::Options outputs(std::vector<std::string> names) {
   Pipeline::Options o;
   o.outputs = std::move(names);
   return o;
-}
-
-std::vector<std::string> names(const std::vector<TensorSpec>& specs) {
-  std::vector<std::string> r;
-  for (const TensorSpec& s : specs) r.push_back(s.name);
-  return r;
 }
 
 std::string construction_error(const std::vector<StageDef>& defs,
@@ -125,7 +106,7 @@ TEST(PipelineWiring, DefaultInputsAndOutputsFollowTheStages) {
   EXPECT_EQ(names(pipeline.outputs()), (std::vector<std::string>{"early", "e", "f"}));
   EXPECT_EQ(pipeline.outputs()[2].shape, (std::vector<int32_t>{2}));  // the producer's spec
 
-  const auto out = run_once(pipeline, {value("a", {1, 2}), value("b", {3, 4})});
+  const auto out = run_once(pipeline, {tensor_value("a", {1, 2}), tensor_value("b", {3, 4})});
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].name, "early");
   EXPECT_EQ(out[0].data, (std::vector<uint8_t>{4, 6}));  // a + b
@@ -139,7 +120,7 @@ TEST(PipelineWiring, ExplicitInputsFeedALaterStage) {
   Pipeline pipeline(make({{{spec("x")}, {spec("h")}, 1}, {{spec("h"), spec("y")}, {spec("z")}, 0}}),
                     inputs({"y", "x"}));
   EXPECT_EQ(names(pipeline.inputs()), (std::vector<std::string>{"y", "x"}));
-  const auto out = run_once(pipeline, {value("y", {10, 20}), value("x", {1, 2})});
+  const auto out = run_once(pipeline, {tensor_value("y", {10, 20}), tensor_value("x", {1, 2})});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].data, (std::vector<uint8_t>{12, 23}));
 }
@@ -151,7 +132,7 @@ TEST(PipelineWiring, ExplicitOutputsPickAndOrder) {
       make({{{spec("x")}, {spec("h"), spec("unused")}, 1}, {{spec("h")}, {spec("z")}, 1}}),
       outputs({"z", "x", "h"}));
   EXPECT_EQ(names(pipeline.outputs()), (std::vector<std::string>{"z", "x", "h"}));
-  const auto out = run_once(pipeline, {value("x", {5, 6})});
+  const auto out = run_once(pipeline, {tensor_value("x", {5, 6})});
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].data, (std::vector<uint8_t>{7, 8}));
   EXPECT_EQ(out[1].data, (std::vector<uint8_t>{5, 6}));
@@ -213,7 +194,8 @@ TEST(PipelineWiring, BadOptionsAndStagesAreRefused) {
     EXPECT_EQ(std::string(e.what()), "pipeline: stage 1 is null");
   }
   const std::vector<StageDef> one = {{{spec("x")}, {spec("h")}}};
-  EXPECT_EQ(construction_error(one, capacity(0)), "pipeline: queue_capacity must be at least 1");
+  EXPECT_EQ(construction_error(one, with_capacity(0)),
+            "pipeline: queue_capacity must be at least 1");
   EXPECT_EQ(construction_error(one, stage_names({"a", "b"})),
             "pipeline: 2 stage names for 1 stages");
   EXPECT_EQ(construction_error(one, inputs({"x", "x"})), "pipeline: input 'x' is listed twice");
