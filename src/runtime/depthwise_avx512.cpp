@@ -144,7 +144,8 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void DepthwiseAvx512::rows(
     const int64_t ih0 = oh * g.stride_h - g.pad_top;
     const bool rows_inside = ih0 >= 0 && ih0 + int64_t{g.kh - 1} * g.dilation_h < g.ih;
     uint8_t* out_row = out + (n * g.oh + oh) * g.ow * g.oc;
-    const uint8_t* in_row = in + (n * g.ih + ih0) * g.iw * g.ic;
+    // The window's top input row; only the interior loop reads it, and only when rows_inside.
+    const uint8_t* in_row = rows_inside ? in + (n * g.ih + ih0) * g.iw * g.ic : in;
     const auto edge_taps = [&](int64_t ow) {
       const int64_t iw0 = ow * g.stride_w - g.pad_left;
       for (int kh = 0; kh < g.kh; ++kh) {
