@@ -27,14 +27,14 @@ struct CutCandidate {
   bool usable() const { return reasons.empty(); }
 };
 
-// Positions where at most `max_tensors` activations are live. A single-tensor candidate also needs
-// every op to be upstream or downstream of its tensor, so the set does not depend on the execution
-// order the file stores. Reasons: dynamic shape, not 8-bit, more than 4 dimensions, produced by an
-// op the Edge TPU cannot run.
 // The activations live across the cut after op `position`: made at or before it (model inputs
 // count as made before op 0) and read after it or a model output. Ascending tensor index.
 std::vector<int> live_after(const Model& model, const Graph& graph, int position);
 
+// Positions where at most `max_tensors` activations are live. A single-tensor candidate also needs
+// every op to be upstream or downstream of its tensor, so the set does not depend on the execution
+// order the file stores. Reasons: dynamic shape, not 8-bit, more than 4 dimensions, produced by an
+// op the Edge TPU cannot run.
 struct CandidateOptions {
   int max_tensors = 1;             // report positions with up to this many live activations
   bool require_edgetpu_op = true;  // disqualify cuts after an op the Edge TPU cannot run
