@@ -47,6 +47,11 @@ double ms(Clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
+// A stage's total spread over the frames it ran, in ms (0 before its first frame).
+double per_frame(const StageStats& s, std::chrono::nanoseconds total) {
+  return s.frames ? ms(total) / static_cast<double>(s.frames) : 0.0;
+}
+
 }  // namespace
 
 void add_pipeline(CLI::App& app) {
@@ -152,14 +157,13 @@ void add_pipeline(CLI::App& app) {
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
       for (size_t i = 0; i < stats.size(); ++i) {
         const auto& s = stats[i];
-        list.push_back(
-            {{"stage", s.name},
-             {"alone_ms", alone[i]},
-             {"frames", s.frames},
-             {"busy_mean_ms", s.frames ? ms(s.busy_total) / static_cast<double>(s.frames) : 0.0},
-             {"cpu_mean_ms", s.frames ? ms(s.cpu_total) / static_cast<double>(s.frames) : 0.0},
-             {"input_wait_ms", ms(s.input_wait)},
-             {"output_wait_ms", ms(s.output_wait)}});
+        list.push_back({{"stage", s.name},
+                        {"alone_ms", alone[i]},
+                        {"frames", s.frames},
+                        {"busy_mean_ms", per_frame(s, s.busy_total)},
+                        {"cpu_mean_ms", per_frame(s, s.cpu_total)},
+                        {"input_wait_ms", ms(s.input_wait)},
+                        {"output_wait_ms", ms(s.output_wait)}});
       }
       std::cout << nlohmann::ordered_json{{"frames", received},
                                           {"seconds", seconds},
@@ -183,15 +187,9 @@ void add_pipeline(CLI::App& app) {
                 {false, true, true, true, true, true});
     for (size_t i = 0; i < stats.size(); ++i) {
       const auto& s = stats[i];
-      char a[32], b[32], cpu[32], c[32], d[32];
-      std::snprintf(a, sizeof a, "%.3f", alone[i]);
-      std::snprintf(b, sizeof b, "%.3f",
-                    s.frames ? ms(s.busy_total) / static_cast<double>(s.frames) : 0.0);
-      std::snprintf(cpu, sizeof cpu, "%.3f",
-                    s.frames ? ms(s.cpu_total) / static_cast<double>(s.frames) : 0.0);
-      std::snprintf(c, sizeof c, "%.1f", ms(s.input_wait));
-      std::snprintf(d, sizeof d, "%.1f", ms(s.output_wait));
-      table.add({s.name, a, b, cpu, c, d});
+      table.add({s.name, fixed(alone[i], 3), fixed(per_frame(s, s.busy_total), 3),
+                 fixed(per_frame(s, s.cpu_total), 3), fixed(ms(s.input_wait), 1),
+                 fixed(ms(s.output_wait), 1)});
     }
     table.print(std::cout);
     std::printf(

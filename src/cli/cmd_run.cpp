@@ -229,10 +229,8 @@ void add_run(CLI::App& app) {
       Table table({"rank", "class", "score", "label"}, {true, true, true, false});
       int rank = 1;
       for (auto [index, score] : top5(v)) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%.4f", static_cast<double>(score));
         table.add(
-            {std::to_string(rank++), std::to_string(index), buf,
+            {std::to_string(rank++), std::to_string(index), fixed(score, 4),
              static_cast<size_t>(index) < labels.size() ? labels[static_cast<size_t>(index)] : ""});
       }
       table.print(std::cout);

@@ -16,12 +16,6 @@ double op_gops(const Profile& p, const OpTime& t) {
   return t.milliseconds > 0 ? 2.0 * static_cast<double>(macs) / (t.milliseconds * 1e6) : 0.0;
 }
 
-std::string fixed(double value, int digits) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
-  return buf;
-}
-
 constexpr size_t kSlowestOpsShown = 10;
 
 }  // namespace

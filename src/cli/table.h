@@ -19,5 +19,7 @@ class Table {
 };
 
 std::string shape_text(const std::vector<int32_t>& shape);
+// A number with `digits` decimals, as a table cell ("3.142").
+std::string fixed(double value, int digits);
 
 }  // namespace pipecut::cli
