@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <numeric>
 #include <random>
 #include <set>
 
@@ -295,30 +296,22 @@ TEST(Names, MissingAndAmbiguousNamesListCloseMatches) {
   }
 }
 
-}  // namespace
-}  // namespace pipecut
-
-namespace pipecut {
-namespace {
-
-int64_t total_macs(const Model& m) {
-  int64_t sum = 0;
-  for (int64_t x : op_macs(m)) sum += x;
-  return sum;
+int64_t total(const std::vector<int64_t>& per_op) {
+  return std::accumulate(per_op.begin(), per_op.end(), int64_t{0});
 }
 
 TEST(Macs, MatchThePublishedCounts) {
   // The MobileNet papers give 300 M multiply-adds for v2 1.0/224 and 14 M for v1 0.25/128.
   const Model m = Model::load(testing::coral_model("mobilenet_v2_1.0_224_quant.tflite"));
-  const int64_t v2 = total_macs(m);
+  const std::vector<int64_t> macs = op_macs(m);
+  const int64_t v2 = total(macs);
   EXPECT_GT(v2, 299'000'000);
   EXPECT_LT(v2, 302'000'000);
   const int64_t v1 =
-      total_macs(Model::load(testing::coral_model("mobilenet_v1_0.25_128_quant.tflite")));
+      total(op_macs(Model::load(testing::coral_model("mobilenet_v1_0.25_128_quant.tflite"))));
   EXPECT_GT(v1, 13'500'000);
   EXPECT_LT(v1, 14'500'000);
   // Only convolutions, depthwise convolutions and dense layers count.
-  const auto macs = op_macs(m);
   for (const Op& op : m.ops()) {
     const std::string type = m.op_type(op);
     const bool weighted =

@@ -2,7 +2,6 @@
 // U-Net split, real models), a tampered segment caught, top-1 on the real MobileNets.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 

@@ -3,7 +3,6 @@
 // published ResNet-101 greedy result, and clean failures on bad input.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>

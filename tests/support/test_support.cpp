@@ -3,8 +3,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -64,6 +66,23 @@ size_t top1(const std::vector<uint8_t>& bytes, bool is_int8) {
     if (value(i) > value(best)) best = i;
   }
   return best;
+}
+
+ByteGap byte_gap(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, bool is_int8,
+                 int limit) {
+  const auto value = [&](uint8_t byte) {
+    return is_int8 ? static_cast<int>(static_cast<int8_t>(byte)) : static_cast<int>(byte);
+  };
+  const size_t n = std::min(a.size(), b.size());
+  ByteGap gap;
+  gap.first_over = n;
+  for (size_t i = 0; i < n; ++i) {
+    const int diff = std::abs(value(a[i]) - value(b[i]));
+    if (diff > limit && gap.first_over == n) gap.first_over = i;
+    gap.max = std::max(gap.max, diff);
+    if (diff != 0) ++gap.differing;
+  }
+  return gap;
 }
 
 std::vector<std::string> coral_splittable_models() {

@@ -23,6 +23,17 @@ std::vector<uint8_t> bird_crop(int side);
 // first one on a tie.
 size_t top1(const std::vector<uint8_t>& bytes, bool is_int8);
 
+// How far two 8-bit outputs are apart, in steps of the integers the bytes stand for (int8 when
+// `is_int8`): the largest difference, how many bytes differ, and the first index whose difference
+// exceeds `limit` (the common size when none does). Compares the common prefix only.
+struct ByteGap {
+  int max = 0;
+  size_t differing = 0;
+  size_t first_over = 0;
+};
+ByteGap byte_gap(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, bool is_int8,
+                 int limit = 255);
+
 // The real, splittable Coral models (all but the Edge TPU-compiled one).
 std::vector<std::string> coral_splittable_models();
 

@@ -1,8 +1,10 @@
 #pragma once
 // TensorFlow Lite's fixed-point requantization, written here from its reference kernels for the
 // tests that compare pipecut's runtime with it: SaturatingRoundingDoublingHighMul,
-// RoundingDivideByPOT, QuantizeMultiplier and MultiplyByQuantizedMultiplier (which rounds twice).
+// RoundingDivideByPOT, QuantizeMultiplier and MultiplyByQuantizedMultiplier (which rounds twice),
+// and the padding of a sliding window.
 // Independent of src/runtime/quant_math.cpp on purpose.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -52,6 +54,15 @@ inline Multiplier quantize_multiplier(double d) {
 inline int32_t mbqm(int32_t x, Multiplier q) {
   const int left = q.shift > 0 ? q.shift : 0, right = q.shift > 0 ? 0 : -q.shift;
   return rounding_divide_by_pot(srdhm(x * (1 << left), q.m), right);
+}
+
+// The padding before the first row or column under SAME padding (none under VALID), as
+// TensorFlow Lite's ComputePaddingHeightWidth gives it.
+inline int64_t pad_before(bool same, int64_t in, int64_t out, int64_t filter, int stride,
+                          int dilation = 1) {
+  if (!same) return 0;
+  const int64_t effective = (filter - 1) * dilation + 1;
+  return std::max<int64_t>((out - 1) * stride + effective - in, 0) / 2;
 }
 
 }  // namespace pipecut::testing::tfl

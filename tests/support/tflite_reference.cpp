@@ -47,12 +47,6 @@ std::pair<int32_t, int32_t> activation_range(Activation act, const Tensor& out) 
   }
 }
 
-// The padding before the first row or column, as TensorFlow Lite computes it.
-int64_t pad_before(Padding padding, int64_t in, int64_t out, int64_t filter, int stride) {
-  if (padding == Padding::kValid) return 0;
-  return std::max<int64_t>((out - 1) * stride + filter - in, 0) / 2;
-}
-
 // CONV_2D (depthwise = false, filter [oc][kh][kw][ic]) or DEPTHWISE_CONV_2D (filter
 // [1][kh][kw][ic * multiplier]), dilation 1.
 std::vector<uint8_t> convolution(const Model& m, const Op& op, const OpOptions& o, bool depthwise,
@@ -72,8 +66,8 @@ std::vector<uint8_t> convolution(const Model& m, const Op& op, const OpOptions& 
                                                         static_cast<double>(w.quant.scale[0]) /
                                                         static_cast<double>(out.quant.scale[0]));
   const auto [lo, hi] = activation_range(o.activation, out);
-  const int64_t pt = pad_before(o.padding, is.h, os.h, kh, o.stride_h);
-  const int64_t pl = pad_before(o.padding, is.w, os.w, kw, o.stride_w);
+  const int64_t pt = tfl::pad_before(o.padding == Padding::kSame, is.h, os.h, kh, o.stride_h);
+  const int64_t pl = tfl::pad_before(o.padding == Padding::kSame, is.w, os.w, kw, o.stride_w);
   const int64_t multiplier = depthwise ? os.c / is.c : 1;
 
   std::vector<uint8_t> y(static_cast<size_t>(os.n * os.h * os.w * os.c));
@@ -118,8 +112,10 @@ std::vector<uint8_t> average_pool(const Model& m, const Op& op, const OpOptions&
     throw std::runtime_error(out.name + ": pooling that requantizes");
   const Shape4 is = nhwc(in), os = nhwc(out);
   const auto [lo, hi] = activation_range(o.activation, out);
-  const int64_t pt = pad_before(o.padding, is.h, os.h, o.filter_h, o.stride_h);
-  const int64_t pl = pad_before(o.padding, is.w, os.w, o.filter_w, o.stride_w);
+  const int64_t pt =
+      tfl::pad_before(o.padding == Padding::kSame, is.h, os.h, o.filter_h, o.stride_h);
+  const int64_t pl =
+      tfl::pad_before(o.padding == Padding::kSame, is.w, os.w, o.filter_w, o.stride_w);
   std::vector<uint8_t> y(static_cast<size_t>(os.n * os.h * os.w * os.c));
   for (int64_t n = 0; n < os.n; ++n) {
     for (int64_t oy = 0; oy < os.h; ++oy) {
