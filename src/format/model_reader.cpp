@@ -2,6 +2,7 @@
 // range, sane shapes, buffer sizes, execution order), then the light view in pipecut::Model.
 #include <flatbuffers/flatbuffers.h>
 
+#include <cstdint>
 #include <limits>
 #include <unordered_set>
 
@@ -133,8 +134,13 @@ class ModelReader {
       }
       if (const auto* q = t->quantization()) {
         if (q->scale()) out.quant.scale.assign(q->scale()->begin(), q->scale()->end());
-        if (q->zero_point())
-          out.quant.zero_point.assign(q->zero_point()->begin(), q->zero_point()->end());
+        if (const auto* zp = q->zero_point()) {
+          // The verifier checks a vector's length field for 4-byte alignment only; a writer
+          // aligns 64-bit elements to 8, so anything else is a damaged file (and unsafe to read).
+          if (reinterpret_cast<uintptr_t>(zp->data()) % alignof(int64_t) != 0)
+            fail(label + " has a misaligned quantization zero_point vector");
+          out.quant.zero_point.assign(zp->begin(), zp->end());
+        }
         out.quant.axis = q->quantized_dimension();
         if (out.quant.per_channel() &&
             (out.quant.axis < 0 || static_cast<size_t>(out.quant.axis) >= out.shape.size() ||
