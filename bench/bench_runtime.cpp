@@ -73,11 +73,6 @@ BENCHMARK_CAPTURE(BM_Inference, tf2_mobilenet_v2_ptq,
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-// Frames through the 7-stage ResNet-101 pipeline (7 MiB, 2 MiB window); the counters give the
-// throughput, the ideal (min of 1 / slowest stage and cores / sum of stages, stages timed alone)
-// and their ratio. Each iteration times the stages alone for a second right before its pipeline
-// run on fresh executables, so both figures of a ratio come from the same spell of a shared
-// machine; run.sh repeats it and reports the median.
 // The ResNet-101 split at 7 MiB / 2 MiB (7 segments), serialized once per run of the program.
 const std::vector<Model>& resnet101_segments() {
   static const std::vector<Model> files = [] {
@@ -95,6 +90,22 @@ const std::vector<Model>& resnet101_segments() {
   return files;
 }
 
+// The pipeline and the cascade streams are run alike, so that bench/run.sh can divide one by the
+// other: 300 frames in one timed iteration, the median of 5 repetitions, in wall time.
+void frames_run(benchmark::internal::Benchmark* b) {
+  b->Arg(300)
+      ->Iterations(1)
+      ->Repetitions(5)
+      ->ReportAggregatesOnly(true)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+}
+
+// Frames through the 7-stage ResNet-101 pipeline (7 MiB, 2 MiB window); the counters give the
+// throughput, the ideal (min of 1 / slowest stage and cores / sum of stages, stages timed alone)
+// and their ratio. Each iteration times the stages alone for a second right before its pipeline
+// run on fresh executables, so both figures of a ratio come from the same spell of a shared
+// machine; run.sh repeats it and reports the median.
 void BM_PipelineResNet101(benchmark::State& state) {
   const std::vector<Model>& files = resnet101_segments();
   const int frames = static_cast<int>(state.range(0));
@@ -128,13 +139,7 @@ void BM_PipelineResNet101(benchmark::State& state) {
   state.counters["ideal_fps"] = ideal;
   state.counters["ratio"] = fps / ideal;
 }
-BENCHMARK(BM_PipelineResNet101)
-    ->Arg(300)
-    ->Iterations(1)
-    ->Repetitions(5)
-    ->ReportAggregatesOnly(true)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+BENCHMARK(BM_PipelineResNet101)->Apply(frames_run);
 
 // What the machine gives without a pipeline: one thread per core, each running the 7 segments one
 // after another on its own executables, frames split evenly. The two cores share caches and memory
@@ -167,13 +172,7 @@ void BM_CascadeStreamsResNet101(benchmark::State& state) {
   state.counters["fps"] = static_cast<double>(frames_per_stream) * cores *
                           static_cast<double>(state.iterations()) / seconds;
 }
-BENCHMARK(BM_CascadeStreamsResNet101)
-    ->Arg(300)
-    ->Iterations(1)
-    ->Repetitions(5)
-    ->ReportAggregatesOnly(true)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+BENCHMARK(BM_CascadeStreamsResNet101)->Apply(frames_run);
 
 }  // namespace
 }  // namespace pipecut
