@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,15 +45,6 @@ constexpr size_t kChickadee = 20;  // bird.rgb's class in imagenet_labels.txt
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// An output byte as the integer it stands for.
-int as_int(DType type, uint8_t byte) {
-  return type == DType::kInt8 ? static_cast<int>(static_cast<int8_t>(byte)) : byte;
-}
-
-size_t top1(DType type, const std::vector<uint8_t>& bytes) {
-  return testing::top1(bytes, type == DType::kInt8);
 }
 
 struct Outputs {
@@ -106,17 +98,16 @@ Outputs run_and_compare(const std::string& label, const std::filesystem::path& p
         << spec.name << " is " << dtype_name(spec.type) << ", not an 8-bit output";
     EXPECT_EQ(a.size(), static_cast<size_t>(spec.byte_size())) << spec.name;
     EXPECT_EQ(b.size(), a.size()) << spec.name << ": Arm NN's output has another size";
-    const testing::ByteGap gap = testing::byte_gap(a, b, spec.type == DType::kInt8, max_steps[o]);
-    const int max_diff = gap.max;
-    const size_t differing = gap.differing, first_bad = gap.first_over;
+    const bool is_int8 = spec.type == DType::kInt8;
+    const testing::ByteGap gap = testing::byte_gap(a, b, is_int8, max_steps[o]);
     std::printf(
         "%s output %zu '%s': %zu bytes, max difference %d steps (allowed %d), "
         "%zu bytes differ\n",
-        label.c_str(), o, spec.name.c_str(), a.size(), max_diff, max_steps[o], differing);
-    EXPECT_LE(max_diff, max_steps[o])
-        << spec.name << ": the first byte beyond " << max_steps[o] << " steps is " << first_bad
-        << " (pipecut " << as_int(spec.type, a[first_bad]) << ", Arm NN "
-        << as_int(spec.type, b[first_bad]) << ")";
+        label.c_str(), o, spec.name.c_str(), a.size(), gap.max, max_steps[o], gap.differing);
+    EXPECT_LE(gap.max, max_steps[o])
+        << spec.name << ": the first byte beyond " << max_steps[o] << " steps is " << gap.first_over
+        << " (pipecut " << testing::byte_value(a[gap.first_over], is_int8) << ", Arm NN "
+        << testing::byte_value(b[gap.first_over], is_int8) << ")";
   }
   return out;
 }
@@ -159,11 +150,12 @@ void check_classifier(const ClassifierCase& c) {
   const Outputs out = run_and_compare(c.model, path, {bird_crop(c.side)}, {c.final_steps, 2});
   ASSERT_EQ(out.ours.size(), 2u);
   ASSERT_EQ(out.armnn.size(), 2u);
-  const DType type = out.specs[0].type;
-  const size_t ours = top1(type, out.ours[0]);
-  const size_t armnn = top1(type, out.armnn[0]);
+  const bool is_int8 = out.specs[0].type == DType::kInt8;
+  const size_t ours = testing::top1(out.ours[0], is_int8);
+  const size_t armnn = testing::top1(out.armnn[0], is_int8);
   std::printf("%s top-1: pipecut %zu (%d), Arm NN %zu (%d)\n", c.model, ours,
-              as_int(type, out.ours[0][ours]), armnn, as_int(type, out.armnn[0][armnn]));
+              testing::byte_value(out.ours[0][ours], is_int8), armnn,
+              testing::byte_value(out.armnn[0][armnn], is_int8));
   EXPECT_EQ(armnn, kChickadee) << "Arm NN's own answer is off";
   EXPECT_EQ(ours, armnn);
 }
@@ -201,7 +193,10 @@ std::filesystem::path with_every_op_output(const Model& source, const std::strin
   SubmodelSpec spec;
   spec.inputs = source.inputs();
   for (const Op& op : source.ops()) {
-    EXPECT_EQ(op.outputs.size(), 1u) << "a chain of single-output ops is expected";
+    if (op.outputs.size() != 1)  // (a throw fails the test, as an ASSERT cannot here)
+      throw std::runtime_error(
+          name + ": op " + std::to_string(op.index) +
+          " does not have one output; a chain of single-output ops is expected");
     spec.ops.push_back(op.index);
     spec.outputs.push_back(op.outputs[0]);
   }

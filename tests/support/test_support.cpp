@@ -57,27 +57,25 @@ std::vector<uint8_t> bird_crop(int side) {
   return crop;
 }
 
+int byte_value(uint8_t byte, bool is_int8) {
+  return is_int8 ? static_cast<int>(static_cast<int8_t>(byte)) : static_cast<int>(byte);
+}
+
 size_t top1(const std::vector<uint8_t>& bytes, bool is_int8) {
-  const auto value = [&](size_t i) {
-    return is_int8 ? static_cast<int>(static_cast<int8_t>(bytes[i])) : static_cast<int>(bytes[i]);
-  };
   size_t best = 0;
   for (size_t i = 1; i < bytes.size(); ++i) {
-    if (value(i) > value(best)) best = i;
+    if (byte_value(bytes[i], is_int8) > byte_value(bytes[best], is_int8)) best = i;
   }
   return best;
 }
 
 ByteGap byte_gap(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, bool is_int8,
                  int limit) {
-  const auto value = [&](uint8_t byte) {
-    return is_int8 ? static_cast<int>(static_cast<int8_t>(byte)) : static_cast<int>(byte);
-  };
   const size_t n = std::min(a.size(), b.size());
   ByteGap gap;
   gap.first_over = n;
   for (size_t i = 0; i < n; ++i) {
-    const int diff = std::abs(value(a[i]) - value(b[i]));
+    const int diff = std::abs(byte_value(a[i], is_int8) - byte_value(b[i], is_int8));
     if (diff > limit && gap.first_over == n) gap.first_over = i;
     gap.max = std::max(gap.max, diff);
     if (diff != 0) ++gap.differing;

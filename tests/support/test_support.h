@@ -19,6 +19,8 @@ void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& 
 // The centre side x side crop of the 224 x 224 x 3 RGB picture bird.rgb, as raw bytes.
 // Throws std::runtime_error when bird.rgb has another size.
 std::vector<uint8_t> bird_crop(int side);
+// The integer an 8-bit output byte stands for: int8 when `is_int8`, else uint8.
+int byte_value(uint8_t byte, bool is_int8);
 // The index of the largest value, reading the bytes as int8 when `is_int8`, else as uint8; the
 // first one on a tie.
 size_t top1(const std::vector<uint8_t>& bytes, bool is_int8);
