@@ -122,8 +122,10 @@ void BM_PipelineResNet101(benchmark::State& state) {
       raw.push_back(stages.back().get());
       stage_inputs.push_back(random_inputs(stages.back()->inputs(), 3));
     }
-    ideal_sum += ideal_throughput(stage_latencies_alone(raw, stage_inputs, 15, 1.0), cores);
-    Pipeline pipeline(std::move(stages));
+    PipelineOptions options;  // weighted as `pipecut pipeline` does by default
+    options.stage_costs = stage_latencies_alone(raw, stage_inputs, 15, 1.0);
+    ideal_sum += ideal_throughput(options.stage_costs, cores);
+    Pipeline pipeline(std::move(stages), options);
     std::vector<std::vector<TensorValue>> batch;
     for (int i = 0; i < frames; ++i)
       batch.push_back(random_inputs(pipeline.inputs(), static_cast<uint64_t>(i % 4)));

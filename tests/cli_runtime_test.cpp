@@ -2,6 +2,8 @@
 // U-Net split, real models), a tampered segment caught, top-1 on the real MobileNets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +13,7 @@
 #include "pipecut/layout.h"
 #include "pipecut/verify.h"
 #include "pipecut/zoo.h"
+#include "pipeline/stage_weight.h"
 #include "support/cli_support.h"
 #include "support/test_support.h"
 
@@ -233,6 +236,30 @@ TEST(PipelineCommand, ReportsThroughputAgainstIdeal) {
   EXPECT_GT(j["cores_busy"].get<double>(), 0.0);
   EXPECT_LE(j["cores_busy"].get<double>(), 1.05);  // rusage ticks are coarser than the clock
   EXPECT_EQ(j["time_slice_ms"].get<double>(), 20.0);
+
+  // By default each stage's thread is weighted by its latency alone: one nice step per factor of
+  // 1.25 below the slowest stage (the child inherits this thread's nice; 19 is the ceiling).
+  EXPECT_EQ(j["weights"].get<std::string>(), "latency");
+  const int base = pipeline_detail::thread_nice();
+  double slowest = 0;
+  for (const auto& s : j["stages"]) slowest = std::max(slowest, s["alone_ms"].get<double>());
+  for (const auto& s : j["stages"]) {
+    const double steps = std::log(slowest / s["alone_ms"].get<double>()) / std::log(1.25);
+    // alone_ms is printed rounded in JSON's double, so a step right at .5 may round either way.
+    const int raised = s["nice_raised"].get<int>();
+    if (base + std::ceil(steps) <= 19) {
+      EXPECT_NEAR(raised, steps, 0.5 + 1e-6) << s["stage"];
+    } else {
+      EXPECT_LE(raised, 19 - base) << s["stage"];
+    }
+  }
+  const CliResult equal =
+      run_cli("pipeline " + (dir / "out").string() + " --frames 3 --weights equal --json");
+  ASSERT_EQ(equal.status, 0) << equal.err;
+  const auto e = nlohmann::json::parse(equal.out);
+  EXPECT_EQ(e["weights"].get<std::string>(), "equal");
+  for (const auto& s : e["stages"]) EXPECT_EQ(s["nice_raised"].get<int>(), 0) << s["stage"];
+  EXPECT_NE(run_cli("pipeline " + (dir / "out").string() + " --weights fair").status, 0);
 }
 
 }  // namespace

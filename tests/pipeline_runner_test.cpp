@@ -7,12 +7,15 @@
 #include <gtest/gtest.h>
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -23,6 +26,7 @@
 #include "pipecut/error.h"
 #include "pipecut/pipeline.h"
 #include "pipeline/bounded_queue.h"
+#include "pipeline/stage_weight.h"
 #include "pipeline/time_slice.h"
 #include "support/pipeline_fakes.h"
 
@@ -322,6 +326,68 @@ TEST(PipelineRunner, WorkersAskForTheirTimeSlice) {
     ASSERT_EQ(run_pipeline(pipeline, {input_frame(0)}).size(), 1u);
     EXPECT_EQ(seen.load(), (slice.count() > 0 ? slice : inherited).count());
   }
+}
+
+// One nice step per factor of 1.25 below the costliest stage (Linux's weight ratio per step),
+// rounded; the costliest keeps 0 and nothing goes past 19.
+TEST(PipelineRunner, StageCostsGiveNiceSteps) {
+  using pipeline_detail::nice_steps_for_costs;
+  // ResNet-101's 7 MiB segments alone, in ms.
+  EXPECT_EQ(nice_steps_for_costs({7.6, 3.3, 3.3, 1.45, 0.64}), (std::vector<int>{0, 4, 4, 7, 11}));
+  EXPECT_EQ(nice_steps_for_costs({1.0, 1.25, 1.25 * 1.25}), (std::vector<int>{2, 1, 0}));
+  EXPECT_EQ(nice_steps_for_costs({5.0, 5.0}), (std::vector<int>{0, 0}));
+  EXPECT_EQ(nice_steps_for_costs({1e6, 1.0}), (std::vector<int>{0, 19}));
+}
+
+// With Options::stage_costs each worker raises its own thread's nice value by its stage's steps
+// (seen from inside run(), and in stats()); without, every worker keeps the nice it inherits.
+// The caller's threads are left alone.
+TEST(PipelineRunner, WorkersLowerTheirWeightByStageCost) {
+  for (const bool weighted : {true, false}) {
+    SCOPED_TRACE(weighted ? "stage costs" : "no stage costs");
+    Watchdog watchdog("stage weights");
+    const int inherited = pipeline_detail::thread_nice();
+    const std::vector<double> costs = {8.0, 1.0, 8.0 / (1.25 * 1.25)};  // steps 0, 9, 2
+    std::vector<std::atomic<int>> seen(costs.size());
+    for (auto& s : seen) s = -100;
+    PipelineOptions options;
+    if (weighted) options.stage_costs = costs;
+    Pipeline pipeline(add_chain(static_cast<int>(costs.size()),
+                                [&](int stage, uint64_t) {
+                                  seen[static_cast<size_t>(stage)] = pipeline_detail::thread_nice();
+                                }),
+                      options);
+    ASSERT_EQ(run_pipeline(pipeline, {input_frame(0)}).size(), 1u);
+    const std::vector<int> steps = weighted ? std::vector<int>{0, 9, 2} : std::vector<int>{0, 0, 0};
+    const auto stats = pipeline.stats();
+    for (size_t i = 0; i < costs.size(); ++i) {
+      const int expected = std::min(19, inherited + steps[i]);
+      EXPECT_EQ(seen[i].load(), expected) << "stage " << i;
+      EXPECT_EQ(stats[i].nice_raised, expected - inherited) << "stage " << i;
+    }
+    EXPECT_EQ(pipeline_detail::thread_nice(), inherited);
+  }
+}
+
+TEST(PipelineRunner, StageCostsAreCheckedAtConstruction) {
+  const auto refused = [](std::vector<double> costs) {
+    PipelineOptions options;
+    options.stage_costs = std::move(costs);
+    try {
+      Pipeline pipeline(add_chain(2), options);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(refused({1.0}), "pipeline: 1 stage costs for 2 stages");
+  EXPECT_EQ(refused({1.0, 2.0, 3.0}), "pipeline: 3 stage costs for 2 stages");
+  for (double bad : {0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    const std::string message = refused({1.0, bad});
+    EXPECT_NE(message.find("pipeline: stage 1's cost"), std::string::npos) << message;
+    EXPECT_NE(message.find("is not a positive number"), std::string::npos) << message;
+  }
+  EXPECT_EQ(refused({1.0, 2.0}), "accepted");
 }
 
 TEST(PipelineRunner, QueuesBoundHowFarTheProducerGetsAhead) {

@@ -33,6 +33,15 @@ struct PipelineOptions {
   // cores were preempted twice as often and ran 3-5 % slower (docs/pipeline-api.md). 0 leaves
   // the kernel's default.
   std::chrono::microseconds time_slice{20'000};
+  // Each stage's relative CPU cost per frame, such as its latency alone (stage_latencies_alone);
+  // empty, or one positive value per stage. When given, each worker lowers its own thread's
+  // scheduling weight in proportion: it raises its nice value by one step (Linux's weight ratio
+  // of 1.25) per factor of 1.25 that its stage is cheaper than the costliest, which keeps the
+  // caller's nice. With more stages than cores, the kernel then shares the cores among the
+  // stages as the work per frame needs, rather than equally, so a heavy stage no longer falls
+  // behind and leaves the stages after it, and a core, idle (docs/pipeline-api.md). The lighter
+  // stages also yield more to other processes. Empty: every worker keeps the caller's nice.
+  std::vector<double> stage_costs;
 };
 
 // Per stage, since construction. Times are wall-clock on the stage's worker thread.
@@ -48,6 +57,7 @@ struct StageStats {
   std::chrono::nanoseconds input_wait{0};   // waiting for a frame (starved; includes idle)
   std::chrono::nanoseconds output_wait{0};  // blocked on a full output queue (back-pressure)
   size_t input_queue_peak = 0;              // most frames its input queue ever held
+  int nice_raised = 0;  // steps the worker raised its nice value by (Options::stage_costs)
 };
 
 // The first stage failure: the exception a stage's run() threw (or a wrong result it returned).

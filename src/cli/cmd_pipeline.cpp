@@ -32,6 +32,7 @@ struct PipelineArgs {
   int queue = 2;
   double time_slice_ms = 20;
   int distinct_inputs = 4;
+  std::string weights = "latency";
   bool json = false;
 };
 
@@ -72,6 +73,11 @@ void add_pipeline(CLI::App& app) {
                   "time slice each stage thread asks Linux (6.12+) for; 0: the kernel's default")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--weights", args->weights,
+                  "how the kernel shares the cores among stage threads: latency (in proportion "
+                  "to each stage's latency alone, through nice values) or equal")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"latency", "equal"}));
   cmd->add_flag("--json", args->json, "print JSON");
   cmd->callback([args] {
     const SplitTree tree = read_split_tree(args->dir);
@@ -102,6 +108,7 @@ void add_pipeline(CLI::App& app) {
     popts.queue_capacity = static_cast<size_t>(args->queue);
     popts.time_slice = std::chrono::microseconds(std::llround(args->time_slice_ms * 1000));
     popts.stage_names = names;
+    if (args->weights == "latency") popts.stage_costs = alone_seconds;
 
     Pipeline pipeline(std::move(stages), popts);
 
@@ -163,7 +170,8 @@ void add_pipeline(CLI::App& app) {
                         {"busy_mean_ms", per_frame(s, s.busy_total)},
                         {"cpu_mean_ms", per_frame(s, s.cpu_total)},
                         {"input_wait_ms", ms(s.input_wait)},
-                        {"output_wait_ms", ms(s.output_wait)}});
+                        {"output_wait_ms", ms(s.output_wait)},
+                        {"nice_raised", s.nice_raised}});
       }
       std::cout << nlohmann::ordered_json{{"frames", received},
                                           {"seconds", seconds},
@@ -177,19 +185,20 @@ void add_pipeline(CLI::App& app) {
                                           {"threads_per_stage", args->threads_per_stage},
                                           {"queue", args->queue},
                                           {"time_slice_ms", args->time_slice_ms},
+                                          {"weights", args->weights},
                                           {"stages", list}}
                        .dump(2)
                 << "\n";
       return;
     }
     Table table({"stage", "alone ms", "busy ms/frame", "cpu ms/frame", "waiting for input ms",
-                 "blocked on output ms"},
-                {false, true, true, true, true, true});
+                 "blocked on output ms", "nice +"},
+                {false, true, true, true, true, true, true});
     for (size_t i = 0; i < stats.size(); ++i) {
       const auto& s = stats[i];
       table.add({s.name, fixed(alone[i], 3), fixed(per_frame(s, s.busy_total), 3),
                  fixed(per_frame(s, s.cpu_total), 3), fixed(ms(s.input_wait), 1),
-                 fixed(ms(s.output_wait), 1)});
+                 fixed(ms(s.output_wait), 1), std::to_string(s.nice_raised)});
     }
     table.print(std::cout);
     std::printf(

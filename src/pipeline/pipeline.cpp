@@ -8,14 +8,17 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <utility>
 
 #include "pipecut/error.h"
 #include "pipeline/bounded_queue.h"
+#include "pipeline/stage_weight.h"
 #include "pipeline/time_slice.h"
 
 namespace pipecut {
@@ -108,6 +111,7 @@ struct Pipeline::Impl {
   std::vector<TensorSpec> inputs, outputs;
   size_t capacity = 0;
   std::chrono::microseconds time_slice{0};
+  std::vector<int> nice_steps;  // per stage; empty: leave the nice value alone
   // queues[i] feeds stage i; queues[stage count] holds finished frames for pop().
   std::vector<std::unique_ptr<BoundedQueue<Frame>>> queues;
   std::vector<std::unique_ptr<StatsSlot>> stats;
@@ -313,6 +317,11 @@ void Pipeline::Impl::work(size_t i) {
   StatsSlot& slot = *stats[i];
   uint64_t expected_seq = 0;
   if (time_slice.count() > 0) pipeline_detail::request_time_slice(time_slice);  // a hint only
+  if (!nice_steps.empty()) {  // before run() starts any helper thread, which inherits it
+    const int raised = pipeline_detail::raise_thread_nice(nice_steps[i]);
+    std::lock_guard lock(slot.mutex);
+    slot.stats.nice_raised = raised;
+  }
   try {
     for (;;) {
       Frame frame;
@@ -400,6 +409,21 @@ Pipeline::Pipeline(std::vector<std::unique_ptr<Executable>> stages, const Option
   if (!options.stage_names.empty() && options.stage_names.size() != stages.size()) {
     throw Error("pipeline: " + std::to_string(options.stage_names.size()) + " stage names for " +
                 std::to_string(stages.size()) + " stages");
+  }
+  if (!options.stage_costs.empty()) {
+    if (options.stage_costs.size() != stages.size()) {
+      throw Error("pipeline: " + std::to_string(options.stage_costs.size()) + " stage costs for " +
+                  std::to_string(stages.size()) + " stages");
+    }
+    for (size_t i = 0; i < stages.size(); ++i) {
+      const double cost = options.stage_costs[i];
+      if (!(cost > 0) || !std::isfinite(cost)) {
+        std::ostringstream text;
+        text << "pipeline: stage " << i << "'s cost " << cost << " is not a positive number";
+        throw Error(text.str());
+      }
+    }
+    m.nice_steps = pipeline_detail::nice_steps_for_costs(options.stage_costs);
   }
   m.names = options.stage_names;
   m.names.resize(stages.size());
