@@ -237,9 +237,12 @@ TEST(PipelineCommand, ReportsThroughputAgainstIdeal) {
   EXPECT_LE(j["cores_busy"].get<double>(), 1.05);  // rusage ticks are coarser than the clock
   EXPECT_EQ(j["time_slice_ms"].get<double>(), 20.0);
 
-  // By default each stage's thread is weighted by its latency alone: one nice step per factor of
-  // 1.25 below the slowest stage (the child inherits this thread's nice; 19 is the ceiling).
+  // By default, with more stages than cores, each stage's thread is weighted by its latency
+  // alone: one nice step per factor of 1.25 below the slowest stage (the child inherits this
+  // thread's nice; 19 is the ceiling). With as many cores as stages nothing is raised.
   EXPECT_EQ(j["weights"].get<std::string>(), "latency");
+  const bool weighted = j["stages"].size() > j["cores"].get<double>();
+  EXPECT_EQ(j["weighted"].get<bool>(), weighted);
   const int base = pipeline_detail::thread_nice();
   double slowest = 0;
   for (const auto& s : j["stages"]) slowest = std::max(slowest, s["alone_ms"].get<double>());
@@ -247,7 +250,9 @@ TEST(PipelineCommand, ReportsThroughputAgainstIdeal) {
     const double steps = std::log(slowest / s["alone_ms"].get<double>()) / std::log(1.25);
     // alone_ms is printed rounded in JSON's double, so a step right at .5 may round either way.
     const int raised = s["nice_raised"].get<int>();
-    if (base + std::ceil(steps) <= 19) {
+    if (!weighted) {
+      EXPECT_EQ(raised, 0) << s["stage"];
+    } else if (base + std::ceil(steps) <= 19) {
       EXPECT_NEAR(raised, steps, 0.5 + 1e-6) << s["stage"];
     } else {
       EXPECT_LE(raised, 19 - base) << s["stage"];
@@ -258,6 +263,7 @@ TEST(PipelineCommand, ReportsThroughputAgainstIdeal) {
   ASSERT_EQ(equal.status, 0) << equal.err;
   const auto e = nlohmann::json::parse(equal.out);
   EXPECT_EQ(e["weights"].get<std::string>(), "equal");
+  EXPECT_FALSE(e["weighted"].get<bool>());
   for (const auto& s : e["stages"]) EXPECT_EQ(s["nice_raised"].get<int>(), 0) << s["stage"];
   EXPECT_NE(run_cli("pipeline " + (dir / "out").string() + " --weights fair").status, 0);
 }

@@ -73,9 +73,11 @@ void add_pipeline(CLI::App& app) {
                   "time slice each stage thread asks Linux (6.12+) for; 0: the kernel's default")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 100.0));
-  cmd->add_option("--weights", args->weights,
-                  "how the kernel shares the cores among stage threads: latency (in proportion "
-                  "to each stage's latency alone, through nice values) or equal")
+  cmd->add_option(
+         "--weights", args->weights,
+         "how the kernel shares the cores among stage threads when they outnumber the cores: "
+         "latency (in proportion to each stage's latency alone, through nice values) or "
+         "equal")
       ->capture_default_str()
       ->check(CLI::IsMember({"latency", "equal"}));
   cmd->add_flag("--json", args->json, "print JSON");
@@ -108,7 +110,12 @@ void add_pipeline(CLI::App& app) {
     popts.queue_capacity = static_cast<size_t>(args->queue);
     popts.time_slice = std::chrono::microseconds(std::llround(args->time_slice_ms * 1000));
     popts.stage_names = names;
-    if (args->weights == "latency") popts.stage_costs = alone_seconds;
+    const double cores = std::max(1u, std::thread::hardware_concurrency());
+    // Weights matter only when the stage threads outnumber the cores; otherwise raising nice
+    // would only make the pipeline yield to other processes.
+    const bool weighted = args->weights == "latency" &&
+                          static_cast<double>(raw.size()) * args->threads_per_stage > cores;
+    if (weighted) popts.stage_costs = alone_seconds;
 
     Pipeline pipeline(std::move(stages), popts);
 
@@ -150,7 +157,6 @@ void add_pipeline(CLI::App& app) {
 
     double sum = 0;  // ms
     for (double a : alone) sum += a;
-    const double cores = std::max(1u, std::thread::hardware_concurrency());
     const double ideal_fps = ideal_throughput(alone_seconds, cores, args->threads_per_stage);
     const double fps = static_cast<double>(received) / seconds;
     const auto stats = pipeline.stats();
@@ -186,6 +192,7 @@ void add_pipeline(CLI::App& app) {
                                           {"queue", args->queue},
                                           {"time_slice_ms", args->time_slice_ms},
                                           {"weights", args->weights},
+                                          {"weighted", weighted},
                                           {"stages", list}}
                        .dump(2)
                 << "\n";
