@@ -239,23 +239,25 @@ TEST(PipelineCommand, ReportsThroughputAgainstIdeal) {
 
   // By default, with more stages than cores, each stage's thread is weighted by its latency
   // alone: one nice step per factor of 1.25 below the slowest stage (the child inherits this
-  // thread's nice; 19 is the ceiling). With as many cores as stages nothing is raised.
+  // thread's nice; 19 is the ceiling). With as many cores as stages nothing is raised. (This
+  // split has 3 stages: on CI's 2 cores the weighted branch runs; the library test covers it on
+  // any machine.)
   EXPECT_EQ(j["weights"].get<std::string>(), "latency");
   const bool weighted = j["stages"].size() > j["cores"].get<double>();
   EXPECT_EQ(j["weighted"].get<bool>(), weighted);
-  const int base = pipeline_detail::thread_nice();
+  const int base = pipeline_detail::thread_nice().value_or(0);
   double slowest = 0;
   for (const auto& s : j["stages"]) slowest = std::max(slowest, s["alone_ms"].get<double>());
   for (const auto& s : j["stages"]) {
     const double steps = std::log(slowest / s["alone_ms"].get<double>()) / std::log(1.25);
-    // alone_ms is printed rounded in JSON's double, so a step right at .5 may round either way.
+    // alone_ms is seconds × 1000: a step right at .5 may round either way.
     const int raised = s["nice_raised"].get<int>();
     if (!weighted) {
       EXPECT_EQ(raised, 0) << s["stage"];
     } else if (base + std::ceil(steps) <= 19) {
       EXPECT_NEAR(raised, steps, 0.5 + 1e-6) << s["stage"];
-    } else {
-      EXPECT_LE(raised, 19 - base) << s["stage"];
+    } else if (base + std::floor(steps) >= 19) {
+      EXPECT_EQ(raised, 19 - base) << s["stage"];
     }
   }
   const CliResult equal =

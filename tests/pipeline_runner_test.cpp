@@ -18,6 +18,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -332,41 +333,79 @@ TEST(PipelineRunner, WorkersAskForTheirTimeSlice) {
 // rounded; the costliest keeps 0 and nothing goes past 19.
 TEST(PipelineRunner, StageCostsGiveNiceSteps) {
   using pipeline_detail::nice_steps_for_costs;
-  // ResNet-101's 7 MiB segments alone, in ms.
-  EXPECT_EQ(nice_steps_for_costs({7.6, 3.3, 3.3, 1.45, 0.64}), (std::vector<int>{0, 4, 4, 7, 11}));
+  // ResNet-101's seven 7 MiB segments alone, in ms (docs/pipeline-api.md).
+  EXPECT_EQ(nice_steps_for_costs({7.792, 3.400, 3.384, 3.381, 1.457, 0.652, 0.720}),
+            (std::vector<int>{0, 4, 4, 4, 8, 11, 11}));
   EXPECT_EQ(nice_steps_for_costs({1.0, 1.25, 1.25 * 1.25}), (std::vector<int>{2, 1, 0}));
   EXPECT_EQ(nice_steps_for_costs({5.0, 5.0}), (std::vector<int>{0, 0}));
   EXPECT_EQ(nice_steps_for_costs({1e6, 1.0}), (std::vector<int>{0, 19}));
 }
 
-// With Options::stage_costs each worker raises its own thread's nice value by its stage's steps
-// (seen from inside run(), and in stats()); without, every worker keeps the nice it inherits.
-// The caller's threads are left alone.
-TEST(PipelineRunner, WorkersLowerTheirWeightByStageCost) {
-  for (const bool weighted : {true, false}) {
-    SCOPED_TRACE(weighted ? "stage costs" : "no stage costs");
-    Watchdog watchdog("stage weights");
-    const int inherited = pipeline_detail::thread_nice();
-    const std::vector<double> costs = {8.0, 1.0, 8.0 / (1.25 * 1.25)};  // steps 0, 9, 2
+// The nice value each stage's worker runs at, seen from inside run(), and the steps stats()
+// reports, for a pipeline built on a thread whose nice is `start` (its workers inherit it).
+struct NiceSeen {
+  int start = 0;
+  std::vector<int> in_run, raised;
+  std::string error;  // what went wrong on the helper thread (which must not throw)
+};
+
+NiceSeen nice_in_pipeline(int start, const std::vector<double>& costs, bool weighted) {
+  NiceSeen r;
+  std::thread([&] {
+    const std::optional<int> inherited = pipeline_detail::thread_nice();
+    if (!inherited) {
+      r.error = "the kernel does not tell the nice value";
+      return;
+    }
+    // Raising needs no privilege; lowering may, so a start below the inherited nice stays there.
+    if (start > *inherited) pipeline_detail::raise_thread_nice(start - *inherited);
+    r.start = pipeline_detail::thread_nice().value_or(-100);
     std::vector<std::atomic<int>> seen(costs.size());
     for (auto& s : seen) s = -100;
     PipelineOptions options;
     if (weighted) options.stage_costs = costs;
     Pipeline pipeline(add_chain(static_cast<int>(costs.size()),
                                 [&](int stage, uint64_t) {
-                                  seen[static_cast<size_t>(stage)] = pipeline_detail::thread_nice();
+                                  seen[static_cast<size_t>(stage)] =
+                                      pipeline_detail::thread_nice().value_or(-100);
                                 }),
                       options);
-    ASSERT_EQ(run_pipeline(pipeline, {input_frame(0)}).size(), 1u);
-    const std::vector<int> steps = weighted ? std::vector<int>{0, 9, 2} : std::vector<int>{0, 0, 0};
-    const auto stats = pipeline.stats();
-    for (size_t i = 0; i < costs.size(); ++i) {
-      const int expected = std::min(19, inherited + steps[i]);
-      EXPECT_EQ(seen[i].load(), expected) << "stage " << i;
-      EXPECT_EQ(stats[i].nice_raised, expected - inherited) << "stage " << i;
+    try {
+      if (run_pipeline(pipeline, {input_frame(0)}).size() != 1) r.error = "no frame came back";
+    } catch (const std::exception& e) {
+      r.error = e.what();
     }
-    EXPECT_EQ(pipeline_detail::thread_nice(), inherited);
+    for (const auto& s : seen) r.in_run.push_back(s);
+    for (const StageStats& s : pipeline.stats()) r.raised.push_back(s.nice_raised);
+  }).join();
+  return r;
+}
+
+// With Options::stage_costs each worker raises its own thread's nice value by its stage's steps,
+// up to 19; without, every worker keeps the nice it inherits. The caller's thread is left alone.
+TEST(PipelineRunner, WorkersLowerTheirWeightByStageCost) {
+  Watchdog watchdog("stage weights");
+  const std::optional<int> caller = pipeline_detail::thread_nice();
+  ASSERT_TRUE(caller.has_value());
+  const std::vector<double> costs = {8.0, 1.0, 8.0 / (1.25 * 1.25)};  // steps 0, 9, 2
+  const std::vector<int> steps = {0, 9, 2};
+  // At the inherited nice, and at 15, where stage 1's 9 steps stop at 19 after 4.
+  for (const int start : {*caller, std::max(*caller, 15)}) {
+    for (const bool weighted : {true, false}) {
+      SCOPED_TRACE("start " + std::to_string(start) + (weighted ? ", weighted" : ", equal"));
+      const NiceSeen r = nice_in_pipeline(start, costs, weighted);
+      ASSERT_EQ(r.error, "");
+      ASSERT_EQ(r.start, start);
+      ASSERT_EQ(r.in_run.size(), costs.size());
+      ASSERT_EQ(r.raised.size(), costs.size());
+      for (size_t i = 0; i < costs.size(); ++i) {
+        const int expected = weighted ? std::min(19, start + steps[i]) : start;
+        EXPECT_EQ(r.in_run[i], expected) << "stage " << i;
+        EXPECT_EQ(r.raised[i], expected - start) << "stage " << i;
+      }
+    }
   }
+  EXPECT_EQ(pipeline_detail::thread_nice(), caller);
 }
 
 TEST(PipelineRunner, StageCostsAreCheckedAtConstruction) {
@@ -385,7 +424,7 @@ TEST(PipelineRunner, StageCostsAreCheckedAtConstruction) {
   for (double bad : {0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
     const std::string message = refused({1.0, bad});
     EXPECT_NE(message.find("pipeline: stage 1's cost"), std::string::npos) << message;
-    EXPECT_NE(message.find("is not a positive number"), std::string::npos) << message;
+    EXPECT_NE(message.find("is not a positive finite number"), std::string::npos) << message;
   }
   EXPECT_EQ(refused({1.0, 2.0}), "accepted");
 }

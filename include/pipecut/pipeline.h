@@ -34,13 +34,15 @@ struct PipelineOptions {
   // the kernel's default.
   std::chrono::microseconds time_slice{20'000};
   // Each stage's relative CPU cost per frame, such as its latency alone (stage_latencies_alone);
-  // empty, or one positive value per stage. When given, each worker lowers its own thread's
-  // scheduling weight in proportion: it raises its nice value by one step (Linux's weight ratio
-  // of 1.25) per factor of 1.25 that its stage is cheaper than the costliest, which keeps the
-  // caller's nice. With more stages than cores, the kernel then shares the cores among the
-  // stages as the work per frame needs, rather than equally, so a heavy stage no longer falls
-  // behind and leaves the stages after it, and a core, idle (docs/pipeline-api.md). The lighter
-  // stages also yield more to other processes. Empty: every worker keeps the caller's nice.
+  // empty, or one positive finite value per stage. When given, each worker lowers its own
+  // thread's scheduling weight in proportion before its first frame: it raises its nice value
+  // by round(log(costliest / cost) / log 1.25) steps, at most to 19 (each step divides a Linux
+  // thread's weight by 1.25; the costliest stage keeps the caller's nice). With more stage
+  // threads than cores, the kernel then shares the cores as each stage's work per frame needs,
+  // rather than equally, so a heavy stage no longer falls behind and leaves the stages after it,
+  // and a core, idle (docs/pipeline-api.md). The lighter stages also yield more to other
+  // processes, so pass costs only when stage_threads_outnumber_cores(). Empty: every worker keeps
+  // the caller's nice.
   std::vector<double> stage_costs;
 };
 
@@ -144,5 +146,13 @@ std::vector<double> stage_latencies_alone(const std::vector<Executable*>& stages
 // cores / (sum of latencies x threads per stage).
 double ideal_throughput(const std::vector<double>& latencies, double cores,
                         int threads_per_stage = 1);
+
+// The CPUs the calling thread may run on (its affinity mask, which taskset and cpusets narrow),
+// at least 1: the cores a pipeline started from it shares.
+int usable_cores();
+
+// Whether `stages` stages of `threads_per_stage` threads each outnumber `cores`: only then do
+// the kernel's shares matter, and PipelineOptions::stage_costs help.
+bool stage_threads_outnumber_cores(size_t stages, int threads_per_stage, int cores);
 
 }  // namespace pipecut

@@ -110,11 +110,11 @@ void add_pipeline(CLI::App& app) {
     popts.queue_capacity = static_cast<size_t>(args->queue);
     popts.time_slice = std::chrono::microseconds(std::llround(args->time_slice_ms * 1000));
     popts.stage_names = names;
-    const double cores = std::max(1u, std::thread::hardware_concurrency());
+    const int cores = usable_cores();
     // Weights matter only when the stage threads outnumber the cores; otherwise raising nice
     // would only make the pipeline yield to other processes.
     const bool weighted = args->weights == "latency" &&
-                          static_cast<double>(raw.size()) * args->threads_per_stage > cores;
+                          stage_threads_outnumber_cores(raw.size(), args->threads_per_stage, cores);
     if (weighted) popts.stage_costs = alone_seconds;
 
     Pipeline pipeline(std::move(stages), popts);
@@ -209,7 +209,7 @@ void add_pipeline(CLI::App& app) {
     }
     table.print(std::cout);
     std::printf(
-        "%lld frames in %.3f s: %.1f frames/s; ideal %.1f frames/s (min of 1/slowest stage and %g "
+        "%lld frames in %.3f s: %.1f frames/s; ideal %.1f frames/s (min of 1/slowest stage and %d "
         "cores / sum of stages); ratio %.3f\n",
         static_cast<long long>(received), seconds, fps, ideal_fps, cores, fps / ideal_fps);
     std::printf(

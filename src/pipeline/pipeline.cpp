@@ -419,7 +419,7 @@ Pipeline::Pipeline(std::vector<std::unique_ptr<Executable>> stages, const Option
       const double cost = options.stage_costs[i];
       if (!(cost > 0) || !std::isfinite(cost)) {
         std::ostringstream text;
-        text << "pipeline: stage " << i << "'s cost " << cost << " is not a positive number";
+        text << "pipeline: stage " << i << "'s cost " << cost << " is not a positive finite number";
         throw Error(text.str());
       }
     }

@@ -1,5 +1,8 @@
+#include <sched.h>
+
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "pipecut/error.h"
 #include "pipecut/pipeline.h"
@@ -47,6 +50,17 @@ double ideal_throughput(const std::vector<double>& latencies, double cores, int 
   double sum = 0;
   for (double l : latencies) sum += l;
   return std::min(1.0 / slowest, cores / (sum * std::max(1, threads_per_stage)));
+}
+
+int usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+bool stage_threads_outnumber_cores(size_t stages, int threads_per_stage, int cores) {
+  return static_cast<double>(stages) * std::max(1, threads_per_stage) > cores;
 }
 
 }  // namespace pipecut

@@ -1,5 +1,6 @@
 #include "pipeline/stage_weight.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -32,18 +33,23 @@ std::vector<int> nice_steps_for_costs(const std::vector<double>& costs) {
   return steps;
 }
 
-int thread_nice() {
-  errno = 0;
+std::optional<int> thread_nice() {
+  errno = 0;  // -1 is a valid nice value: only errno tells a failure
   const int nice = getpriority(PRIO_PROCESS, this_thread());
-  return errno == 0 ? nice : 0;
+  if (errno != 0) return std::nullopt;
+  return nice;
 }
 
 int raise_thread_nice(int steps) {
   if (steps <= 0) return 0;
-  const int before = thread_nice();
-  const int wanted = std::min(kMaxNice, before + steps);
-  if (wanted <= before || setpriority(PRIO_PROCESS, this_thread(), wanted) != 0) return 0;
-  return thread_nice() - before;
+  const int policy = sched_getscheduler(static_cast<pid_t>(this_thread()));
+  if (policy != SCHED_OTHER && policy != SCHED_BATCH) return 0;  // nice sets no weight there
+  const std::optional<int> before = thread_nice();
+  if (!before) return 0;
+  const int wanted = std::min(kMaxNice, *before + steps);
+  if (wanted <= *before || setpriority(PRIO_PROCESS, this_thread(), wanted) != 0) return 0;
+  const std::optional<int> after = thread_nice();
+  return after ? std::max(0, *after - *before) : 0;
 }
 
 }  // namespace pipecut::pipeline_detail
