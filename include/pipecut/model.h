@@ -45,8 +45,8 @@ const char* dtype_name(DType t);
 // STRING).
 int dtype_bits(DType t);
 bool is_8bit(DType t);
-// A shape as error messages write it: "[1,224,224,3]".
-std::string shape_text(const std::vector<int32_t>& shape);
+// A shape as error messages write it, "[1,224,224,3]"; tables use 'x': "[1x224x224x3]".
+std::string shape_text(const std::vector<int32_t>& shape, char separator = ',');
 
 struct Quantization {
   std::vector<float> scale;

@@ -120,7 +120,7 @@ void print_text(const Model& model, const Graph& graph, const std::vector<int64_
     std::cout << label << ":\n";
     for (int t : *list) {
       const Tensor& tensor = model.tensor(t);
-      std::cout << "  " << tensor.name << " " << shape_text(tensor.shape) << " "
+      std::cout << "  " << tensor.name << " " << shape_text(tensor.shape, 'x') << " "
                 << dtype_name(tensor.type) << " q=" << quant_text(tensor) << "\n";
     }
   }
@@ -135,7 +135,7 @@ void print_text(const Model& model, const Graph& graph, const std::vector<int64_
                out ? short_tensor_name(out->name) +
                          (op.outputs.size() > 1 ? " +" + std::to_string(op.outputs.size() - 1) : "")
                    : "-",
-               out ? shape_text(out->shape) : "", out ? dtype_name(out->type) : "",
+               out ? shape_text(out->shape, 'x') : "", out ? dtype_name(out->type) : "",
                out ? quant_text(*out) : "", format_size(params[static_cast<size_t>(op.index)]),
                count_text(macs[static_cast<size_t>(op.index)])});
     }
@@ -153,7 +153,7 @@ void print_text(const Model& model, const Graph& graph, const std::vector<int64_
     for (int t : c.tensors) {
       const Tensor& tensor = model.tensor(t);
       names += (names.empty() ? "" : " + ") + short_tensor_name(tensor.name);
-      shapes += (shapes.empty() ? "" : " + ") + shape_text(tensor.shape);
+      shapes += (shapes.empty() ? "" : " + ") + shape_text(tensor.shape, 'x');
       types += (types.empty() ? "" : " + ") + std::string(dtype_name(tensor.type));
     }
     for (const auto& r : c.reasons) reasons += (reasons.empty() ? "" : "; ") + r;

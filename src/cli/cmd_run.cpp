@@ -223,8 +223,8 @@ void add_run(CLI::App& app) {
     std::cout << args->model << " on " << exec->backend() << ", " << args->threads
               << " thread(s)\n";
     for (const auto& v : outputs) {
-      std::cout << "output " << v.name << " " << shape_text(v.shape) << " " << dtype_name(v.type)
-                << "\n";
+      std::cout << "output " << v.name << " " << shape_text(v.shape, 'x') << " "
+                << dtype_name(v.type) << "\n";
       if (!looks_like_scores(v)) continue;
       Table table({"rank", "class", "score", "label"}, {true, true, true, false});
       int rank = 1;

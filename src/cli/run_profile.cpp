@@ -57,7 +57,7 @@ void print_profile(const Profile& p, const Model& model, int runs) {
     const Op& op = model.ops()[static_cast<size_t>(t.op_index)];
     const std::string output = op.outputs.empty() || op.outputs[0] < 0
                                    ? ""
-                                   : shape_text(model.tensor(op.outputs[0]).shape);
+                                   : shape_text(model.tensor(op.outputs[0]).shape, 'x');
     const double gops = op_gops(p, t);
     ops.add({std::to_string(t.op_index), t.op_type, output, t.kernel, fixed(t.milliseconds, 3),
              gops > 0 ? fixed(gops, 0) : ""});

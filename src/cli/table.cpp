@@ -35,12 +35,6 @@ void Table::print(std::ostream& out, const std::string& indent) const {
   for (const auto& row : rows_) line(row);
 }
 
-std::string shape_text(const std::vector<int32_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? "x" : "") + std::to_string(shape[i]);
-  return out + "]";
-}
-
 std::string fixed(double value, int digits) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, value);

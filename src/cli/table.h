@@ -18,7 +18,6 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-std::string shape_text(const std::vector<int32_t>& shape);
 // A number with `digits` decimals, as a table cell ("3.142").
 std::string fixed(double value, int digits);
 

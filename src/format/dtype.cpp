@@ -115,10 +115,10 @@ int64_t Tensor::byte_size() const {
   return (num_elements() * bits + 7) / 8;
 }
 
-std::string shape_text(const std::vector<int32_t>& shape) {
+std::string shape_text(const std::vector<int32_t>& shape, char separator) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ",";
+    if (i) s += separator;
     s += std::to_string(shape[i]);
   }
   return s + "]";
