@@ -3,6 +3,8 @@
 // stages do not fit together.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +64,11 @@ std::vector<std::unique_ptr<Executable>> make(const std::vector<StageDef>& defs)
 Pipeline::Options stage_names(std::vector<std::string> names) {
   Pipeline::Options o;
   o.stage_names = std::move(names);
+  return o;
+}
+Pipeline::Options stage_costs(std::vector<double> costs) {
+  Pipeline::Options o;
+  o.stage_costs = std::move(costs);
   return o;
 }
 Pipeline::Options inputs(std::vector<std::string> names) {
@@ -204,6 +211,17 @@ TEST(PipelineWiring, BadOptionsAndStagesAreRefused) {
   EXPECT_EQ(construction_error(one, outputs({"nope"})),
             "pipeline: output 'nope' is neither a pipeline input nor an output of a stage");
   EXPECT_EQ(construction_error(one, outputs({"h", "h"})), "pipeline: output 'h' is listed twice");
+
+  const std::vector<StageDef> two = {{{spec("x")}, {spec("h")}}, {{spec("h")}, {spec("z")}}};
+  EXPECT_EQ(construction_error(two, stage_costs({1.0})), "pipeline: 1 stage costs for 2 stages");
+  EXPECT_EQ(construction_error(two, stage_costs({1.0, 2.0, 3.0})),
+            "pipeline: 3 stage costs for 2 stages");
+  for (double bad : {0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    const std::string message = construction_error(two, stage_costs({1.0, bad}));
+    EXPECT_NE(message.find("pipeline: stage 1's cost"), std::string::npos) << message;
+    EXPECT_NE(message.find("is not a positive finite number"), std::string::npos) << message;
+  }
+  EXPECT_EQ(construction_error(two, stage_costs({1.0, 2.0})), "constructed");
 }
 
 }  // namespace
