@@ -9,8 +9,10 @@
 // so the two differ by a rounding step here and there, and those steps add up along a deep
 // network. For the classifiers the comparison therefore also covers the logits, the input of the
 // final SOFTMAX, exposed as a second output of the same model (write_submodel): they are held to
-// the same 2 steps. The softmax itself magnifies a logit step by e^scale: see kCases.
-// FirstDifferenceIsARoundingTie shows where the steps come from.
+// the same 2 steps. The softmax itself magnifies a logit step by e^scale: see kCases. Fed the
+// same logits, the two softmaxes agree. EveryOpAloneAgreesWithinOneStep shows that each op, fed
+// the same bytes, is at most one step from Arm NN, and FirstDifferenceIsARoundingTie where the
+// first step comes from.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -122,8 +125,9 @@ struct ClassifierCase {
 // for two implementations whose logits are a step apart: mobilenet_v1_0.25_128's logit scale is
 // 0.131, so one logit step scales a probability by e^0.131 = 1.14, which moves its 0.64 top class
 // by 9 output steps (1/256 each). Measured: its logits agree within 2 steps (328 of 1001 bytes
-// differ by 1 or 2), its softmax outputs within 9 (6 bytes differ). The steps start where Arm NN
-// rounds an exact 88.4999996 up (see FirstDifferenceIsARoundingTie).
+// differ by 1 or 2), its softmax outputs within 9 (6 bytes differ), while its softmax alone on
+// either side's logits gives the same bytes in both. The steps start where Arm NN rounds an exact
+// 88.4999996 up (see FirstDifferenceIsARoundingTie).
 constexpr ClassifierCase kCases[] = {
     {"mobilenet_v1_0.25_128_quant.tflite", 128, 10},
     {"mobilenet_v1_0.5_160_quant.tflite", 160, kMaxSteps},
@@ -158,6 +162,27 @@ void check_classifier(const ClassifierCase& c) {
               testing::byte_value(out.armnn[0][armnn], is_int8));
   EXPECT_EQ(armnn, kChickadee) << "Arm NN's own answer is off";
   EXPECT_EQ(ours, armnn);
+
+  // The final SOFTMAX alone, fed the same logits on both sides, is held to kMaxSteps: what
+  // final_steps allows beyond that is the logits' steps magnified, not a softmax that differs.
+  SubmodelSpec tail;
+  tail.ops = {last.index};
+  tail.inputs = {last.inputs[0]};
+  tail.outputs = {source.outputs()[0]};
+  const std::filesystem::path tail_path = path.parent_path() / "softmax_alone.tflite";
+  testing::write_bytes(tail_path, write_submodel(source, tail));
+  const std::string label = std::string(c.model) + " softmax alone";
+  // Arm NN's own logits: its softmax gives what its whole model gave, and pipecut's is within
+  // kMaxSteps of that final output.
+  const Outputs on_armnn =
+      run_and_compare(label + " on Arm NN's logits", tail_path, {out.armnn[1]}, {kMaxSteps});
+  ASSERT_EQ(on_armnn.armnn.size(), 1u);
+  EXPECT_EQ(on_armnn.armnn[0], out.armnn[0]) << "Arm NN's softmax alone differs from its model's";
+  // pipecut's own logits: a segment computes what the whole model computes, byte for byte.
+  const Outputs on_ours =
+      run_and_compare(label + " on pipecut's logits", tail_path, {out.ours[1]}, {kMaxSteps});
+  ASSERT_EQ(on_ours.ours.size(), 1u);
+  EXPECT_EQ(on_ours.ours[0], out.ours[0]) << "pipecut's softmax alone differs from its model's";
 }
 
 TEST(RuntimeArmnn, MobilenetV1_025_128MatchesArmnn) {
@@ -203,6 +228,58 @@ std::filesystem::path with_every_op_output(const Model& source, const std::strin
   const std::filesystem::path path = testing::fresh_dir("runtime_armnn_layers_" + name) / name;
   testing::write_bytes(path, write_submodel(source, spec));
   return path;
+}
+
+// Every op alone, fed the bytes Arm NN gave its inputs, on each classifier: the two agree within
+// one step on every byte of every layer. The steps the final outputs differ by are therefore
+// single roundings carried along the network, not an op that computes something else.
+TEST(RuntimeArmnn, EveryOpAloneAgreesWithinOneStep) {
+  for (const ClassifierCase& c : kCases) {
+    const Model source = Model::load(coral_model(c.model));
+    const std::vector<uint8_t> picture = bird_crop(c.side);
+    const Outputs out = run_both(c.model, with_every_op_output(source, c.model), {picture});
+    ASSERT_EQ(out.armnn.size(), source.ops().size());
+    ASSERT_EQ(source.inputs().size(), 1u);
+
+    // Arm NN's bytes of each tensor: the model input, then each op's output.
+    std::map<int, const std::vector<uint8_t>*> armnn_bytes{{source.inputs()[0], &picture}};
+    for (size_t k = 0; k < source.ops().size(); ++k) {
+      armnn_bytes[source.ops()[k].outputs[0]] = &out.armnn[k];
+    }
+    const std::filesystem::path dir =
+        testing::fresh_dir(std::string("runtime_armnn_ops_") + c.model);
+    size_t ops_differing = 0, bytes_differing = 0, bytes = 0;
+    for (size_t k = 0; k < source.ops().size(); ++k) {
+      const Op& op = source.ops()[k];
+      SubmodelSpec spec;
+      spec.ops = {op.index};
+      spec.outputs = {op.outputs[0]};
+      std::vector<TensorValue> values;
+      for (int t : op.inputs) {
+        if (t < 0 || source.tensor(t).is_constant()) continue;
+        ASSERT_TRUE(armnn_bytes.count(t))
+            << c.model << " op " << k << ": no bytes for tensor " << t;
+        spec.inputs.push_back(t);
+        const Tensor& in = source.tensor(t);
+        values.push_back({in.name, in.type, in.shape, in.quant, *armnn_bytes.at(t)});
+      }
+      const std::filesystem::path path = dir / ("op" + std::to_string(k) + ".tflite");
+      testing::write_bytes(path, write_submodel(source, spec));
+      const std::unique_ptr<Executable> exe = load_cpu(Model::load(path));
+      const std::vector<TensorValue> ours = exe->run(values);
+      ASSERT_EQ(ours.size(), 1u);
+      ASSERT_EQ(ours[0].data.size(), out.armnn[k].size()) << c.model << " op " << k;
+      const bool is_int8 = out.specs[k].type == DType::kInt8;
+      const testing::ByteGap gap = testing::byte_gap(ours[0].data, out.armnn[k], is_int8, 1);
+      ops_differing += gap.differing != 0;
+      bytes_differing += gap.differing;
+      bytes += ours[0].data.size();
+      EXPECT_LE(gap.max, 1) << c.model << " op " << k << " " << source.op_type(op)
+                            << ": the first byte beyond 1 step is " << gap.first_over;
+    }
+    std::printf("%s: %zu ops alone, %zu of them 1 step apart on %zu of %zu bytes, none more\n",
+                c.model, source.ops().size(), ops_differing, bytes_differing, bytes);
+  }
 }
 
 // Where the two implementations part ways, on the model whose softmax differs most. With every
