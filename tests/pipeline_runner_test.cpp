@@ -5,6 +5,7 @@
 // everything. No assertion depends on timing: waits are on counters, and a watchdog aborts the
 // test (instead of hanging until the ctest timeout) if something blocks for a minute.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <time.h>
 
 #include <algorithm>
@@ -337,6 +338,23 @@ TEST(PipelineRunner, StageCostsGiveNiceSteps) {
   EXPECT_EQ(nice_steps_for_costs({1.0, 1.25, 1.25 * 1.25}), (std::vector<int>{2, 1, 0}));
   EXPECT_EQ(nice_steps_for_costs({5.0, 5.0}), (std::vector<int>{0, 0}));
   EXPECT_EQ(nice_steps_for_costs({1e6, 1.0}), (std::vector<int>{0, 19}));
+}
+
+// A thread whose policy carries SCHED_RESET_ON_FORK (which any thread may set on itself) is still
+// a SCHED_OTHER thread, and its nice still sets its weight.
+TEST(PipelineRunner, ResetOnForkThreadsAreRaisedToo) {
+  int raised = -1, before = -100, after = -100;
+  std::thread([&] {
+    const sched_param param{};
+    if (sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &param) != 0) return;
+    before = pipeline_detail::thread_nice().value_or(-100);
+    raised = pipeline_detail::raise_thread_nice(3);
+    after = pipeline_detail::thread_nice().value_or(-100);
+  }).join();
+  ASSERT_NE(before, -100) << "the thread could not set SCHED_RESET_ON_FORK";
+  const int expected = std::min(3, 19 - before);
+  EXPECT_EQ(raised, expected);
+  EXPECT_EQ(after, before + expected);
 }
 
 // The nice value each stage's worker runs at, seen from inside run(), and the steps stats()

@@ -42,7 +42,8 @@ std::optional<int> thread_nice() {
 
 int raise_thread_nice(int steps) {
   if (steps <= 0) return 0;
-  const int policy = sched_getscheduler(static_cast<pid_t>(this_thread()));
+  // The reset-on-fork flag comes ORed into the policy; it does not change what nice does.
+  const int policy = sched_getscheduler(static_cast<pid_t>(this_thread())) & ~SCHED_RESET_ON_FORK;
   if (policy != SCHED_OTHER && policy != SCHED_BATCH) return 0;  // nice sets no weight there
   const std::optional<int> before = thread_nice();
   if (!before) return 0;
