@@ -21,7 +21,7 @@ table() {
       if (name ~ /_(mean|stddev|cv)$/) next
       sub(/_median$/, "", name); sub(/\/real_time$/, "", name); sub(/\/iterations:[0-9]+/, "", name)
       line = sprintf("%-44s %10.3f %s", name, $col["real_time"], $col["time_unit"])
-      n = split("GOPS GOPS_per_thread fps ideal_fps ratio files", names, " ")
+      n = split("GOPS GOPS_per_thread fps steady_fps ideal_fps ratio files", names, " ")
       for (k = 1; k <= n; ++k) if ((names[k] in col) && $col[names[k]] != "") line = line sprintf("  %s=%.3f", names[k], $col[names[k]])
       print line
       t[name] = $col["real_time"]
@@ -49,7 +49,7 @@ median_of() {  # median_of COUNTER CSV
   awk -F, -v want="$1" '/^name,/ { for (i = 1; i <= NF; ++i) { gsub(/"/, "", $i); if ($i == want) c = i }; next }
                         /_median"/ { print $c }' "$2"
 }
-awk -v p="$(median_of fps "$scratch/pipeline.csv")" -v i="$(median_of ideal_fps "$scratch/pipeline.csv")" \
+awk -v p="$(median_of steady_fps "$scratch/pipeline.csv")" -v i="$(median_of ideal_fps "$scratch/pipeline.csv")" \
     -v s="$(median_of fps "$scratch/streams.csv")" 'BEGIN {
   if (s > 0 && i > 0) {
     printf "\none cascade per core / ideal (what two busy cores give): %.3f\n", s / i

@@ -225,6 +225,11 @@ TEST(PipelineCommand, ReportsThroughputAgainstIdeal) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["frames"].get<int>(), 50);
   EXPECT_GT(j["ratio"].get<double>(), 0.0);
+  // The ratio is the rate once the pipeline is full (first to last output) over the ideal.
+  EXPECT_GT(j["steady_fps"].get<double>(), 0.0);
+  EXPECT_NEAR(j["ratio"].get<double>(),
+              j["steady_fps"].get<double>() / j["ideal_fps"].get<double>(), 1e-9);
+  EXPECT_NEAR(j["throughput_fps"].get<double>(), 50 / j["seconds"].get<double>(), 1e-9);
   EXPECT_GT(j["stages"].size(), 2u);
   double cpu_sum = 0;
   for (const auto& s : j["stages"]) {
@@ -265,9 +270,15 @@ TEST(PipelineCommand, ReportsThroughputAgainstIdeal) {
   ASSERT_EQ(equal.status, 0) << equal.err;
   const auto e = nlohmann::json::parse(equal.out);
   EXPECT_EQ(e["weights"].get<std::string>(), "equal");
+  EXPECT_GT(e["steady_fps"].get<double>(), 0.0);
   EXPECT_FALSE(e["weighted"].get<bool>());
   for (const auto& s : e["stages"]) EXPECT_EQ(s["nice_raised"].get<int>(), 0) << s["stage"];
   EXPECT_NE(run_cli("pipeline " + (dir / "out").string() + " --weights fair").status, 0);
+  // One frame has no steady rate: the whole run's stands in.
+  const CliResult one = run_cli("pipeline " + (dir / "out").string() + " --frames 1 --json");
+  ASSERT_EQ(one.status, 0) << one.err;
+  const auto o = nlohmann::json::parse(one.out);
+  EXPECT_EQ(o["steady_fps"].get<double>(), o["throughput_fps"].get<double>());
 }
 
 }  // namespace

@@ -733,6 +733,36 @@ TEST(PipelineRunner, RunPipelineReturnsOutputsInOrder) {
   }
 }
 
+// run_pipeline can note when each frame came out: once per frame, in order, within the call.
+TEST(PipelineRunner, RunPipelineNotesWhenEachFrameCameOut) {
+  Watchdog watchdog("run_pipeline timing");
+  Pipeline pipeline(seven_stages(), with_capacity(2));
+  std::vector<std::vector<TensorValue>> frames;
+  for (uint32_t i = 0; i < 50; ++i) frames.push_back(input_frame(i));
+  std::vector<std::chrono::steady_clock::time_point> popped(3);  // cleared by the call
+  const auto before = std::chrono::steady_clock::now();
+  const auto results = run_pipeline(pipeline, std::move(frames), &popped);
+  const auto after = std::chrono::steady_clock::now();
+  ASSERT_EQ(results.size(), 50u);
+  ASSERT_EQ(popped.size(), 50u);
+  EXPECT_GE(popped.front(), before);
+  EXPECT_LE(popped.back(), after);
+  EXPECT_TRUE(std::is_sorted(popped.begin(), popped.end()));
+}
+
+// The steady rate counts the gaps between outputs, not the wait for the first one.
+TEST(PipelineRunner, SteadyThroughputIsOutputsOverTheirSpan) {
+  using std::chrono::milliseconds;
+  const std::chrono::steady_clock::time_point t0{std::chrono::seconds(100)};
+  EXPECT_DOUBLE_EQ(
+      steady_throughput({t0, t0 + milliseconds(10), t0 + milliseconds(20), t0 + milliseconds(40)}),
+      3 / 0.040);
+  EXPECT_DOUBLE_EQ(steady_throughput({t0 + milliseconds(500), t0 + milliseconds(750)}), 4.0);
+  EXPECT_EQ(steady_throughput({}), 0.0);
+  EXPECT_EQ(steady_throughput({t0}), 0.0);
+  EXPECT_EQ(steady_throughput({t0, t0}), 0.0);
+}
+
 TEST(PipelineRunner, RunPipelineReportsTheCause) {
   Watchdog watchdog("run_pipeline errors");
   {

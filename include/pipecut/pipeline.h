@@ -127,9 +127,17 @@ class Pipeline {
 // Pushes `frames` and then the end of the stream from a helper thread while the calling thread
 // pops; returns the outputs in frame order. Needs a pipeline with no frame in flight and no
 // push_end() yet. Throws pipecut::Error: the stage failure, or "frame N: <why>" for a rejected
-// frame; either way the pipeline is cancelled and the helper thread joined first.
-std::vector<std::vector<TensorValue>> run_pipeline(Pipeline& pipeline,
-                                                   std::vector<std::vector<TensorValue>> frames);
+// frame; either way the pipeline is cancelled and the helper thread joined first. With `popped`,
+// also records when pop() returned each frame (for steady_throughput).
+std::vector<std::vector<TensorValue>> run_pipeline(
+    Pipeline& pipeline, std::vector<std::vector<TensorValue>> frames,
+    std::vector<std::chrono::steady_clock::time_point>* popped = nullptr);
+
+// Frames per second once the pipeline is full: (outputs - 1) / (time from the first output to the
+// last), given when each frame came out. The first frame's trip through every stage, while the
+// queues fill, is latency rather than throughput, so this is the rate to hold against
+// ideal_throughput(). 0 with fewer than two outputs or no time between them.
+double steady_throughput(const std::vector<std::chrono::steady_clock::time_point>& popped);
 
 // Each stage's latency alone (no other stage running), in seconds: the median of at least
 // `rounds` runs after a warm-up round, going on until `min_seconds` have passed (a longer window

@@ -520,10 +520,15 @@ std::optional<StageFailure> Pipeline::failure() const {
   return impl_->failure;
 }
 
-std::vector<std::vector<TensorValue>> run_pipeline(Pipeline& pipeline,
-                                                   std::vector<std::vector<TensorValue>> frames) {
+std::vector<std::vector<TensorValue>> run_pipeline(
+    Pipeline& pipeline, std::vector<std::vector<TensorValue>> frames,
+    std::vector<std::chrono::steady_clock::time_point>* popped) {
   std::vector<std::vector<TensorValue>> results;
   results.reserve(frames.size());
+  if (popped) {
+    popped->clear();
+    popped->reserve(frames.size());
+  }
   // The first error is the cause: the other thread's, if any, comes from the cancel() after it.
   std::mutex error_mutex;
   std::exception_ptr first_error;
@@ -548,7 +553,10 @@ std::vector<std::vector<TensorValue>> run_pipeline(Pipeline& pipeline,
     }
   });
   try {
-    while (auto outputs = pipeline.pop()) results.push_back(std::move(*outputs));
+    while (auto outputs = pipeline.pop()) {
+      if (popped) popped->push_back(std::chrono::steady_clock::now());
+      results.push_back(std::move(*outputs));
+    }
   } catch (...) {
     fail(std::current_exception());
   }

@@ -52,6 +52,12 @@ double ideal_throughput(const std::vector<double>& latencies, double cores, int 
   return std::min(1.0 / slowest, cores / (sum * std::max(1, threads_per_stage)));
 }
 
+double steady_throughput(const std::vector<std::chrono::steady_clock::time_point>& popped) {
+  if (popped.size() < 2) return 0;
+  const double seconds = std::chrono::duration<double>(popped.back() - popped.front()).count();
+  return seconds > 0 ? static_cast<double>(popped.size() - 1) / seconds : 0;
+}
+
 int usable_cores() {
   cpu_set_t set;
   CPU_ZERO(&set);
