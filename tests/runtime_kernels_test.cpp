@@ -1038,6 +1038,76 @@ TEST(RuntimeKernels, RefusesUnsupportedTypeAtLoadNamingOpAndIndex) {
   }
 }
 
+// Quantization the runtime cannot compute with (the fuzzer's first finding was a weight zero point
+// of 822083769) is refused at load, naming the op and the tensor; a sound ADD loads.
+TEST(RuntimeKernels, RefusesQuantizationItCannotComputeWith) {
+  struct Case {
+    const char* why;
+    tflite::TensorType type;
+    std::vector<float> scale;
+    std::vector<int64_t> zero;
+    const char* message;  // "" : loads
+  };
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const Case cases[] = {
+      {"sound uint8", tflite::TensorType_UINT8, {0.1f}, {128}, ""},
+      {"sound int8", tflite::TensorType_INT8, {0.1f}, {-128}, ""},
+      {"uint8 zero point 256",
+       tflite::TensorType_UINT8,
+       {0.1f},
+       {256},
+       "zero point 256 is outside UINT8's range"},
+      {"int8 zero point -129",
+       tflite::TensorType_INT8,
+       {0.1f},
+       {-129},
+       "zero point -129 is outside INT8's range"},
+      {"scale 0", tflite::TensorType_UINT8, {0.f}, {0}, "is not a positive normal float"},
+      {"scale -0.1", tflite::TensorType_UINT8, {-0.1f}, {0}, "is not a positive normal float"},
+      {"scale NaN", tflite::TensorType_UINT8, {nan}, {0}, "is not a positive normal float"},
+      {"scale 1e-40", tflite::TensorType_UINT8, {1e-40f}, {0}, "is not a positive normal float"},
+      {"two zero points", tflite::TensorType_UINT8, {0.1f}, {0, 0}, "2 zero points for 1 scales"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.why);
+    OneOpModel b;
+    const int a = b.add({"a", c.type, {1, 4}, {0.1f}, {0}, 0, {}});
+    const int x = b.add({"x", c.type, {1, 4}, c.scale, c.zero, 0, {}});
+    const int out = b.add({"out", c.type, {1, 4}, {0.1f}, {0}, 0, {}});
+    tflite::BuiltinOptionsUnion o;
+    o.Set(tflite::AddOptionsT{});
+    const Model model = b.build(tflite::BuiltinOperator_ADD, std::move(o), {a, x}, {out});
+    try {
+      load_cpu(model);
+      EXPECT_STREQ(c.message, "") << "accepted";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(std::string(c.message), "") << what;
+      EXPECT_NE(what.find("op 0 ADD: tensor x: "), std::string::npos) << what;
+      EXPECT_NE(what.find(c.message), std::string::npos) << what;
+    }
+  }
+}
+
+// A tensor with a zero dimension is refused at load (the fuzzer found a zero channel count that
+// divided by zero in the convolution setup, and empty inputs copied from null pointers).
+TEST(RuntimeKernels, RefusesEmptyTensors) {
+  OneOpModel b;
+  const int a = b.add({"a", tflite::TensorType_UINT8, {1, 0}, {0.1f}, {0}, 0, {}});
+  const int x = b.add({"x", tflite::TensorType_UINT8, {1, 0}, {0.1f}, {0}, 0, {}});
+  const int out = b.add({"out", tflite::TensorType_UINT8, {1, 0}, {0.1f}, {0}, 0, {}});
+  tflite::BuiltinOptionsUnion o;
+  o.Set(tflite::AddOptionsT{});
+  const Model model = b.build(tflite::BuiltinOperator_ADD, std::move(o), {a, x}, {out});
+  try {
+    load_cpu(model);
+    FAIL() << "an ADD of empty tensors was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("input a [1,0] has no elements"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(RuntimeKernels, RefusesUnsupportedOpAtLoadNamingOpAndIndex) {
   OneOpModel b;
   const int in = b.add({"in", tflite::TensorType_FLOAT32, {4, 3}, {}, {}, 0, {}});

@@ -26,6 +26,7 @@ TensorSpec spec_of(const ValueInfo& v) {
 
 // Copies `n` bytes, flipping the sign bit when the file type is int8 and the runtime stores uint8.
 void convert_copy(uint8_t* dst, const uint8_t* src, int64_t n, bool flip) {
+  if (n <= 0) return;  // an empty vector's data() may be null, which memcpy must not get
   if (!flip) {
     std::memcpy(dst, src, static_cast<size_t>(n));
     return;

@@ -153,6 +153,9 @@ std::unique_ptr<Plan> PlanBuilder::build() {
     for (int32_t d : v.shape) {
       if (d < 0) throw Error(model_.origin() + ": " + what + " " + v.name + " has a dynamic shape");
     }
+    if (v.elements() == 0)
+      throw Error(model_.origin() + ": " + what + " " + v.name + " " + shape_text(v.shape) +
+                  " has no elements");
   };
   for (int t : plan_->inputs) check_boundary(t, "input");
   for (int t : plan_->outputs) check_boundary(t, "output");
@@ -176,6 +179,18 @@ void PlanBuilder::compile_ops() {
     if (!factory) refuse(op, "op type not supported by the cpu runtime");
     for (int t : op.inputs) {
       if (t >= 0 && model_.tensor(t).is_variable) refuse(op, "variable tensors are not supported");
+    }
+    for (const std::vector<int>* tensors : {&op.inputs, &op.outputs}) {
+      for (int t : *tensors) {
+        if (t < 0) continue;
+        const Tensor& tensor = model_.tensor(t);
+        const std::string problem = quantization_problem(tensor);
+        if (!problem.empty()) refuse(op, problem);
+        // An empty activation has nothing to compute, and would make a zero channel count divide.
+        if (tensor.num_elements() == 0 && tensor.type != DType::kInt32 &&
+            tensor.type != DType::kInt64)
+          refuse(op, "tensor " + tensor.name + " " + shape_text(tensor.shape) + " has no elements");
+      }
     }
     for (int t : op.outputs) {
       const ValueInfo& v = plan_->values[static_cast<size_t>(t)];

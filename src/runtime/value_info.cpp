@@ -1,5 +1,7 @@
 #include "runtime/value_info.h"
 
+#include <cmath>
+
 namespace pipecut::runtime {
 
 int64_t ValueInfo::elements() const {
@@ -34,6 +36,27 @@ int element_size(DType type) {
     default:
       return 0;
   }
+}
+
+std::string quantization_problem(const Tensor& tensor) {
+  const bool is_int8 = tensor.type == DType::kInt8;
+  if (!is_int8 && tensor.type != DType::kUInt8) return "";
+  const Quantization& q = tensor.quant;
+  const std::string what = "tensor " + tensor.name + ": ";
+  for (float s : q.scale) {
+    if (!std::isnormal(s) || s < 0)
+      return what + "quantization scale " + std::to_string(s) + " is not a positive normal float";
+  }
+  if (q.zero_point.size() > 1 && q.zero_point.size() != q.scale.size())
+    return what + std::to_string(q.zero_point.size()) + " zero points for " +
+           std::to_string(q.scale.size()) + " scales";
+  const int64_t lo = is_int8 ? -128 : 0, hi = is_int8 ? 127 : 255;
+  for (int64_t z : q.zero_point) {
+    if (z < lo || z > hi)
+      return what + "zero point " + std::to_string(z) + " is outside " + dtype_name(tensor.type) +
+             "'s range";
+  }
+  return "";
 }
 
 ValueInfo describe_tensor(const Tensor& tensor) {

@@ -37,6 +37,13 @@ struct ValueInfo {
 // Stored type and quantization of a model tensor.
 ValueInfo describe_tensor(const Tensor& tensor);
 
+// What is wrong with an 8-bit tensor's quantization for the runtime, or "" when nothing is (and
+// for other types, whose quantization the runtime does not read): each scale must be a positive,
+// finite normal float, each zero point inside the type's range, and one zero point or one per
+// scale (the reader checks that per-channel scales match their axis). Arithmetic on anything else
+// has no meaning and could overflow.
+std::string quantization_problem(const Tensor& tensor);
+
 // Element size in bytes of a stored type (1, 2, 4 or 8); 0 for types the runtime cannot hold.
 int element_size(DType type);
 
