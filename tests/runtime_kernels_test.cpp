@@ -111,6 +111,11 @@ TEST(RuntimeKernels, FixedPointArithmeticKnownValues) {
     EXPECT_EQ(one.second, 1);
     EXPECT_EQ(three.first, 1610612736);  // 0.75 x 2^31
     EXPECT_EQ(three.second, 2);
+    const auto huge = quantize(1e30), tiny = quantize(1e-12);  // past what a shift can carry
+    EXPECT_EQ(huge.first, kMax);
+    EXPECT_EQ(huge.second, 30);
+    EXPECT_EQ(tiny.first, 0);
+    EXPECT_EQ(tiny.second, 0);
     EXPECT_EQ(multiply(95, 1 << 30, -5), 2);  // rounds twice (see above)
     // Not symmetric: the high multiply takes a negative half towards zero (-47.5 -> -47), and
     // -47 / 32 = -1.47 -> -1.
@@ -627,6 +632,22 @@ TEST(RuntimeKernels, AddWithBroadcast) {
     const Model model = b.build(tflite::BuiltinOperator_ADD, std::move(o), {ta, tb}, {to});
     expect_close(run_model(model, {a, bv}), want);
   }
+}
+
+// An output scale so small that RELU6's 6 lies 6e11 steps above the zero point: the clamp is
+// worked out in double and cut to the type (it overflowed an int32 before; the fuzzer found it).
+TEST(RuntimeKernels, FusedClampOnATinyOutputScale) {
+  OneOpModel b;
+  const int ta = b.add({"a", tflite::TensorType_UINT8, {1, 4}, {0.1f}, {0}, 0, {}});
+  const int tb = b.add({"b", tflite::TensorType_UINT8, {1, 4}, {0.1f}, {0}, 0, {}});
+  const int to = b.add({"out", tflite::TensorType_UINT8, {1, 4}, {1e-11f}, {0}, 0, {}});
+  tflite::BuiltinOptionsUnion o;
+  tflite::AddOptionsT add;
+  add.fused_activation_function = tflite::ActivationFunctionType_RELU6;
+  o.Set(add);
+  const Model model = b.build(tflite::BuiltinOperator_ADD, std::move(o), {ta, tb}, {to});
+  EXPECT_EQ(run_model(model, {{0, 1, 2, 255}, {0, 0, 3, 255}}),
+            (std::vector<int32_t>{0, 255, 255, 255}));
 }
 
 // ---- pooling -----------------------------------------------------------------------------------

@@ -19,6 +19,10 @@ QuantizedMultiplier quantize_multiplier(double real_multiplier) {
     shift = 0;
     q_fixed = 0;
   }
+  if (shift > 30) {  // as TensorFlow Lite does: the largest multiplier a shift of 30 gives
+    shift = 30;
+    q_fixed = (1LL << 31) - 1;
+  }
   m.multiplier = static_cast<int32_t>(q_fixed);
   m.shift = shift;
   return m;
@@ -73,11 +77,13 @@ bool activation_range(Activation act, const ValueInfo& out, IntRange* range) {
   FloatRange real;
   if (!activation_range(act, &real)) return false;
   const int32_t qmin = ValueInfo::kMin, qmax = ValueInfo::kMax;
-  auto quantize = [&](float f) {
-    return out.zero_point + static_cast<int32_t>(std::round(f / out.scale));
+  auto quantize = [&](float f) {  // cut in double: f / scale may be far beyond int32
+    const double q = out.zero_point + std::round(static_cast<double>(f) / out.scale);
+    return static_cast<int32_t>(
+        std::clamp(q, static_cast<double>(qmin), static_cast<double>(qmax)));
   };
-  *range = {real.lo == -INFINITY ? qmin : std::max(qmin, quantize(real.lo)),
-            real.hi == INFINITY ? qmax : std::min(qmax, quantize(real.hi))};
+  *range = {real.lo == -INFINITY ? qmin : quantize(real.lo),
+            real.hi == INFINITY ? qmax : quantize(real.hi)};
   return true;
 }
 

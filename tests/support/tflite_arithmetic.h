@@ -47,6 +47,14 @@ inline Multiplier quantize_multiplier(double d) {
     fixed /= 2;
     ++r.shift;
   }
+  if (r.shift < -31) {  // too small to matter: zero
+    r.shift = 0;
+    fixed = 0;
+  }
+  if (r.shift > 30) {  // too large for the one left shift: saturated
+    r.shift = 30;
+    fixed = (1LL << 31) - 1;
+  }
   r.m = static_cast<int32_t>(fixed);
   return r;
 }
