@@ -1110,6 +1110,28 @@ TEST(RuntimeKernels, RefusesQuantizationItCannotComputeWith) {
   }
 }
 
+// Input, weight and output scales whose product is past float's range are refused at load: the
+// kernels multiply in float, and an infinite multiplier turns a zero accumulator into NaN.
+TEST(RuntimeKernels, RefusesAMultiplierBeyondAFloat) {
+  OneOpModel b;
+  const int in = b.add({"in", tflite::TensorType_UINT8, {1, 4}, {1e30f}, {0}, 0, {}});
+  const int w =
+      b.add({"w", tflite::TensorType_UINT8, {2, 4}, {1e30f}, {0}, 0, std::vector<uint8_t>(8, 1)});
+  const int out = b.add({"out", tflite::TensorType_UINT8, {1, 2}, {1e-30f}, {0}, 0, {}});
+  tflite::BuiltinOptionsUnion o;
+  o.Set(tflite::FullyConnectedOptionsT{});
+  const Model model =
+      b.build(tflite::BuiltinOperator_FULLY_CONNECTED, std::move(o), {in, w}, {out});
+  try {
+    load_cpu(model);
+    FAIL() << "a multiplier of 1e90 was accepted";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("op 0 FULLY_CONNECTED"), std::string::npos) << what;
+    EXPECT_NE(what.find("beyond a float"), std::string::npos) << what;
+  }
+}
+
 // A tensor with a zero dimension is refused at load (the fuzzer found a zero channel count that
 // divided by zero in the convolution setup, and empty inputs copied from null pointers).
 TEST(RuntimeKernels, RefusesEmptyTensors) {

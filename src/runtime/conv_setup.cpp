@@ -1,6 +1,8 @@
 #include "runtime/conv_setup.h"
 
 #include <cstring>
+#include <limits>
+#include <string>
 
 namespace pipecut::runtime {
 
@@ -86,8 +88,12 @@ void read_parameters(OpContext& ctx, ConvSetup& s, int channel_axis) {
     s.q.scale.resize(static_cast<size_t>(oc));
     for (int c = 0; c < oc; ++c) {
       const double sw = w.quant.scale[nq == 1 ? 0 : static_cast<size_t>(c)];
-      s.q.scale[static_cast<size_t>(c)] =
-          static_cast<float>(static_cast<double>(in.scale) * sw / static_cast<double>(out.scale));
+      const double scale = static_cast<double>(in.scale) * sw / static_cast<double>(out.scale);
+      // A float multiplier past float's range would turn a zero accumulator into NaN.
+      ctx.require(scale < static_cast<double>(std::numeric_limits<float>::max()),
+                  "the input, weight and output scales multiply to " + std::to_string(scale) +
+                      ", beyond a float");
+      s.q.scale[static_cast<size_t>(c)] = static_cast<float>(scale);
     }
     ctx.require(activation_range(ctx.options().activation, out, &s.q.act),
                 std::string("fused activation ") + activation_name(ctx.options().activation) +
