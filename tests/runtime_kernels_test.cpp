@@ -881,6 +881,27 @@ TEST(RuntimeKernels, ResizeBilinear) {
   }
 }
 
+// 33 -> 513 rows without align_corners: the rounded 1/1024 scale (66) puts the last row's source
+// at 512 x 66 / 1024 = 33, one past the input (TensorFlow Lite reads there; the fuzzer caught our
+// copy doing so). That row is the input's last row, and every row stays inside the input.
+TEST(RuntimeKernels, ResizeBilinearLastRowStaysInside) {
+  OneOpModel b;
+  const int in = b.add({"in", tflite::TensorType_INT8, {1, 33, 1, 1}, {0.05f}, {0}, 0, {}});
+  const int size = b.add({"size", tflite::TensorType_INT32, {2}, {}, {}, 0, to_bytes32({513, 1})});
+  const int out = b.add({"out", tflite::TensorType_INT8, {1, 513, 1, 1}, {0.05f}, {0}, 0, {}});
+  tflite::BuiltinOptionsUnion o;
+  o.Set(tflite::ResizeBilinearOptionsT{});
+  const Model model =
+      b.build(tflite::BuiltinOperator_RESIZE_BILINEAR, std::move(o), {in, size}, {out});
+  std::vector<int32_t> x(33);
+  for (int i = 0; i < 33; ++i) x[static_cast<size_t>(i)] = 3 * i - 50;  // rising
+  const std::vector<int32_t> y = run_model(model, {x});
+  ASSERT_EQ(y.size(), 513u);
+  EXPECT_EQ(y.front(), x.front());
+  EXPECT_EQ(y.back(), x.back());
+  EXPECT_TRUE(std::is_sorted(y.begin(), y.end()));  // no value from outside the input
+}
+
 // ---- float32 and the QUANTIZE / DEQUANTIZE edges -----------------------------------------------
 
 std::vector<uint8_t> float_bytes(const std::vector<float>& v) {

@@ -34,7 +34,10 @@ std::vector<Tap> integer_taps(int in, int out, bool align_corners, bool half_pix
   for (int v = 0; v < out; ++v) {
     const int32_t scaled = half_pixel ? v * scale + scale / 2 - (1 << 9) : v * scale;
     Tap& t = taps[static_cast<size_t>(v)];
-    t.i0 = std::max(scaled / (1 << 10), 0);
+    // TensorFlow Lite bounds only i1, but its rounded scale can put the last i0 one past the edge
+    // (33 -> 513 rows without align_corners: 512 x 66 / 1024 = 33); there i0 = i1 = in - 1, and
+    // w0 + w1 = 1024 still weighs that one row in full.
+    t.i0 = std::clamp(scaled / (1 << 10), 0, in - 1);
     t.i1 = std::min((scaled + (1 << 10) - 1) / (1 << 10), in - 1);
     t.w1 = scaled - (1 << 10) * static_cast<int32_t>(t.i0);
     t.w0 = (1 << 10) - t.w1;
@@ -51,7 +54,7 @@ std::vector<Tap> float_taps(int in, int out, bool align_corners, bool half_pixel
     const float scaled =
         half_pixel ? (static_cast<float>(v) + 0.5f) * scale - 0.5f : static_cast<float>(v) * scale;
     Tap& t = taps[static_cast<size_t>(v)];
-    t.i0 = std::max(static_cast<int64_t>(std::floor(scaled)), int64_t{0});
+    t.i0 = std::clamp(static_cast<int64_t>(std::floor(scaled)), int64_t{0}, int64_t{in} - 1);
     t.i1 = std::min(static_cast<int64_t>(std::ceil(scaled)), int64_t{in} - 1);
     t.f = scaled - static_cast<float>(t.i0);
   }
