@@ -25,6 +25,7 @@
 #include "pipecut/model.h"
 #include "pipecut/runtime.h"
 #include "runtime/quant_math.h"
+#include "runtime/simd.h"
 #include "support/tflite_arithmetic.h"
 
 namespace pipecut {
@@ -818,6 +819,40 @@ TEST(RuntimeKernels, Softmax) {
     EXPECT_LE(c.max_diff, 1);
     EXPECT_LE(c.off_fraction, 0.1);
   }
+}
+
+// A beta the kernel's table cannot hold (the fuzzer's was infinite, which made every exp and the
+// output NaN) is refused at load; 0 (every class alike) loads.
+TEST(RuntimeKernels, SoftmaxRefusesABetaItCannotTabulate) {
+  for (const float beta : {std::numeric_limits<float>::infinity(), -1.f,
+                           std::numeric_limits<float>::quiet_NaN(), 0.f}) {
+    SCOPED_TRACE("beta " + std::to_string(beta));
+    OneOpModel b;
+    const int in = b.add({"in", tflite::TensorType_UINT8, {1, 8}, {0.1f}, {0}, 0, {}});
+    const int out = b.add({"out", tflite::TensorType_UINT8, {1, 8}, {1.f / 256}, {0}, 0, {}});
+    tflite::SoftmaxOptionsT s;
+    s.beta = beta;
+    tflite::BuiltinOptionsUnion o;
+    o.Set(s);
+    const Model model = b.build(tflite::BuiltinOperator_SOFTMAX, std::move(o), {in}, {out});
+    try {
+      const std::vector<int32_t> y = run_model(model, {{0, 10, 20, 30, 40, 50, 60, 70}});
+      EXPECT_EQ(beta, 0.f) << "accepted";
+      EXPECT_EQ(y, std::vector<int32_t>(8, 32));  // 1/8 each
+    } catch (const Error& e) {
+      EXPECT_NE(beta, 0.f) << e.what();
+      EXPECT_NE(std::string(e.what()).find("op 0 SOFTMAX: beta"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// The requantization step clamps a NaN (which only a bug upstream could give) to the top of the
+// range rather than converting it to an integer, which would be undefined.
+TEST(RuntimeKernels, RequantizeClampsNaN) {
+  EXPECT_EQ(runtime::requantize(std::numeric_limits<float>::quiet_NaN(), 3, 0, 255), 255);
+  EXPECT_EQ(runtime::requantize(1e30f, 3, 0, 255), 255);
+  EXPECT_EQ(runtime::requantize(-1e30f, 3, 0, 255), 0);
+  EXPECT_EQ(runtime::requantize(2.5f, 3, 0, 255), 5);  // half to even
 }
 
 // ---- RESIZE_BILINEAR ---------------------------------------------------------------------------

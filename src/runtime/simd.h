@@ -36,7 +36,9 @@ bool use_avx512();
 // the split (rows or fixed-size pieces), so even where the compiler fuses a multiply-add in one
 // path and not in another, an element is always computed the same way.
 inline int32_t requantize(float value, int32_t zero, int32_t lo, int32_t hi) {
-  const float bounded = std::min(std::max(value, -4.0e6f), 4.0e6f);
+  // std::min(a, b) returns a unless b < a, so a NaN value (a bug upstream) becomes 4e6 and is
+  // clamped, instead of reaching a float-to-int conversion, which it would make undefined.
+  const float bounded = std::max(-4.0e6f, std::min(4.0e6f, value));
   const int32_t r = static_cast<int32_t>(std::nearbyint(bounded)) + zero;
   return std::min(std::max(r, lo), hi);
 }

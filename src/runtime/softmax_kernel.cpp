@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <string>
 
 #include "runtime/kernels.h"
 #include "runtime/quant_math.h"
@@ -26,6 +27,9 @@ class SoftmaxKernel : public Kernel {
     ctx.require(depth_ > 0, "empty last axis");
     rows_ = in.elements() / depth_;
     beta_ = ctx.options().beta;
+    // The shift by the row's maximum keeps every exp at most 1 only for beta >= 0.
+    ctx.require(std::isfinite(beta_) && beta_ >= 0,
+                "beta " + std::to_string(beta_) + " is not a finite number >= 0");
     input_ = ctx.input_index(0);
     output_ = ctx.output_index(0);
     if (in.type == DType::kFloat32) {
