@@ -5,6 +5,7 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+FUZZ_MODELS = $(filter-out %_edgetpu.tflite,$(wildcard $(SHARED)/models/coral/*.tflite))
 # The sanitizer builds use clang 14, so every test run covers both compilers (g++ 12 above).
 SAN_CXX ?= clang++-14
 SHARED ?= $(abspath ../shared)
@@ -52,7 +53,8 @@ bench: build
 fuzz: deps
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=$(SAN_CXX) -DPIPECUT_SANITIZE=address,undefined -DPIPECUT_FUZZ=ON -DPIPECUT_TESTS=OFF -DPIPECUT_BENCH=OFF > /dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target runtime_fuzzer fuzz_seed_writer
-	$(FUZZ_BUILD)/fuzz/fuzz_seed_writer $(FUZZ_BUILD)/seeds $$(ls $(SHARED)/models/coral/*.tflite | grep -v _edgetpu)
+	$(if $(FUZZ_MODELS),,$(error no .tflite models in $(SHARED)/models/coral to seed the fuzzer))
+	$(FUZZ_BUILD)/fuzz/fuzz_seed_writer $(FUZZ_BUILD)/seeds $(FUZZ_MODELS)
 	mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/findings
 	$(FUZZ_BUILD)/fuzz/runtime_fuzzer $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/seeds -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -artifact_prefix=$(FUZZ_BUILD)/findings/ -print_final_stats=1
 
@@ -60,4 +62,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "pipecut/files.h"
 #include "pipecut/model.h"
 #include "pipecut/model_writer.h"
 
@@ -33,9 +33,7 @@ int main(int argc, char** argv) {
         if (bytes.size() > 64 * 1024) continue;
         const auto name = std::filesystem::path(argv[a]).stem().string() + "_op" +
                           std::to_string(op.index) + ".tflite";
-        std::ofstream(out / name, std::ios::binary)
-            .write(reinterpret_cast<const char*>(bytes.data()),
-                   static_cast<std::streamsize>(bytes.size()));
+        pipecut::write_file_atomic(out / name, bytes);
         ++written;
       }
     } catch (const std::exception& e) {

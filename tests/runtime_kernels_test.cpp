@@ -1188,6 +1188,41 @@ TEST(RuntimeKernels, RefusesAMultiplierBeyondAFloat) {
   }
 }
 
+// Per-channel weights may give an all-zero channel a scale of 0 (converters do): that computes,
+// and the channel's output is its zero point; a per-tensor scale of 0 is refused (see above).
+TEST(RuntimeKernels, PerChannelWeightsMayHaveAZeroScale) {
+  OneOpModel b;
+  const int in = b.add({"in", tflite::TensorType_INT8, {1, 4}, {0.1f}, {0}, 0, {}});
+  const std::vector<uint8_t> weights = {1, 2, 3, 4, 0, 0, 0, 0};  // channel 1: all zero
+  const int w = b.add({"w", tflite::TensorType_INT8, {2, 4}, {0.05f, 0.f}, {0, 0}, 0, weights});
+  const int out = b.add({"out", tflite::TensorType_INT8, {1, 2}, {0.1f}, {-5}, 0, {}});
+  tflite::BuiltinOptionsUnion o;
+  o.Set(tflite::FullyConnectedOptionsT{});
+  const Model model =
+      b.build(tflite::BuiltinOperator_FULLY_CONNECTED, std::move(o), {in, w}, {out});
+  // Channel 0: (1 + 4 + 9 + 20) x 0.1 x 0.05 / 0.1 = 1.7, rounded: 2, plus -5.
+  EXPECT_EQ(run_model(model, {{1, 2, 3, 5}}), (std::vector<int32_t>{-3, -5}));
+}
+
+// ADD and MUL multiply by ratios of scales in float too: one past float's range is refused.
+TEST(RuntimeKernels, AddRefusesAMultiplierBeyondAFloat) {
+  OneOpModel b;
+  const int a = b.add({"a", tflite::TensorType_UINT8, {1, 4}, {1e30f}, {0}, 0, {}});
+  const int x = b.add({"x", tflite::TensorType_UINT8, {1, 4}, {0.1f}, {0}, 0, {}});
+  const int out = b.add({"out", tflite::TensorType_UINT8, {1, 4}, {1e-30f}, {0}, 0, {}});
+  tflite::BuiltinOptionsUnion o;
+  o.Set(tflite::AddOptionsT{});
+  const Model model = b.build(tflite::BuiltinOperator_ADD, std::move(o), {a, x}, {out});
+  try {
+    load_cpu(model);
+    FAIL() << "a multiplier of 1e60 was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("op 0 ADD: input over output scales 1e+60"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // A tensor with a zero dimension is refused at load (the fuzzer found a zero channel count that
 // divided by zero in the convolution setup, and empty inputs copied from null pointers).
 TEST(RuntimeKernels, RefusesEmptyTensors) {

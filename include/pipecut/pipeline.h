@@ -138,6 +138,9 @@ std::vector<std::vector<TensorValue>> run_pipeline(
 // queues fill, is latency rather than throughput, so this is the rate to hold against
 // ideal_throughput(). 0 with fewer than two outputs or no time between them.
 double steady_throughput(const std::vector<std::chrono::steady_clock::time_point>& popped);
+// The same from the count of outputs and the times of the first and the last.
+double steady_throughput(size_t outputs, std::chrono::steady_clock::time_point first,
+                         std::chrono::steady_clock::time_point last);
 
 // Each stage's latency alone (no other stage running), in seconds: the median of at least
 // `rounds` runs after a warm-up round, going on until `min_seconds` have passed (a longer window

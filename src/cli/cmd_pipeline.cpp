@@ -136,11 +136,11 @@ void add_pipeline(CLI::App& app) {
       }
     });
     int64_t received = 0;
-    std::vector<Clock::time_point> popped;  // when each frame came out, for the steady rate
-    popped.reserve(static_cast<size_t>(args->frames));
+    Clock::time_point first_out, last_out;  // for the steady rate
     try {
       while (pipeline.pop()) {
-        popped.push_back(Clock::now());
+        last_out = Clock::now();
+        if (received == 0) first_out = last_out;
         ++received;
         bar.update(received, args->frames, "frames through the pipeline");
       }
@@ -164,7 +164,7 @@ void add_pipeline(CLI::App& app) {
     const double fps = static_cast<double>(received) / seconds;
     // The ratio holds the rate once the pipeline is full against the ideal, itself a steady-state
     // figure; a single frame has no such rate, and then the whole run's stands in.
-    const double steady = steady_throughput(popped);
+    const double steady = steady_throughput(static_cast<size_t>(received), first_out, last_out);
     const double rate = steady > 0 ? steady : fps;
     const auto stats = pipeline.stats();
     // Where a ratio below 1 comes from: cores left idle, or stages running slower than alone.

@@ -52,10 +52,16 @@ double ideal_throughput(const std::vector<double>& latencies, double cores, int 
   return std::min(1.0 / slowest, cores / (sum * std::max(1, threads_per_stage)));
 }
 
+double steady_throughput(size_t outputs, std::chrono::steady_clock::time_point first,
+                         std::chrono::steady_clock::time_point last) {
+  if (outputs < 2) return 0;
+  const double seconds = std::chrono::duration<double>(last - first).count();
+  return seconds > 0 ? static_cast<double>(outputs - 1) / seconds : 0;
+}
+
 double steady_throughput(const std::vector<std::chrono::steady_clock::time_point>& popped) {
-  if (popped.size() < 2) return 0;
-  const double seconds = std::chrono::duration<double>(popped.back() - popped.front()).count();
-  return seconds > 0 ? static_cast<double>(popped.size() - 1) / seconds : 0;
+  if (popped.empty()) return 0;
+  return steady_throughput(popped.size(), popped.front(), popped.back());
 }
 
 int usable_cores() {

@@ -1,7 +1,6 @@
 #include "runtime/conv_setup.h"
 
 #include <cstring>
-#include <limits>
 #include <string>
 
 namespace pipecut::runtime {
@@ -90,9 +89,8 @@ void read_parameters(OpContext& ctx, ConvSetup& s, int channel_axis) {
       const double sw = w.quant.scale[nq == 1 ? 0 : static_cast<size_t>(c)];
       const double scale = static_cast<double>(in.scale) * sw / static_cast<double>(out.scale);
       // A float multiplier past float's range would turn a zero accumulator into NaN.
-      ctx.require(scale < static_cast<double>(std::numeric_limits<float>::max()),
-                  "the input, weight and output scales multiply to " + std::to_string(scale) +
-                      ", beyond a float");
+      ctx.require(fits_float(scale), "the input, weight and output scales multiply to " +
+                                         number_text(scale) + ", beyond a float");
       s.q.scale[static_cast<size_t>(c)] = static_cast<float>(scale);
     }
     ctx.require(activation_range(ctx.options().activation, out, &s.q.act),

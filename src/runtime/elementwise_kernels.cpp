@@ -141,14 +141,22 @@ class BinaryKernel : public Kernel {
     qp_.zb = b.zero_point;
     switch (op) {
       case BinaryOp::kAdd: {
-        qp_.ka = static_cast<float>(static_cast<double>(a.scale) / o.scale);
-        qp_.kb =
-            static_cast<float>((subtract ? -1.0 : 1.0) * static_cast<double>(b.scale) / o.scale);
+        const double ka = static_cast<double>(a.scale) / o.scale;
+        const double kb = (subtract ? -1.0 : 1.0) * static_cast<double>(b.scale) / o.scale;
+        ctx.require(fits_float(ka) && fits_float(kb), "input over output scales " +
+                                                          number_text(ka) + " and " +
+                                                          number_text(kb) + " are beyond a float");
+        qp_.ka = static_cast<float>(ka);
+        qp_.kb = static_cast<float>(kb);
         break;
       }
-      case BinaryOp::kMul:
-        qp_.m = static_cast<float>(static_cast<double>(a.scale) * b.scale / o.scale);
+      case BinaryOp::kMul: {
+        const double m = static_cast<double>(a.scale) * b.scale / o.scale;
+        ctx.require(fits_float(m), "the input and output scales multiply to " + number_text(m) +
+                                       ", beyond a float");
+        qp_.m = static_cast<float>(m);
         break;
+      }
       case BinaryOp::kMax:
       case BinaryOp::kMin:
         ctx.require(same_quantization(a, o) && same_quantization(b, o),

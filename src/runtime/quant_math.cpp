@@ -19,7 +19,10 @@ QuantizedMultiplier quantize_multiplier(double real_multiplier) {
     shift = 0;
     q_fixed = 0;
   }
-  if (shift > 30) {  // as TensorFlow Lite does: the largest multiplier a shift of 30 gives
+  // Saturated to the largest multiplier a shift of 30 gives. TensorFlow Lite does this only in its
+  // single-rounding build; its default build would shift an int32 by 31 or more bits, which is
+  // undefined. Only scales a real model does not have (ratios of 2^30 and more) get here.
+  if (shift > 30) {
     shift = 30;
     q_fixed = (1LL << 31) - 1;
   }
@@ -77,8 +80,10 @@ bool activation_range(Activation act, const ValueInfo& out, IntRange* range) {
   FloatRange real;
   if (!activation_range(act, &real)) return false;
   const int32_t qmin = ValueInfo::kMin, qmax = ValueInfo::kMax;
-  auto quantize = [&](float f) {  // cut in double: f / scale may be far beyond int32
-    const double q = out.zero_point + std::round(static_cast<double>(f) / out.scale);
+  // Rounded in float as TensorFlow Lite does, then cut in double: f / scale may be far beyond
+  // int32 (TensorFlow Lite would convert it regardless).
+  auto quantize = [&](float f) {
+    const double q = out.zero_point + static_cast<double>(std::round(f / out.scale));
     return static_cast<int32_t>(
         std::clamp(q, static_cast<double>(qmin), static_cast<double>(qmax)));
   };

@@ -34,13 +34,14 @@ std::vector<Tap> integer_taps(int in, int out, bool align_corners, bool half_pix
   for (int v = 0; v < out; ++v) {
     const int32_t scaled = half_pixel ? v * scale + scale / 2 - (1 << 9) : v * scale;
     Tap& t = taps[static_cast<size_t>(v)];
-    // TensorFlow Lite bounds only i1, but its rounded scale can put the last i0 one past the edge
-    // (33 -> 513 rows without align_corners: 512 x 66 / 1024 = 33); there i0 = i1 = in - 1, and
-    // w0 + w1 = 1024 still weighs that one row in full.
-    t.i0 = std::clamp(scaled / (1 << 10), 0, in - 1);
+    t.i0 = std::max(scaled / (1 << 10), 0);
     t.i1 = std::min((scaled + (1 << 10) - 1) / (1 << 10), in - 1);
     t.w1 = scaled - (1 << 10) * static_cast<int32_t>(t.i0);
     t.w0 = (1 << 10) - t.w1;
+    // TensorFlow Lite bounds only i1, and reads past the input where its rounded scale puts i0
+    // beyond the last row (33 -> 513 rows without align_corners: 512 x 66 / 1024 = 33). There
+    // the value is the last row's.
+    if (t.i0 > in - 1) t = Tap{in - 1, in - 1, 1 << 10, 0, 0.f};
   }
   return taps;
 }
@@ -54,9 +55,10 @@ std::vector<Tap> float_taps(int in, int out, bool align_corners, bool half_pixel
     const float scaled =
         half_pixel ? (static_cast<float>(v) + 0.5f) * scale - 0.5f : static_cast<float>(v) * scale;
     Tap& t = taps[static_cast<size_t>(v)];
-    t.i0 = std::clamp(static_cast<int64_t>(std::floor(scaled)), int64_t{0}, int64_t{in} - 1);
+    t.i0 = std::max(static_cast<int64_t>(std::floor(scaled)), int64_t{0});
     t.i1 = std::min(static_cast<int64_t>(std::ceil(scaled)), int64_t{in} - 1);
     t.f = scaled - static_cast<float>(t.i0);
+    if (t.i0 > in - 1) t = Tap{in - 1, in - 1, 1 << 10, 0, 0.f};  // as in integer_taps
   }
   return taps;
 }
@@ -180,6 +182,11 @@ void bilinear_rows_f32(const BilinearArgs& a, int64_t begin, int64_t end) {
 
 void check_resize(OpContext& ctx, const ValueInfo& in, const ValueInfo& out) {
   ctx.require(in.rank() == 4 && out.rank() == 4, "input and output must be 4-D");
+  // Source positions are computed in int32 units of 1/1024.
+  constexpr int32_t kMaxSide = 1 << 20;
+  ctx.require(in.shape[1] <= kMaxSide && in.shape[2] <= kMaxSide && out.shape[1] <= kMaxSide &&
+                  out.shape[2] <= kMaxSide,
+              "heights and widths above " + std::to_string(kMaxSide) + " are not supported");
   ctx.require(in.shape[0] == out.shape[0] && in.shape[3] == out.shape[3],
               "batch or channels differ");
   const std::vector<int64_t> size = ctx.constant_ints(1);

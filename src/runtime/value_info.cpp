@@ -1,6 +1,8 @@
 #include "runtime/value_info.h"
 
 #include <cmath>
+#include <cstdio>
+#include <limits>
 
 namespace pipecut::runtime {
 
@@ -38,14 +40,28 @@ int element_size(DType type) {
   }
 }
 
+std::string number_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+bool fits_float(double multiplier) {
+  return std::isfinite(multiplier) &&
+         std::abs(multiplier) < static_cast<double>(std::numeric_limits<float>::max());
+}
+
 std::string quantization_problem(const Tensor& tensor) {
   const bool is_int8 = tensor.type == DType::kInt8;
   if (!is_int8 && tensor.type != DType::kUInt8) return "";
   const Quantization& q = tensor.quant;
   const std::string what = "tensor " + tensor.name + ": ";
+  // Per-channel weights give a channel whose weights are all zero a scale of 0 (real converters
+  // do): its multiplier is 0, which computes. Elsewhere a scale is divided by.
+  const bool zero_allowed = tensor.is_constant() && q.scale.size() > 1;
   for (float s : q.scale) {
-    if (!std::isnormal(s) || s < 0)
-      return what + "quantization scale " + std::to_string(s) + " is not a positive normal float";
+    if (!(std::isnormal(s) && s > 0) && !(zero_allowed && s == 0))
+      return what + "quantization scale " + number_text(s) + " is not a positive normal float";
   }
   if (q.zero_point.size() > 1 && q.zero_point.size() != q.scale.size())
     return what + std::to_string(q.zero_point.size()) + " zero points for " +

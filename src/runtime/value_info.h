@@ -39,10 +39,18 @@ ValueInfo describe_tensor(const Tensor& tensor);
 
 // What is wrong with an 8-bit tensor's quantization for the runtime, or "" when nothing is (and
 // for other types, whose quantization the runtime does not read): each scale must be a positive,
-// finite normal float, each zero point inside the type's range, and one zero point or one per
-// scale (the reader checks that per-channel scales match their axis). Arithmetic on anything else
-// has no meaning and could overflow.
+// finite normal float (or 0 in per-channel constant weights: an all-zero channel), each zero point
+// inside the type's range, and one zero point or one per scale (the reader checks that
+// per-channel scales match their axis). Arithmetic on anything else has no meaning and could
+// overflow.
 std::string quantization_problem(const Tensor& tensor);
+
+// Whether a requantization multiplier (a ratio of scales) is finite as a float: the kernels
+// multiply in float, and an infinite multiplier turns a zero accumulator into NaN.
+bool fits_float(double multiplier);
+
+// A number as printf's %g writes it ("1e-40", "6e+11"), for error messages.
+std::string number_text(double value);
 
 // Element size in bytes of a stored type (1, 2, 4 or 8); 0 for types the runtime cannot hold.
 int element_size(DType type);

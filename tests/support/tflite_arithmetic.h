@@ -51,7 +51,7 @@ inline Multiplier quantize_multiplier(double d) {
     r.shift = 0;
     fixed = 0;
   }
-  if (r.shift > 30) {  // too large for the one left shift: saturated
+  if (r.shift > 30) {  // saturated as pipecut does (TensorFlow Lite: single-rounding build only)
     r.shift = 30;
     fixed = (1LL << 31) - 1;
   }
