@@ -1204,6 +1204,26 @@ TEST(RuntimeKernels, PerChannelWeightsMayHaveAZeroScale) {
   EXPECT_EQ(run_model(model, {{1, 2, 3, 5}}), (std::vector<int32_t>{-3, -5}));
 }
 
+// The output of an ADD must be the broadcast of its inputs, not wider (the fuzzer's two scalars
+// "broadcast" to 220 million elements).
+TEST(RuntimeKernels, AddRefusesAnOutputWiderThanItsInputs) {
+  for (const std::vector<int32_t>& b_shape : {std::vector<int32_t>{}, std::vector<int32_t>{1, 4}}) {
+    OneOpModel b;
+    const int a = b.add({"a", tflite::TensorType_UINT8, {}, {0.1f}, {0}, 0, {}});
+    const int x = b.add({"x", tflite::TensorType_UINT8, b_shape, {0.1f}, {0}, 0, {}});
+    const int out = b.add({"out", tflite::TensorType_UINT8, {3, 4}, {0.1f}, {0}, 0, {}});
+    tflite::BuiltinOptionsUnion o;
+    o.Set(tflite::AddOptionsT{});
+    const Model model = b.build(tflite::BuiltinOperator_ADD, std::move(o), {a, x}, {out});
+    try {
+      load_cpu(model);
+      FAIL() << "inputs [] and " << shape_text(b_shape) << " were accepted for output [3,4]";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("op 0 ADD"), std::string::npos) << e.what();
+    }
+  }
+}
+
 // ADD and MUL multiply by ratios of scales in float too: one past float's range is refused.
 TEST(RuntimeKernels, AddRefusesAMultiplierBeyondAFloat) {
   OneOpModel b;

@@ -35,6 +35,7 @@ bool make_broadcast(const std::vector<int32_t>& a, const std::vector<int32_t>& b
   int64_t ka = 1, kb = 1;
   for (size_t i = rank; i-- > 0;) {
     if ((ea[i] != eo[i] && ea[i] != 1) || (eb[i] != eo[i] && eb[i] != 1)) return false;
+    if (eo[i] != (ea[i] == 1 ? eb[i] : ea[i])) return false;  // wider than both operands
     sa[i] = ea[i] == 1 ? 0 : ka;
     sb[i] = eb[i] == 1 ? 0 : kb;
     ka *= ea[i];

@@ -17,7 +17,8 @@ struct Broadcast {
   void offsets(int64_t r, int64_t* oa, int64_t* ob, int64_t* oo) const;
 };
 
-// False when the shapes do not broadcast to `out`.
+// False when the shapes do not broadcast to exactly `out` (as TensorFlow Lite computes the output
+// shape: an output wider than both operands in some dimension is refused too).
 bool make_broadcast(const std::vector<int32_t>& a, const std::vector<int32_t>& b,
                     const std::vector<int32_t>& out, Broadcast* result);
 
