@@ -1144,24 +1144,36 @@ TEST(RuntimeKernels, RefusesQuantizationItCannotComputeWith) {
       {"scale NaN", tflite::TensorType_UINT8, {nan}, {0}, "is not a positive normal float"},
       {"scale 1e-40", tflite::TensorType_UINT8, {1e-40f}, {0}, "is not a positive normal float"},
       {"two zero points", tflite::TensorType_UINT8, {0.1f}, {0, 0}, "2 zero points for 1 scales"},
+      // Near int32's top: adding int8's shift of 128 overflowed (UBSan; found by fuzzing).
+      {"zero point 2^31 - 128",
+       tflite::TensorType_INT8,
+       {0.1f},
+       {2147483520},
+       "zero point 2147483520 is outside INT8's range"},
   };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.why);
-    OneOpModel b;
-    const int a = b.add({"a", c.type, {1, 4}, {0.1f}, {0}, 0, {}});
-    const int x = b.add({"x", c.type, {1, 4}, c.scale, c.zero, 0, {}});
-    const int out = b.add({"out", c.type, {1, 4}, {0.1f}, {0}, 0, {}});
-    tflite::BuiltinOptionsUnion o;
-    o.Set(tflite::AddOptionsT{});
-    const Model model = b.build(tflite::BuiltinOperator_ADD, std::move(o), {a, x}, {out});
-    try {
-      load_cpu(model);
-      EXPECT_STREQ(c.message, "") << "accepted";
-    } catch (const Error& e) {
-      const std::string what = e.what();
-      EXPECT_NE(std::string(c.message), "") << what;
-      EXPECT_NE(what.find("op 0 ADD: tensor x: "), std::string::npos) << what;
-      EXPECT_NE(what.find(c.message), std::string::npos) << what;
+  // On a constant operand of the op (op 0 names it), and on the model's input (named as such).
+  for (const bool on_input : {false, true}) {
+    for (const Case& c : cases) {
+      SCOPED_TRACE(std::string(c.why) + (on_input ? " on the input" : " on a constant"));
+      OneOpModel b;
+      const int a = b.add({"a", c.type, {1, 4}, {0.1f}, {0}, 0, {}});
+      const std::vector<uint8_t> data =
+          on_input ? std::vector<uint8_t>{} : std::vector<uint8_t>(4, 1);
+      const int x = b.add({"x", c.type, {1, 4}, c.scale, c.zero, 0, data});
+      const int out = b.add({"out", c.type, {1, 4}, {0.1f}, {0}, 0, {}});
+      tflite::BuiltinOptionsUnion o;
+      o.Set(tflite::AddOptionsT{});
+      const Model model = b.build(tflite::BuiltinOperator_ADD, std::move(o), {a, x}, {out});
+      try {
+        load_cpu(model);
+        EXPECT_STREQ(c.message, "") << "accepted";
+      } catch (const Error& e) {
+        const std::string what = e.what();
+        EXPECT_NE(std::string(c.message), "") << what;
+        const char* where = on_input ? ": input tensor x: " : ": op 0 ADD: tensor x: ";
+        EXPECT_NE(what.find(where), std::string::npos) << what;
+        EXPECT_NE(what.find(c.message), std::string::npos) << what;
+      }
     }
   }
 }

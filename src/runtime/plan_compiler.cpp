@@ -156,6 +156,8 @@ std::unique_ptr<Plan> PlanBuilder::build() {
     if (v.elements() == 0)
       throw Error(model_.origin() + ": " + what + " " + v.name + " " + shape_text(v.shape) +
                   " has no elements");
+    const std::string problem = quantization_problem(model_.tensor(t));
+    if (!problem.empty()) throw Error(model_.origin() + ": " + what + " " + problem);
   };
   for (int t : plan_->inputs) check_boundary(t, "input");
   for (int t : plan_->outputs) check_boundary(t, "output");

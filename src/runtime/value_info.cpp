@@ -1,5 +1,6 @@
 #include "runtime/value_info.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -88,7 +89,10 @@ ValueInfo describe_tensor(const Tensor& tensor) {
   if (eight_bit && tensor.quant.scale.size() == 1) {
     v.quantized = true;
     v.scale = tensor.quant.scale[0];
-    const int64_t zp = tensor.quant.zero_point.empty() ? 0 : tensor.quant.zero_point[0];
+    // Any 64-bit zero point is held here; quantization_problem() refuses one outside the type.
+    const int64_t zp =
+        std::clamp<int64_t>(tensor.quant.zero_point.empty() ? 0 : tensor.quant.zero_point[0],
+                            -(int64_t{1} << 24), int64_t{1} << 24);
     v.shift = tensor.type == DType::kInt8 ? 128 : 0;
     v.zero_point = static_cast<int32_t>(zp) + v.shift;
     v.type = DType::kUInt8;
