@@ -5,6 +5,7 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+FUZZ_TARGET ?= runtime
 FUZZ_MODELS = $(filter-out %_edgetpu.tflite,$(wildcard $(SHARED)/models/coral/*.tflite))
 # The sanitizer builds use clang 14, so every test run covers both compilers (g++ 12 above).
 SAN_CXX ?= clang++-14
@@ -48,15 +49,16 @@ test: test-fast test-sanitizers test-tsan
 bench: build
 	bash bench/run.sh $(BUILD)
 
-# libFuzzer on load + compile + run of any bytes as a .tflite file, under ASan + UBSan, for
-# FUZZ_SECONDS, from single-op seeds of the Coral models; findings land in $(FUZZ_BUILD)/findings.
+# libFuzzer under ASan + UBSan for FUZZ_SECONDS on any bytes as a .tflite file: FUZZ_TARGET=runtime
+# (load, compile, run) or split (candidates, plans, segments), from seeds cut out of the Coral
+# models; the first finding lands in $(FUZZ_BUILD)/findings.
 fuzz: deps
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=$(SAN_CXX) -DPIPECUT_SANITIZE=address,undefined -DPIPECUT_FUZZ=ON -DPIPECUT_TESTS=OFF -DPIPECUT_BENCH=OFF > /dev/null
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target runtime_fuzzer fuzz_seed_writer
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGET)_fuzzer fuzz_seed_writer
 	$(if $(FUZZ_MODELS),,$(error no .tflite models in $(SHARED)/models/coral to seed the fuzzer))
 	$(FUZZ_BUILD)/fuzz/fuzz_seed_writer $(FUZZ_BUILD)/seeds $(FUZZ_MODELS)
-	mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/findings
-	$(FUZZ_BUILD)/fuzz/runtime_fuzzer $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/seeds -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -artifact_prefix=$(FUZZ_BUILD)/findings/ -print_final_stats=1
+	mkdir -p $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET) $(FUZZ_BUILD)/findings
+	$(FUZZ_BUILD)/fuzz/$(FUZZ_TARGET)_fuzzer $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET) $(FUZZ_BUILD)/seeds -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -artifact_prefix=$(FUZZ_BUILD)/findings/ -print_final_stats=1
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

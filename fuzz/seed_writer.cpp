@@ -1,5 +1,6 @@
-// Writes a seed corpus for runtime_fuzzer: every op of the given models as a model of its own
-// (write_submodel), kept when under 64 KiB, so mutations land in op structure more than in weights.
+// Writes a seed corpus for the fuzzers: every op of the given models as a model of its own, and
+// every run of kWindow consecutive ops, kept when under 64 KiB, so mutations land in op structure
+// more than in weights.
 // Usage: fuzz_seed_writer OUTDIR MODEL.tflite ...
 #include <cstdio>
 #include <exception>
@@ -8,8 +9,13 @@
 #include <vector>
 
 #include "pipecut/files.h"
+#include "pipecut/graph.h"
 #include "pipecut/model.h"
-#include "pipecut/model_writer.h"
+#include "pipecut/slicer.h"
+
+namespace {
+constexpr int kWindow = 4;
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -22,19 +28,21 @@ int main(int argc, char** argv) {
   for (int a = 2; a < argc; ++a) {
     try {
       const pipecut::Model model = pipecut::Model::load(argv[a]);
-      for (const pipecut::Op& op : model.ops()) {
-        pipecut::SubmodelSpec spec;
-        spec.ops = {op.index};
-        for (int t : op.inputs) {
-          if (t >= 0 && !model.tensor(t).is_constant()) spec.inputs.push_back(t);
+      const pipecut::Graph graph(model);
+      const int ops = static_cast<int>(model.ops().size());
+      const std::string stem = std::filesystem::path(argv[a]).stem().string();
+      // Each op alone, and each run of kWindow ops (material for the split fuzzer's cuts).
+      for (const int length : {1, kWindow}) {
+        for (int first = 0; first + length <= ops; ++first) {
+          const pipecut::SegmentPlan plan =
+              pipecut::plan_op_range(model, graph, first, first + length - 1);
+          const std::vector<uint8_t> bytes = pipecut::write_segment(model, plan);
+          if (bytes.size() > 64 * 1024) continue;
+          const std::string name = stem + "_ops" + std::to_string(first) + "-" +
+                                   std::to_string(first + length - 1) + ".tflite";
+          pipecut::write_file_atomic(out / name, bytes);
+          ++written;
         }
-        spec.outputs = op.outputs;
-        const std::vector<uint8_t> bytes = pipecut::write_submodel(model, spec);
-        if (bytes.size() > 64 * 1024) continue;
-        const auto name = std::filesystem::path(argv[a]).stem().string() + "_op" +
-                          std::to_string(op.index) + ".tflite";
-        pipecut::write_file_atomic(out / name, bytes);
-        ++written;
       }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "%s: %s\n", argv[a], e.what());

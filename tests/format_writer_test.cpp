@@ -130,6 +130,35 @@ TEST(Writer, SharedBufferIsWrittenOnce) {
   EXPECT_EQ(nonempty, distinct_source.size() + (metadata ? metadata->size() : 0));
 }
 
+// An op whose options type is set but whose options table is absent passes the verifier (readers
+// take the defaults). The writer used to write through the null table (the split fuzzer found the
+// crash); it now writes the op without options, and the part reads back.
+TEST(Writer, OptionsTypeWithoutATableIsWrittenAsNoOptions) {
+  auto bytes = testing::read_bytes(coral_model("mobilenet_v1_0.25_128_quant.tflite"));
+  std::unique_ptr<tflite::ModelT> m(tflite::GetModel(bytes.data())->UnPack());
+  tflite::OperatorT& op0 = *m->subgraphs[0]->operators[0];
+  const tflite::BuiltinOptions type = op0.builtin_options.type;
+  ASSERT_NE(type, tflite::BuiltinOptions_NONE);
+  op0.builtin_options.Reset();  // no table...
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.ForceDefaults(true);  // ...but the type field stored, to be set again below
+  tflite::FinishModelBuffer(fbb, tflite::Model::Pack(fbb, m.get()));
+  std::vector<uint8_t> damaged(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
+  const auto* op = tflite::GetModel(damaged.data())->subgraphs()->Get(0)->operators()->Get(0);
+  const uint8_t* field = reinterpret_cast<const flatbuffers::Table*>(op)->GetAddressOf(
+      tflite::Operator::VT_BUILTIN_OPTIONS_TYPE);
+  ASSERT_NE(field, nullptr);
+  damaged[static_cast<size_t>(field - damaged.data())] = static_cast<uint8_t>(type);
+
+  const Model source = Model::from_bytes(damaged, "damaged");  // verifies
+  ASSERT_EQ(source.flatbuffer()->subgraphs()->Get(0)->operators()->Get(0)->builtin_options_type(),
+            type);
+  const Model copy = Model::from_bytes(write_submodel(source, whole(source)), "copy");
+  ASSERT_EQ(copy.ops().size(), source.ops().size());
+  EXPECT_EQ(copy.flatbuffer()->subgraphs()->Get(0)->operators()->Get(0)->builtin_options_type(),
+            tflite::BuiltinOptions_NONE);
+}
+
 TEST(Writer, PartGetsItsOwnSignature) {
   const Model source = Model::load(coral_model("mobilenet_v1_0.25_128_quant.tflite"));
   SubmodelSpec spec;

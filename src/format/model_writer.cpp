@@ -110,6 +110,8 @@ class SubmodelWriter {
                                              ->Get(static_cast<flatbuffers::uoffset_t>(t))
                                              ->UnPack());
     obj->buffer = write_buffer(info.buffer, info.data);
+    if (obj->quantization && obj->quantization->details.value == nullptr)  // as in write_op
+      obj->quantization->details.Reset();
     return tflite::CreateTensor(*builder_, obj.get());
   }
 
@@ -125,6 +127,10 @@ class SubmodelWriter {
         opcode_map_.emplace(info.opcode_index, static_cast<int>(opcode_map_.size()));
     if (inserted) opcode_order_.push_back(info.opcode_index);
     obj->opcode_index = static_cast<uint32_t>(it->second);
+    // The verifier accepts an options type whose table is absent, which readers take as the
+    // defaults; the object API would write through the null table, so write no options instead.
+    if (obj->builtin_options.value == nullptr) obj->builtin_options.Reset();
+    if (obj->builtin_options_2.value == nullptr) obj->builtin_options_2.Reset();
     if (src->large_custom_options_size() > 0) {
       // Options kept outside the flatbuffer (models over 2 GiB) come back inline.
       const auto* begin = source_.bytes().data() + src->large_custom_options_offset();
