@@ -1239,6 +1239,30 @@ TEST(RuntimeKernels, AddRefusesAMultiplierBeyondAFloat) {
   EXPECT_NE(what.find("op 0 ADD: input over output scales 1e+60"), std::string::npos) << what;
 }
 
+// A window whose extent overflows int arithmetic (the fuzzer's dilation of 1095060738) is refused.
+TEST(RuntimeKernels, RefusesAWindowBeyondAnyImage) {
+  OneOpModel b;
+  const int in = b.add({"in", tflite::TensorType_UINT8, {1, 5, 5, 2}, {0.1f}, {0}, 0, {}});
+  const int w = b.add(
+      {"w", tflite::TensorType_UINT8, {1, 3, 3, 2}, {0.1f}, {0}, 0, std::vector<uint8_t>(18, 1)});
+  const int out = b.add({"out", tflite::TensorType_UINT8, {1, 5, 5, 2}, {0.1f}, {0}, 0, {}});
+  tflite::DepthwiseConv2DOptionsT d;
+  d.padding = tflite::Padding_SAME;
+  d.stride_h = d.stride_w = 1;
+  d.depth_multiplier = 1;
+  d.dilation_h_factor = 1095060738;
+  d.dilation_w_factor = 1;
+  tflite::BuiltinOptionsUnion o;
+  o.Set(d);
+  const Model model =
+      b.build(tflite::BuiltinOperator_DEPTHWISE_CONV_2D, std::move(o), {in, w}, {out});
+  const std::string what = load_cpu_error(model);
+  ASSERT_NE(what, "") << "a dilation of 1095060738 was accepted";
+  EXPECT_NE(what.find("op 0 DEPTHWISE_CONV_2D: a window of 3 with dilation 1095060738"),
+            std::string::npos)
+      << what;
+}
+
 // A tensor with a zero dimension is refused at load (the fuzzer found a zero channel count that
 // divided by zero in the convolution setup, and empty inputs copied from null pointers).
 TEST(RuntimeKernels, RefusesEmptyTensors) {

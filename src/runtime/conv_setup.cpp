@@ -1,18 +1,22 @@
 #include "runtime/conv_setup.h"
 
+#include <array>
 #include <cstring>
 #include <string>
 
 namespace pipecut::runtime {
 
 PaddedDim pad_dim(Padding padding, int in, int kernel, int stride, int dilation) {
+  // In int64: with the window's extent and stride below kMaxWindow (place_window) every result
+  // fits an int again.
+  const int64_t effective = int64_t{kernel - 1} * dilation + 1;
+  const int64_t out = padding == Padding::kSame ? (int64_t{in} + stride - 1) / stride
+                                                : (int64_t{in} - effective + stride) / stride;
+  const int64_t total = std::max<int64_t>((out - 1) * stride + effective - in, 0);
   PaddedDim d;
-  const int effective = (kernel - 1) * dilation + 1;
-  d.out =
-      padding == Padding::kSame ? (in + stride - 1) / stride : (in - effective + stride) / stride;
-  const int total = std::max((d.out - 1) * stride + effective - in, 0);
-  d.before = total / 2;
-  d.after = total - d.before;
+  d.out = static_cast<int>(out);
+  d.before = static_cast<int>(total / 2);
+  d.after = static_cast<int>(total - total / 2);
   return d;
 }
 
@@ -132,6 +136,14 @@ void place_window(OpContext& ctx, ConvGeometry& g, Padding padding, const ValueI
   g.ih = in.shape[1];
   g.iw = in.shape[2];
   g.ic = in.shape[3];
+  for (const auto [kernel, stride, dilation] :
+       {std::array{g.kh, g.stride_h, g.dilation_h}, std::array{g.kw, g.stride_w, g.dilation_w}}) {
+    ctx.require(
+        kernel >= 1 && int64_t{kernel - 1} * dilation + 1 <= kMaxWindow && stride <= kMaxWindow,
+        "a window of " + std::to_string(kernel) + " with dilation " + std::to_string(dilation) +
+            " and stride " + std::to_string(stride) + " reaches beyond " +
+            std::to_string(kMaxWindow));
+  }
   const PaddedDim ph = pad_dim(padding, g.ih, g.kh, g.stride_h, g.dilation_h);
   const PaddedDim pw = pad_dim(padding, g.iw, g.kw, g.stride_w, g.dilation_w);
   g.oh = ph.out;
