@@ -5,13 +5,10 @@
 // UndefinedBehaviorSanitizer); docs/architecture.md says how to run it.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <exception>
-#include <new>
+#include <memory>
 #include <vector>
 
-#include "pipecut/error.h"
+#include "fuzz_case.h"
 #include "pipecut/model.h"
 #include "pipecut/runtime.h"
 
@@ -26,31 +23,23 @@ constexpr int64_t kMaxInputBytes = int64_t{1} << 22;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  try {
+  return pipecut::fuzz::run_case([&] {
     const pipecut::Model model =
         pipecut::Model::from_bytes(std::vector<uint8_t>(data, data + size), "fuzz.tflite");
     int64_t tensor_bytes = 0;
     for (const pipecut::Tensor& t : model.tensors()) {
       tensor_bytes += t.byte_size();  // each under 2^43 (the reader's limit), so no overflow
-      if (tensor_bytes > kMaxTensorBytes) return 0;
+      if (tensor_bytes > kMaxTensorBytes) return;
     }
     const std::unique_ptr<pipecut::Executable> exe = pipecut::load_cpu(model);
     int64_t total = 0;
     for (const pipecut::TensorSpec& spec : exe->inputs()) total += spec.byte_size();
-    if (total > kMaxInputBytes) return 0;
+    if (total > kMaxInputBytes) return;
     std::vector<pipecut::TensorValue> inputs;
     for (const pipecut::TensorSpec& spec : exe->inputs()) {
       inputs.push_back({spec.name, spec.type, spec.shape, spec.quant,
                         std::vector<uint8_t>(static_cast<size_t>(spec.byte_size()), 0x5A)});
     }
     exe->run(inputs);
-  } catch (const pipecut::Error&) {
-    // A refusal with a message: what bad input should get.
-  } catch (const std::bad_alloc&) {
-    // Memory the file asks for that the machine lacks: the command line reports it in one line.
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "not a pipecut::Error: %s\n", e.what());
-    std::abort();
-  }
-  return 0;
+  });
 }

@@ -5,26 +5,17 @@
 // Anything else is a finding. Built and run like runtime_fuzzer (`make fuzz FUZZ_TARGET=split`).
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <exception>
-#include <new>
 #include <string>
 #include <vector>
 
+#include "fuzz_case.h"
 #include "pipecut/analysis.h"
-#include "pipecut/error.h"
 #include "pipecut/graph.h"
 #include "pipecut/model.h"
 #include "pipecut/planner.h"
 #include "pipecut/slicer.h"
 
 namespace {
-
-[[noreturn]] void finding(const std::string& what) {
-  std::fprintf(stderr, "finding: %s\n", what.c_str());
-  std::abort();
-}
 
 void split_all_ways(const pipecut::Model& model, const pipecut::Graph& graph) {
   int64_t total = 0;
@@ -47,10 +38,10 @@ void split_all_ways(const pipecut::Model& model, const pipecut::Graph& graph) {
       try {
         const pipecut::Model back = pipecut::Model::from_bytes(bytes, "segment.tflite");
         if (static_cast<int>(back.ops().size()) != segment.op_count())
-          finding("a segment of " + std::to_string(segment.op_count()) + " ops read back with " +
-                  std::to_string(back.ops().size()));
+          pipecut::fuzz::finding("a segment of " + std::to_string(segment.op_count()) +
+                                 " ops read back with " + std::to_string(back.ops().size()));
       } catch (const pipecut::Error& e) {
-        finding(std::string("a written segment does not read back: ") + e.what());
+        pipecut::fuzz::finding(std::string("a written segment does not read back: ") + e.what());
       }
     }
   }
@@ -59,7 +50,7 @@ void split_all_ways(const pipecut::Model& model, const pipecut::Graph& graph) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  try {
+  return pipecut::fuzz::run_case([&] {
     const pipecut::Model model =
         pipecut::Model::from_bytes(std::vector<uint8_t>(data, data + size), "fuzz.tflite");
     const pipecut::Graph graph(model);
@@ -67,13 +58,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     candidates.max_tensors = 3;
     (void)pipecut::find_cut_candidates(model, graph, candidates);
     split_all_ways(model, graph);
-  } catch (const pipecut::Error&) {
-    // A refusal with a message: what bad input should get.
-  } catch (const std::bad_alloc&) {
-    // Memory the file asks for that the machine lacks: the command line reports it in one line.
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "not a pipecut::Error: %s\n", e.what());
-    std::abort();
-  }
-  return 0;
+  });
 }
