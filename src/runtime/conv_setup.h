@@ -28,10 +28,10 @@ struct ConvGeometry {
   }
 };
 
-// TensorFlow Lite's padding for one dimension: the output size and the padding before and after.
 // Largest extent ((kernel - 1) x dilation + 1) and stride of a window, far beyond any real model.
 constexpr int64_t kMaxWindow = int64_t{1} << 24;
 
+// TensorFlow Lite's padding for one dimension: the output size and the padding before and after.
 struct PaddedDim {
   int out = 0, before = 0, after = 0;
 };
