@@ -1160,15 +1160,11 @@ TEST(RuntimeKernels, RefusesQuantizationItCannotComputeWith) {
   for (const bool on_input : {false, true}) {
     for (const Case& c : cases) {
       SCOPED_TRACE(std::string(c.why) + (on_input ? " on the input" : " on a constant"));
-      OneOpModel b;
-      const int a = b.add({"a", c.type, {1, 4}, {0.1f}, {0}, 0, {}});
       const std::vector<uint8_t> data =
           on_input ? std::vector<uint8_t>{} : std::vector<uint8_t>(4, 1);
-      const int x = b.add({"x", c.type, {1, 4}, c.scale, c.zero, 0, data});
-      const int out = b.add({"out", c.type, {1, 4}, {0.1f}, {0}, 0, {}});
-      tflite::BuiltinOptionsUnion o;
-      o.Set(tflite::AddOptionsT{});
-      const Model model = b.build(tflite::BuiltinOperator_ADD, std::move(o), {a, x}, {out});
+      const Model model = add_model({"a", c.type, {1, 4}, {0.1f}, {0}, 0, {}},
+                                    {"x", c.type, {1, 4}, c.scale, c.zero, 0, data},
+                                    {"out", c.type, {1, 4}, {0.1f}, {0}, 0, {}});
       const std::string what = load_cpu_error(model);
       if (std::string(c.message).empty()) {
         EXPECT_EQ(what, "");

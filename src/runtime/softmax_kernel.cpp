@@ -29,7 +29,7 @@ class SoftmaxKernel : public Kernel {
     beta_ = ctx.options().beta;
     // The shift by the row's maximum keeps every exp at most 1 only for beta >= 0.
     ctx.require(std::isfinite(beta_) && beta_ >= 0,
-                "beta " + std::to_string(beta_) + " is not a finite number >= 0");
+                "beta " + number_text(beta_) + " is not a finite number >= 0");
     input_ = ctx.input_index(0);
     output_ = ctx.output_index(0);
     if (in.type == DType::kFloat32) {
