@@ -11,17 +11,24 @@ FUZZ_MODELS = $(filter-out %_edgetpu.tflite,$(wildcard $(SHARED)/models/coral/*.
 SAN_CXX ?= clang++-14
 SHARED ?= $(abspath ../shared)
 
-.PHONY: deps build demo test test-fast test-sanitizers test-tsan bench fuzz format clean
+.PHONY: deps configure tool build demo test test-fast test-sanitizers test-tsan bench fuzz format clean
 
 deps:
 	bash scripts/install-deps.sh
 
-build: deps
+configure: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DPIPECUT_SHARED_DIR=$(SHARED) > /dev/null
+
+# Only the command-line tool: what the demo runs.
+tool: configure
+	cmake --build $(BUILD) -j $(JOBS) --target pipecut_cli
+
+# Everything: the tool, the tests and the benchmarks.
+build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The main job on the built-in default: a ResNet-101 from the zoo, split at 7 MiB, algorithms side by side.
-demo: build
+demo: tool
 	mkdir -p $(BUILD)/demo
 	$(BUILD)/pipecut zoo resnet101 -o $(BUILD)/demo/resnet101_int8.tflite
 	$(BUILD)/pipecut plan $(BUILD)/demo/resnet101_int8.tflite --max-size 7MiB --min-size 2MiB --algorithms greedy,optimal,balanced

@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages pipecut needs to build and test. Skips what is installed.
+# Installs every Debian 12 package that `make demo`, `make test`, `make bench` and `make fuzz`
+# need, on a machine that has only the base system and make. Skips what is installed, so a
+# second run costs nothing. scripts/fresh-machine-check.sh proves the list on a fresh root.
 set -euo pipefail
 packages=(
-  cmake make g++ clang-14 libclang-rt-14-dev   # toolchains (clang for the sanitizer runs)
-  flatbuffers-compiler libflatbuffers-dev      # the .tflite format
-  libdnnl-dev                                  # oneDNN: CPU kernels
-  nlohmann-json3-dev libcli11-dev libssl-dev   # JSON, command line, SHA-256
-  libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
-  libarmnntfliteparser-dev libarmnn-cpuref-backend22  # the independent TFLite reference in tests
+  cmake                      # the build system
+  g++                        # the release build (g++ 12)
+  clang-14                   # the sanitizer and fuzzing builds (clang 14)
+  libclang-rt-14-dev         # clang's ASan, UBSan, TSan and libFuzzer runtimes
+  flatbuffers-compiler       # flatc: generates the .tflite reader/writer from schema/tflite.fbs
+  libflatbuffers-dev         # the flatbuffers runtime headers and CMake package
+  libdnnl-dev                # oneDNN: the CPU convolution and matmul kernels
+  ocl-icd-opencl-dev         # OpenCL headers and loader: Debian's oneDNN CMake package requires them
+  nlohmann-json3-dev         # meta.json, --json output
+  libcli11-dev               # the command line
+  libssl-dev                 # SHA-256 of models (the tree hash in meta.json)
+  libgtest-dev libgmock-dev  # the tests
+  libbenchmark-dev           # the benchmarks (bench/)
+  libarmnntfliteparser-dev   # Arm NN's TFLite parser: the independent reference in runtime_armnn_test
+  libarmnn-cpuref-backend22  # Arm NN's reference CPU backend, which that test runs on
 )
 missing=()
 for p in "${packages[@]}"; do
