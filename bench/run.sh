@@ -56,4 +56,22 @@ awk -v p="$(median_of steady_fps "$scratch/pipeline.csv")" -v i="$(median_of ide
     printf "pipeline / one cascade per core (the pipeline'"'"'s own cost):  %.3f\n", p / s
   }
 }'
-echo "(targets: >= 500 GOPS per thread on ResNet-50; pipeline ratio >= 0.95)"
+echo
+echo "== ResNet-50 on a shared host: 1 and N threads, idle and with a busy process per core =="
+run contention bench_contention
+awk -F, '
+  /^name,/ { for (i = 1; i <= NF; ++i) { gsub(/"/, "", $i); col[$i] = i }; next }
+  /^"/ {
+    name = $1; gsub(/"/, "", name)
+    key = (name ~ /threads:1\//) ? "one" : "many"
+    key = key ((name ~ /busy:1/) ? "_busy" : "_idle")
+    med[key] = $col["median_ms"]; p90[key] = $col["p90_ms"]; n = $col["threads"]
+    if (key ~ /^many/) threads = n
+    printf "%-10s threads=%d  median %8.2f ms  p90 %8.2f ms  p90/median %.2f\n", key, n, med[key], p90[key], p90[key] / med[key]
+  }
+  END {
+    printf "idle:   1 thread / %d threads = %.2fx faster  (goal >= 1.6)\n", threads, med["one_idle"] / med["many_idle"]
+    printf "loaded: %d threads / 1 thread = %.2fx the time (goal <= 1.1)\n", threads, med["many_busy"] / med["one_busy"]
+  }' "$scratch/contention.csv"
+echo
+echo "(targets: >= 500 GOPS per thread on ResNet-50; pipeline ratio >= 0.95; split / copy <= 1.0)"

@@ -37,7 +37,7 @@ void convert_copy(uint8_t* dst, const uint8_t* src, int64_t n, bool flip) {
 }  // namespace
 
 CpuExecutable::CpuExecutable(std::unique_ptr<Plan> plan, int threads)
-    : plan_(std::move(plan)), threads_(threads) {
+    : plan_(std::move(plan)), team_(threads) {
   for (int t : plan_->inputs) inputs_.push_back(spec_of(plan_->values[static_cast<size_t>(t)]));
   for (int t : plan_->outputs) outputs_.push_back(spec_of(plan_->values[static_cast<size_t>(t)]));
 }
@@ -124,7 +124,7 @@ void CpuExecutable::run_steps_from(size_t& s, std::vector<double>* step_ms) {
 }
 
 std::vector<TensorValue> CpuExecutable::run(const std::vector<TensorValue>& inputs) {
-  ThreadScope threads(threads_);
+  TeamScope team(&team_);
   load_inputs(inputs);
   run_steps(nullptr);
   std::vector<TensorValue> outputs;
@@ -138,7 +138,7 @@ std::vector<TensorValue> CpuExecutable::run(const std::vector<TensorValue>& inpu
 }
 
 std::vector<OpTime> CpuExecutable::profile(const std::vector<TensorValue>& inputs, int runs) {
-  ThreadScope threads(threads_);
+  TeamScope team(&team_);
   load_inputs(inputs);
   std::vector<double> ms(plan_->steps.size(), 0.0);
   run_steps(nullptr);  // warm up
@@ -156,7 +156,7 @@ std::vector<OpTime> CpuExecutable::profile(const std::vector<TensorValue>& input
 
 std::unique_ptr<Executable> load_cpu(const Model& model, const CpuOptions& options) {
   if (options.threads < 1) throw Error(model.origin() + ": CpuOptions::threads must be at least 1");
-  runtime::ThreadScope threads(options.threads);
+  runtime::TeamScope single(nullptr);  // oneDNN's weight reorders: on this thread alone
   auto plan = runtime::compile_plan(model, options);
   auto exe = std::make_unique<runtime::CpuExecutable>(std::move(plan), options.threads);
   return exe;

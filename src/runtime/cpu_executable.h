@@ -7,6 +7,7 @@
 
 #include "pipecut/runtime.h"
 #include "runtime/plan.h"
+#include "runtime/work_team.h"
 
 namespace pipecut::runtime {
 
@@ -32,7 +33,7 @@ class CpuExecutable : public Executable {
   TensorValue read_value(int tensor) const;
 
   std::unique_ptr<Plan> plan_;
-  int threads_;
+  WorkTeam team_;
   std::vector<TensorSpec> inputs_, outputs_;
   std::vector<TensorValue> kept_;
 };

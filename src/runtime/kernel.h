@@ -68,6 +68,8 @@ class OpContext {
   // Output `out` shares input `in`'s memory (reshape-like ops): the op needs no kernel.
   void alias(int out, int in);
   DnnlEnv& dnnl();
+  // Threads the executable runs with: kernels may cut their work into as many pieces or more.
+  int threads() const;
 
   // Refuses the op at load time, naming it and its index.
   [[noreturn]] void refuse(const std::string& why) const;

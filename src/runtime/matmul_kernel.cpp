@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "runtime/conv_kernels.h"
 #include "runtime/dnnl_conv_common.h"
@@ -25,14 +26,6 @@ class MatmulKernel : public DnnlPrimitiveKernel {
     row_ = im2col_ ? (depth_ + 3) / 4 * 4 : depth_;
     input_zero_ = static_cast<uint8_t>(s.q.input_zero);
     const dt act = s.is_float ? dt::f32 : dt::u8;
-    src_md_ = memory::desc({rows_, row_}, act, tag::ab);
-    dst_md_ = memory::desc({rows_, int64_t{g.oc}}, act, tag::ab);
-    const dt wtype = s.is_float ? dt::f32 : dt::s8;
-    // File weights are [oc][kh][kw][ic] = [N][K]: the [K, N] matrix with strides {1, K}.
-    const memory::desc user_wmd({row_, int64_t{g.oc}}, wtype, memory::dims{1, row_});
-    const memory::desc any_wmd({row_, int64_t{g.oc}}, wtype, tag::any);
-    const memory::desc bias_md({1, int64_t{g.oc}}, s.is_float ? dt::f32 : dt::s32, tag::ab);
-
     std::vector<int8_t> s8;
     const void* wdata = nullptr;
     int32_t weight_zero = 0;
@@ -57,11 +50,44 @@ class MatmulKernel : public DnnlPrimitiveKernel {
       }
       wdata = s8.data();
     }
-    const dnnl::primitive_attr attr = conv_primitive_attr(s, weight_zero);
+    // Where products may saturate (see split_weights): the high halves of every output channel,
+    // then the low halves, as twice the columns in int32; the kernel adds them and requantizes.
+    std::vector<int8_t> high, low;
+    const bool wide = !s.is_float && split_weights(s8, &high, &low);
+    const int64_t oc = wide ? 2 * g.oc : g.oc;  // columns of the primitive
+    if (wide) {
+      s8 = std::move(high);
+      s8.insert(s8.end(), low.begin(), low.end());
+      wdata = s8.data();
+      widen(s, weight_zero, row_, row_);
+    }
+    const dt wtype = s.is_float ? dt::f32 : dt::s8;
+    // File weights are [oc][kh][kw][ic] = [N][K]: the [K, N] matrix with strides {1, K}.
+    const memory::desc user_wmd({row_, oc}, wtype, memory::dims{1, row_});
+    const memory::desc any_wmd({row_, oc}, wtype, tag::any);
+    const memory::desc bias_md =
+        wide ? memory::desc() : memory::desc({1, oc}, s.is_float ? dt::f32 : dt::s32, tag::ab);
+    const dt dst_type = wide ? dt::s32 : act;
+    const dnnl::primitive_attr attr =
+        wide ? wide_primitive_attr(s) : conv_primitive_attr(s, weight_zero);
 
-    const dnnl::matmul::desc desc(src_md_, any_wmd, bias_md, dst_md_);
-    const dnnl::matmul::primitive_desc pd(desc, attr, env_->engine);
-    adopt(ctx, s, pd, dnnl::matmul(pd), user_wmd, wdata, bias_md);
+    // Bands of rows (output pixels): each a matmul of its own; equal bands share one primitive.
+    const int64_t elem = s.is_float ? 4 : 1;
+    std::map<int64_t, int> shapes;  // rows of a band -> primitive
+    const int64_t max_rows = wide ? wide_band_rows(g.oc) : 0;
+    for (const auto& [r0, r1] : row_bands(rows_, row_ * g.oc, ctx.threads(), max_rows)) {
+      auto it = shapes.find(r1 - r0);
+      if (it == shapes.end()) {
+        const memory::desc src_md({r1 - r0, row_}, act, tag::ab);
+        const memory::desc dst_md({r1 - r0, oc}, dst_type, tag::ab);
+        const dnnl::matmul::desc desc(src_md, any_wmd, bias_md, dst_md);
+        const dnnl::matmul::primitive_desc pd(desc, attr, env_->engine);
+        const int id = adopt(s, pd, dnnl::matmul(pd), src_md, dst_md, user_wmd, wdata, bias_md);
+        it = shapes.emplace(r1 - r0, id).first;
+      }
+      add_band(it->second, r0 * row_ * elem, r0, r1 - r0);
+    }
+    finish_bands(ctx);
     if (im2col_) {
       ctx.require(!s.is_float, "float convolutions go through oneDNN convolution");
       columns_ = ctx.scratch(rows_ * row_);
@@ -80,7 +106,7 @@ class MatmulKernel : public DnnlPrimitiveKernel {
   }
 
   std::string detail() const override {
-    return std::string(im2col_ ? "im2col + " : "") + "dnnl matmul " + impl();
+    return std::string(im2col_ ? "im2col + " : "") + "dnnl matmul " + DnnlPrimitiveKernel::detail();
   }
 
  private:

@@ -49,6 +49,10 @@ DnnlEnv& OpContext::dnnl() {
   return builder_.dnnl();
 }
 
+int OpContext::threads() const {
+  return builder_.threads();
+}
+
 void OpContext::refuse(const std::string& why) const {
   builder_.refuse(op_, why);
 }

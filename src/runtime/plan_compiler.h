@@ -24,6 +24,7 @@ class PlanBuilder {
   int scratch(int64_t bytes);
   void alias(int out, int in);
   DnnlEnv& dnnl() { return *plan_->dnnl; }
+  int threads() const { return options_.threads; }
   [[noreturn]] void refuse(const Op& op, const std::string& why) const;
 
  private:

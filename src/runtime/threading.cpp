@@ -11,12 +11,6 @@ namespace {
 struct OpenMp {
   void (*set_num_threads)(int) = nullptr;
   int (*get_max_threads)() = nullptr;
-  int (*get_thread_num)() = nullptr;
-  int (*get_num_threads)() = nullptr;
-  void (*parallel)(void (*)(void*), void*, unsigned, unsigned) = nullptr;  // GOMP_parallel
-  bool complete() const {
-    return set_num_threads && get_max_threads && get_thread_num && get_num_threads && parallel;
-  }
 };
 
 template <typename F>
@@ -29,58 +23,60 @@ const OpenMp& openmp() {
     OpenMp o;
     o.set_num_threads = lookup<void (*)(int)>("omp_set_num_threads");
     o.get_max_threads = lookup<int (*)()>("omp_get_max_threads");
-    o.get_thread_num = lookup<int (*)()>("omp_get_thread_num");
-    o.get_num_threads = lookup<int (*)()>("omp_get_num_threads");
-    o.parallel = lookup<void (*)(void (*)(void*), void*, unsigned, unsigned)>("GOMP_parallel");
-    if (!o.complete()) o = OpenMp{};
+    if (!o.set_num_threads || !o.get_max_threads) o = OpenMp{};
     return o;
   }();
   return omp;
 }
 
-struct Region {
-  int64_t n;
-  const RangeFn* fn;
-};
+thread_local WorkTeam* current_team = nullptr;
 
-void region_body(void* data) {
-  const auto* r = static_cast<const Region*>(data);
-  const int64_t team = openmp().get_num_threads();
-  const int64_t id = openmp().get_thread_num();
-  const int64_t begin = r->n * id / team;
-  const int64_t end = r->n * (id + 1) / team;
-  if (begin < end) (*r->fn)(begin, end);
-}
+// Chunks per thread for our own kernels: enough that a thread that finishes early takes another,
+// few enough that claiming costs nothing next to the work.
+constexpr int64_t kChunksPerThread = 4;
 
 }  // namespace
 
-ThreadScope::ThreadScope(int threads) {
-  const OpenMp& omp = openmp();
-  if (!omp.set_num_threads) return;
-  saved_ = omp.get_max_threads();
-  omp.set_num_threads(std::max(1, threads));
+void set_openmp_threads(int threads) {
+  if (openmp().set_num_threads) openmp().set_num_threads(std::max(1, threads));
 }
 
-ThreadScope::~ThreadScope() {
-  if (saved_ > 0) openmp().set_num_threads(saved_);
+TeamScope::TeamScope(WorkTeam* team) : saved_team_(current_team) {
+  current_team = team;
+  if (openmp().get_max_threads) {
+    saved_openmp_ = openmp().get_max_threads();
+    set_openmp_threads(1);
+  }
 }
 
-int max_threads() {
-  const OpenMp& omp = openmp();
-  return omp.get_max_threads ? omp.get_max_threads() : 1;
+TeamScope::~TeamScope() {
+  current_team = saved_team_;
+  if (saved_openmp_ > 0) set_openmp_threads(saved_openmp_);
+}
+
+int team_threads() {
+  return current_team ? current_team->threads() : 1;
+}
+
+void parallel_chunks(int chunks, ChunkFn fn) {
+  if (current_team) {
+    current_team->run(chunks, fn);
+    return;
+  }
+  for (int i = 0; i < chunks; ++i) fn(i, 0);
 }
 
 void parallel_for_range(int64_t n, int64_t min_chunk, RangeFn fn) {
   if (n <= 0) return;
-  const OpenMp& omp = openmp();
-  const int64_t chunks = n / std::max<int64_t>(1, min_chunk);
-  const int64_t threads = omp.parallel ? std::min<int64_t>(omp.get_max_threads(), chunks) : 1;
-  if (threads <= 1) {
+  const int64_t chunks =
+      std::min({n / std::max<int64_t>(1, min_chunk), kChunksPerThread * team_threads(),
+                int64_t{WorkTeam::kMaxChunks}});
+  if (chunks <= 1) {
     fn(0, n);
     return;
   }
-  Region region{n, &fn};
-  omp.parallel(&region_body, &region, static_cast<unsigned>(threads), 0);
+  auto chunk = [&](int64_t i, int) { fn(n * i / chunks, n * (i + 1) / chunks); };
+  parallel_chunks(static_cast<int>(chunks), ChunkFn(chunk));
 }
 
 }  // namespace pipecut::runtime

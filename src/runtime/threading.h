@@ -1,27 +1,41 @@
 #pragma once
-// Threads. Debian's oneDNN runs on GNU OpenMP, so the thread count of a run is OpenMP's
-// nthreads-var of the calling thread: ThreadScope sets it for a load or a run and restores it.
-// Our own kernels share oneDNN's OpenMP team through parallel_for, so both never compete for
-// cores. The OpenMP entry points are looked up in the process (libdnnl already loads libgomp);
-// without them everything runs on the calling thread.
+// Threads. A run's parallel work goes through the executable's WorkTeam (work_team.h): chunks
+// claimed by whichever thread is on a core, so a busy host slows a run down to about one
+// thread's pace and no further. oneDNN, which Debian builds on GNU OpenMP, is only ever called
+// with one OpenMP thread: each chunk of a convolution is a oneDNN primitive of its own (a band of
+// output rows), so OpenMP never starts a team and never waits at its barriers. The OpenMP entry
+// points are looked up in the process (libdnnl loads libgomp); without them there is nothing to
+// set.
 #include <cstdint>
 #include <type_traits>
 
+#include "runtime/work_team.h"
+
 namespace pipecut::runtime {
 
-class ThreadScope {
+// Sets OpenMP's thread count for the calling thread (its nthreads-var).
+void set_openmp_threads(int threads);
+
+// For its lifetime, parallel_for on this thread runs on `team` (null: on this thread alone), and
+// OpenMP on this thread uses one thread. Restores both on exit.
+class TeamScope {
  public:
-  explicit ThreadScope(int threads);
-  ~ThreadScope();
-  ThreadScope(const ThreadScope&) = delete;
-  ThreadScope& operator=(const ThreadScope&) = delete;
+  explicit TeamScope(WorkTeam* team);
+  ~TeamScope();
+  TeamScope(const TeamScope&) = delete;
+  TeamScope& operator=(const TeamScope&) = delete;
 
  private:
-  int saved_ = 0;
+  WorkTeam* saved_team_;
+  int saved_openmp_ = 0;
 };
 
-// Threads a parallel region started now would get.
-int max_threads();
+// Threads parallel work started now on this thread may use (1 outside a TeamScope).
+int team_threads();
+
+// Calls fn(i, slot) for every i in [0, chunks) on the current team (see WorkTeam::run); slot is
+// below team_threads().
+void parallel_chunks(int chunks, ChunkFn fn);
 
 // A non-owning reference to a callable taking (begin, end): no allocation, unlike std::function.
 class RangeFn {
