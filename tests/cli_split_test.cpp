@@ -387,5 +387,44 @@ TEST(Cli, SliceOneRange) {
   EXPECT_EQ(part.tensor(part.outputs()[0]).name, "MobilenetV2/expanded_conv_4/add");
 }
 
+// A prefix segment appears in full_split and in every later pairs_kN folder: after the first it
+// is a hard link (meta.json says so), and a folder survives the removal of another; verify stays
+// bit-exact on the tree.
+TEST(Cli, RepeatedSegmentsAreHardLinksAndFoldersStandAlone) {
+  const fs::path dir = testing::fresh_dir("split-links") / "out";
+  const std::string model = coral_model("mobilenet_v2_1.0_224_quant.tflite").string();
+  const CliResult r = run_cli("split " + model + " --segments 4 --json -o " + dir.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto meta = read_json(dir / "pairs_k4" / "meta.json");
+  int linked = 0;
+  for (const auto& f : meta["files"]) {
+    if (f["role"] == "tail") {
+      EXPECT_FALSE(f.contains("hard_link_of"));
+      continue;
+    }
+    ASSERT_TRUE(f.contains("hard_link_of")) << f.dump();
+    const fs::path file = dir / "pairs_k4" / f["file"].get<std::string>();
+    const fs::path first = dir / "pairs_k4" / f["hard_link_of"].get<std::string>();
+    EXPECT_TRUE(fs::equivalent(file, first)) << file;
+    EXPECT_EQ(fs::hard_link_count(file), 4u) << file;  // full_split, pairs_k2..k4 (seg1)
+    ++linked;
+    break;
+  }
+  EXPECT_EQ(linked, 1);
+  const auto tree = read_json(dir / "meta.json");
+  EXPECT_GT(tree["bytes_hard_linked"].get<int64_t>(), 0);
+  EXPECT_LT(tree["bytes_hard_linked"].get<int64_t>(), tree["bytes_written"].get<int64_t>());
+
+  const CliResult v = run_cli("verify " + dir.string() + " --inputs 1");
+  EXPECT_EQ(v.status, 0) << v.out << v.err;
+
+  fs::remove_all(dir / "full_split");
+  for (const auto& f : meta["files"]) {
+    const fs::path file = dir / "pairs_k4" / f["file"].get<std::string>();
+    EXPECT_EQ(sha256_hex(testing::read_bytes(file)), f["sha256"].get<std::string>()) << file;
+    EXPECT_NO_THROW(Model::load(file)) << file;
+  }
+}
+
 }  // namespace
 }  // namespace pipecut

@@ -30,12 +30,18 @@ struct WrittenFile {
   SegmentPlan plan;
   int64_t file_bytes = 0;
   std::string sha256;
+  // A prefix segment appears in full_split and in several pairs_kN folders with the same bytes:
+  // after the first, each is a hard link to it (relative to OUTDIR here), so every folder still
+  // stands alone (removing one folder leaves the others whole) and the bytes go to disk once.
+  // Empty for a file written anew (the first of its kind, or where the file system refuses links).
+  std::string hard_link_of;
 };
 
 struct TreeSummary {
   std::filesystem::path out_dir;
   std::vector<WrittenFile> files;
-  int64_t bytes_written = 0;
+  int64_t bytes_written = 0;  // bytes of all files in the tree, hard links included
+  int64_t bytes_linked = 0;   // of those, bytes in hard links (not written again)
 };
 
 TreeSummary write_split_tree(const Model& model, const Graph& graph, const SplitPlan& plan,

@@ -7,6 +7,7 @@
 
 #include "pipecut/graph.h"
 #include "pipecut/model.h"
+#include "pipecut/model_writer.h"
 
 namespace pipecut {
 
@@ -34,6 +35,8 @@ std::vector<SegmentPlan> plan_segments(const Model& model, const Graph& graph,
 // The .tflite bytes of one segment.
 std::vector<uint8_t> write_segment(const Model& model, const SegmentPlan& plan,
                                    const std::string& description = {});
+// The same bytes handed to `sink` (see write_submodel_to), without a copy.
+void write_segment_to(const Model& model, const SegmentPlan& plan, const BytesSink& sink);
 
 // The ops strictly after the producer of `from` (or from op 0 when it is a model input) up to
 // and including the producer of `to`: what `pipecut slice --from --to` extracts.

@@ -42,8 +42,12 @@ void print_summary(const Model& model, const SplitPlan& plan, const TreeSummary&
   }
   table.print(std::cout);
   if (!plan.partition.within_window) std::cout << "warning: some segments lie outside the window\n";
-  std::cout << "wrote " << summary.files.size() << " files (" << format_size(summary.bytes_written)
-            << ") to " << summary.out_dir.string() << "\n";
+  std::cout << "wrote " << summary.files.size() << " files (" << format_size(summary.bytes_written);
+  if (summary.bytes_linked > 0) {
+    std::cout << ", of which " << format_size(summary.bytes_linked)
+              << " as hard links to identical files";
+  }
+  std::cout << ") to " << summary.out_dir.string() << "\n";
 }
 
 }  // namespace
@@ -84,6 +88,7 @@ void add_split(CLI::App& app) {
                          {"param_bytes", f.plan.param_bytes},
                          {"file_bytes", f.file_bytes},
                          {"sha256", f.sha256}});
+        if (!f.hard_link_of.empty()) files.back()["hard_link_of"] = f.hard_link_of;
       }
       std::cout << nlohmann::ordered_json{{"out_dir", summary.out_dir.string()},
                                           {"plan", plan_json(model, plan)},

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <unordered_map>
 
 #include "format/tflite_schema.h"
@@ -17,16 +18,51 @@ namespace {
 constexpr size_t kBufferAlignment = 16;  // what the TFLite converter uses for weight data
 constexpr const char* kModelDescriptionMetadata = "TFLITE_METADATA";  // describes the model's I/O
 
+// The builder's memory, kept per thread from one model to the next: a file of tens of MiB built
+// in fresh memory costs a page fault per 4 KiB before the first byte is copied. The buffer grows
+// to the largest model written; a builder that outgrows it mid-build gets plain memory for the
+// rest of that model.
+class ReusedBuffer : public flatbuffers::Allocator {
+ public:
+  uint8_t* allocate(size_t size) override {
+    if (in_use_) return new uint8_t[size];
+    if (size > capacity_) {
+      buffer_.reset();                   // free the old one first: the peak stays one buffer
+      buffer_.reset(new uint8_t[size]);  // not zeroed: the builder writes every byte it hands out
+      capacity_ = size;
+    }
+    in_use_ = true;
+    return buffer_.get();
+  }
+  void deallocate(uint8_t* p, size_t) override {
+    if (p == buffer_.get()) {
+      in_use_ = false;
+    } else {
+      delete[] p;
+    }
+  }
+
+ private:
+  std::unique_ptr<uint8_t[]> buffer_;
+  size_t capacity_ = 0;
+  bool in_use_ = false;
+};
+
+ReusedBuffer& reused_buffer() {
+  thread_local ReusedBuffer buffer;
+  return buffer;
+}
+
 class SubmodelWriter {
  public:
   SubmodelWriter(const Model& source, const SubmodelSpec& spec)
       : source_(source), spec_(spec), root_(source.flatbuffer()) {}
 
-  std::vector<uint8_t> write() {
+  void write(const BytesSink& sink) {
     collect_tensors();
     size_t estimate = 1 << 16;
     for (int t : tensors_) estimate += source_.tensor(t).data.size() + kBufferAlignment;
-    builder_ = std::make_unique<flatbuffers::FlatBufferBuilder>(estimate);
+    builder_ = std::make_unique<flatbuffers::FlatBufferBuilder>(estimate, &reused_buffer());
     auto& fbb = *builder_;
     buffer_offsets_.push_back(tflite::CreateBuffer(fbb));  // buffer 0: the empty sentinel
 
@@ -55,7 +91,7 @@ class SubmodelWriter {
       throw Error(source_.origin() +
                   ": the submodel would exceed 2 GiB, which pipecut does not write");
     }
-    return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+    sink(std::span<const uint8_t>(fbb.GetBufferPointer(), fbb.GetSize()));
   }
 
  private:
@@ -247,7 +283,15 @@ class SubmodelWriter {
 }  // namespace
 
 std::vector<uint8_t> write_submodel(const Model& source, const SubmodelSpec& spec) {
-  return SubmodelWriter(source, spec).write();
+  std::vector<uint8_t> bytes;
+  SubmodelWriter(source, spec).write([&](std::span<const uint8_t> b) {
+    bytes.assign(b.begin(), b.end());
+  });
+  return bytes;
+}
+
+void write_submodel_to(const Model& source, const SubmodelSpec& spec, const BytesSink& sink) {
+  SubmodelWriter(source, spec).write(sink);
 }
 
 }  // namespace pipecut

@@ -29,7 +29,7 @@ nlohmann::ordered_json file_json(const Model& model, const WrittenFile& f,
   for (int t : f.plan.inputs) inputs.push_back(tensor_json(model.tensor(t)));
   for (int t : f.plan.outputs) outputs.push_back(tensor_json(model.tensor(t)));
   const std::string rel = f.path.substr(folder.size() + 1);  // relative to the folder
-  return {
+  nlohmann::ordered_json file = {
       {"file", rel},
       {"role", f.role},
       {"segments", {f.first_segment, f.last_segment}},
@@ -40,6 +40,9 @@ nlohmann::ordered_json file_json(const Model& model, const WrittenFile& f,
       {"stored_param_bytes", f.plan.stored_param_bytes},
       {"file_bytes", f.file_bytes},
       {"sha256", f.sha256}};
+  // Relative to this folder, like "file": "../full_split/tflite/seg1_int8.tflite".
+  if (!f.hard_link_of.empty()) file["hard_link_of"] = "../" + f.hard_link_of;
+  return file;
 }
 
 std::string tensor_summary(const Model& model, const std::vector<int>& tensors) {
@@ -107,7 +110,8 @@ std::string tree_meta_json(const Model& model, const std::string& source_sha, co
                                  {"plan", plan_json(model, plan)},
                                  {"folders", folders},
                                  {"files_written", summary.files.size()},
-                                 {"bytes_written", summary.bytes_written}};
+                                 {"bytes_written", summary.bytes_written},
+                                 {"bytes_hard_linked", summary.bytes_linked}};
   return meta.dump(2) + "\n";
 }
 

@@ -1,6 +1,14 @@
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <functional>
+#include <future>
 #include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
 
 #include "layout/meta_json.h"
 #include "pipecut/error.h"
@@ -19,47 +27,65 @@ std::string tail_file(int first, int last) {
   return "tail_seg" + std::to_string(first) + "_to_" + std::to_string(last) + "_int8.tflite";
 }
 
-struct Built {
+// One file of the tree, in the order the tree lists them.
+struct Entry {
+  std::string folder, name, role;
+  int first_seg = 1, last_seg = 1;
+  int content = -1;  // index of its segment range among the distinct ones
+};
+
+// A distinct segment range, serialized, hashed and written once (at the first entry that holds
+// it); later entries with the same range are hard links to that file.
+struct Content {
+  int first_seg = 1, last_seg = 1;
+  std::string rel;  // where it was written, relative to the tree
   SegmentPlan plan;
-  std::vector<uint8_t> bytes;
+  int64_t bytes = 0;
   std::string sha256;
 };
 
-// Serialized files by segment range: full_split's segment i and every pairs_k prefix segment i
-// are the same bytes, so each is built once and written where it belongs. Single segments reuse
-// the plans already made; a tail (segments k..K) gets its own plan and, used once, is not kept.
-class FileCache {
- public:
-  FileCache(const Model& model, const Graph& graph, const std::vector<SegmentPlan>& segments)
-      : model_(model), graph_(graph), segments_(segments) {}
-  const Built& get(int first_seg, int last_seg) {
-    const bool single = first_seg == last_seg;
-    if (single) {
-      auto it = cache_.find(first_seg);
-      if (it != cache_.end()) return it->second;
+// Builds and writes every content on up to `threads` threads (serializing, hashing and the
+// kernel's copy into the page cache are each CPU work, so the cores share them); the first
+// exception stops the others and is rethrown.
+void write_contents(const Model& model, const Graph& graph,
+                    const std::vector<SegmentPlan>& segments, const fs::path& staging,
+                    std::vector<Content>& contents,
+                    const std::function<void(const Content&)>& done) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex mutex;
+  auto work = [&] {
+    for (size_t i; !failed && (i = next++) < contents.size();) {
+      Content& c = contents[i];
+      try {
+        c.plan = c.first_seg == c.last_seg
+                     ? segments[static_cast<size_t>(c.first_seg - 1)]
+                     : plan_op_range(model, graph,
+                                     segments[static_cast<size_t>(c.first_seg - 1)].first_op,
+                                     segments[static_cast<size_t>(c.last_seg - 1)].last_op);
+        write_segment_to(model, c.plan, [&](std::span<const uint8_t> bytes) {
+          c.bytes = static_cast<int64_t>(bytes.size());
+          c.sha256 = sha256_hex(bytes);
+          write_file_atomic(staging / c.rel, bytes);
+        });
+        const std::lock_guard<std::mutex> lock(mutex);
+        done(c);
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        if (!error) error = std::current_exception();
+        failed = true;
+      }
     }
-    SegmentPlan plan =
-        single
-            ? segments_[static_cast<size_t>(first_seg - 1)]
-            : plan_op_range(model_, graph_, segments_[static_cast<size_t>(first_seg - 1)].first_op,
-                            segments_[static_cast<size_t>(last_seg - 1)].last_op);
-    auto bytes = write_segment(model_, plan);
-    std::string sha = sha256_hex(bytes);
-    Built built{std::move(plan), std::move(bytes), std::move(sha)};
-    if (!single) {
-      scratch_ = std::move(built);
-      return scratch_;
-    }
-    return cache_.emplace(first_seg, std::move(built)).first->second;
-  }
-
- private:
-  const Model& model_;
-  const Graph& graph_;
-  const std::vector<SegmentPlan>& segments_;
-  std::map<int, Built> cache_;
-  Built scratch_;
-};
+  };
+  const size_t threads =
+      std::min<size_t>({std::max(1u, std::thread::hardware_concurrency()), 4, contents.size()});
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+  if (error) std::rethrow_exception(error);
+}
 
 fs::path sibling(const fs::path& dir, const std::string& tag) {
   return dir.parent_path() /
@@ -92,52 +118,80 @@ TreeSummary write_split_tree(const Model& model, const Graph& graph, const Split
 
   const auto segments = plan_segments(model, graph, plan.cut_positions);
   const int k = static_cast<int>(segments.size());
-  const int64_t total_files = k + (k * (k + 1) / 2 - 1);
+
+  // The tree's files in order: full_split's segments, then each pairs_kN's prefix segments and
+  // its tail; each distinct segment range once among the contents.
+  std::vector<Entry> entries;
+  for (int s = 1; s <= k; ++s) entries.push_back({"full_split", segment_file(s), "segment", s, s});
+  for (int n = 2; n <= k; ++n) {
+    const std::string folder = "pairs_k" + std::to_string(n);
+    for (int s = 1; s < n; ++s) entries.push_back({folder, segment_file(s), "segment", s, s});
+    entries.push_back({folder, tail_file(n, k), "tail", n, k});
+  }
+  std::vector<Content> contents;
+  std::map<std::pair<int, int>, int> content_of;
+  for (Entry& e : entries) {
+    const auto [it, added] = content_of.emplace(std::make_pair(e.first_seg, e.last_seg),
+                                                static_cast<int>(contents.size()));
+    if (added) {
+      Content c;
+      c.first_seg = e.first_seg;
+      c.last_seg = e.last_seg;
+      c.rel = (fs::path(e.folder) / "tflite" / e.name).string();
+      contents.push_back(std::move(c));
+    }
+    e.content = it->second;
+  }
+
+  const int64_t total_files = static_cast<int64_t>(entries.size());
   int64_t done = 0;
   auto progress = [&](const std::string& what) {
+    ++done;
     if (options.progress) options.progress(done, total_files, what);
   };
 
   TreeSummary summary;
   summary.out_dir = out_dir;
-  FileCache cache(model, graph, segments);
-  const std::string source_sha = sha256_hex(model.bytes());
+  // The source's hash, needed only for meta.json: on another core while the files are written.
+  std::future<std::string> source_hash =
+      std::async(std::launch::async, [&model] { return sha256_hex(model.bytes()); });
   try {
-    auto emit = [&](const std::string& folder, const std::string& name, const std::string& role,
-                    int first_seg, int last_seg, std::vector<WrittenFile>& folder_files) {
-      progress(folder + "/" + name);
-      const auto& [seg_plan, bytes, sha] = cache.get(first_seg, last_seg);
-      const fs::path rel = fs::path(folder) / "tflite" / name;
-      fs::create_directories(staging / rel.parent_path());
-      write_file_atomic(staging / rel, bytes);
-      WrittenFile f{folder,
-                    rel.string(),
-                    role,
-                    first_seg,
-                    last_seg,
-                    seg_plan,
-                    static_cast<int64_t>(bytes.size()),
-                    sha};
-      summary.bytes_written += f.file_bytes;
-      folder_files.push_back(f);
-      summary.files.push_back(std::move(f));
-      ++done;
-    };
-    auto finish_folder = [&](const std::string& folder, const std::vector<WrittenFile>& files) {
-      const auto meta = folder_meta_json(model, source_sha, plan, folder, files);
-      write_file_atomic(staging / folder / "meta.json", meta);
-      write_file_atomic(staging / folder / "note.txt", folder_note(model, plan, folder, files));
-    };
+    for (const Entry& e : entries) fs::create_directories(staging / e.folder / "tflite");
+    write_contents(model, graph, segments, staging, contents,
+                   [&](const Content& c) { progress(c.rel); });
 
-    std::vector<WrittenFile> full;
-    for (int s = 1; s <= k; ++s) emit("full_split", segment_file(s), "segment", s, s, full);
-    finish_folder("full_split", full);
-    for (int n = 2; n <= k; ++n) {
-      const std::string folder = "pairs_k" + std::to_string(n);
-      std::vector<WrittenFile> files;
-      for (int s = 1; s < n; ++s) emit(folder, segment_file(s), "segment", s, s, files);
-      emit(folder, tail_file(n, k), "tail", n, k, files);
-      finish_folder(folder, files);
+    const std::string source_sha = source_hash.get();
+    std::map<std::string, std::vector<WrittenFile>> by_folder;
+    std::vector<std::string> folders;
+    for (const Entry& e : entries) {
+      const Content& c = contents[static_cast<size_t>(e.content)];
+      const std::string rel = (fs::path(e.folder) / "tflite" / e.name).string();
+      std::string linked;
+      if (rel != c.rel) {
+        // The same bytes are already in the tree: link to them (the folder rename below keeps
+        // links intact); where the file system refuses links, copy the file.
+        std::error_code ec;
+        fs::create_hard_link(staging / c.rel, staging / rel, ec);
+        if (ec) {
+          fs::copy_file(staging / c.rel, staging / rel);
+        } else {
+          linked = c.rel;
+        }
+        progress(rel);
+      }
+      WrittenFile f{e.folder, rel,     e.role,   e.first_seg, e.last_seg,
+                    c.plan,   c.bytes, c.sha256, linked};
+      summary.bytes_written += f.file_bytes;
+      if (!linked.empty()) summary.bytes_linked += f.file_bytes;
+      if (by_folder.find(e.folder) == by_folder.end()) folders.push_back(e.folder);
+      by_folder[e.folder].push_back(f);
+      summary.files.push_back(std::move(f));
+    }
+    for (const std::string& folder : folders) {
+      const std::vector<WrittenFile>& files = by_folder[folder];
+      write_file_atomic(staging / folder / "meta.json",
+                        folder_meta_json(model, source_sha, plan, folder, files));
+      write_file_atomic(staging / folder / "note.txt", folder_note(model, plan, folder, files));
     }
     write_file_atomic(staging / "meta.json", tree_meta_json(model, source_sha, plan, summary));
 
@@ -159,7 +213,7 @@ TreeSummary write_split_tree(const Model& model, const Graph& graph, const Split
     fs::remove_all(staging, ignore);
     throw;
   }
-  progress("done");
+  if (options.progress) options.progress(total_files, total_files, "done");
   return summary;
 }
 

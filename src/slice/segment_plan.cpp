@@ -80,14 +80,26 @@ std::vector<SegmentPlan> plan_segments(const Model& model, const Graph& graph,
   return out;
 }
 
-std::vector<uint8_t> write_segment(const Model& model, const SegmentPlan& plan,
-                                   const std::string& description) {
+namespace {
+
+SubmodelSpec segment_spec(const SegmentPlan& plan, const std::string& description) {
   SubmodelSpec spec;
   for (int i = plan.first_op; i <= plan.last_op; ++i) spec.ops.push_back(i);
   spec.inputs = plan.inputs;
   spec.outputs = plan.outputs;
   spec.description = description;
-  return write_submodel(model, spec);
+  return spec;
+}
+
+}  // namespace
+
+std::vector<uint8_t> write_segment(const Model& model, const SegmentPlan& plan,
+                                   const std::string& description) {
+  return write_submodel(model, segment_spec(plan, description));
+}
+
+void write_segment_to(const Model& model, const SegmentPlan& plan, const BytesSink& sink) {
+  write_submodel_to(model, segment_spec(plan, {}), sink);
 }
 
 SegmentPlan plan_tensor_range(const Model& model, const Graph& graph, int from_tensor,
