@@ -27,20 +27,23 @@ elapsed() {
 }
 
 if ! command -v debootstrap > /dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap > /dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends debootstrap > /dev/null
 fi
 
 root=$(mktemp -d /var/tmp/pipecut-fresh.XXXXXX)
+chmod 755 "$root"  # it becomes the chroot's /, which apt's _apt user must be able to read
+mounts_under_root() { findmnt -rn -o TARGET | grep -E "^$root(/|$)" | sort -r; }
 cleanup() {
   local status=$?
-  for m in dev proc; do
-    if mountpoint -q "$root/$m"; then umount "$root/$m" || umount -l "$root/$m"; fi
-  done
+  set +e
+  # Everything mounted under the root, deepest first (ours, and any debootstrap left behind).
+  for m in $(mounts_under_root); do umount "$m" 2> /dev/null || umount -l "$m"; done
   # Never delete through a mount that is still there (it would reach the host's /dev).
-  if mountpoint -q "$root/dev" || mountpoint -q "$root/proc"; then
+  if [ -n "$(mounts_under_root)" ]; then
     echo "fresh-machine-check: could not unmount under $root; left it in place" >&2
   else
-    rm -rf --one-file-system "$root"
+    rm -rf --one-file-system "$root" "$root.debootstrap.log"
   fi
   if [ "$status" -eq 0 ]; then
     echo "fresh-machine-check: passed: '$command' on a fresh Debian 12 in $(elapsed)"

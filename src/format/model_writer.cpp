@@ -28,6 +28,7 @@ class ReusedBuffer : public flatbuffers::Allocator {
     if (in_use_) return new uint8_t[size];
     if (size > capacity_) {
       buffer_.reset();                   // free the old one first: the peak stays one buffer
+      capacity_ = 0;                     // until the new one exists (new may throw)
       buffer_.reset(new uint8_t[size]);  // not zeroed: the builder writes every byte it hands out
       capacity_ = size;
     }

@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -81,7 +82,10 @@ void write_contents(const Model& model, const Graph& graph,
   const size_t threads =
       std::min<size_t>({std::max(1u, std::thread::hardware_concurrency()), 4, contents.size()});
   std::vector<std::thread> helpers;
-  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  try {
+    for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  } catch (const std::system_error&) {  // no more threads to be had: the ones started do the work
+  }
   work();
   for (std::thread& t : helpers) t.join();
   if (error) std::rethrow_exception(error);

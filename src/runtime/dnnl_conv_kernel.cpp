@@ -30,7 +30,8 @@ class DnnlConvKernel : public DnnlPrimitiveKernel {
     if (!s.is_float) {
       s8.assign(s.w.centered.begin(), s.w.centered.end());
       wdata = s8.data();
-      // oneDNN's depthwise kernels multiply without pairing products; the others may saturate.
+      // oneDNN's depthwise kernels (multiplier 1; conv_factory sends the others to our own
+      // kernel where products may saturate) multiply without pairing products.
       wide = !g.depthwise && split_weights(s8, &high, &low);
     }
     const int64_t icg = g.ic_per_group(), ocg = g.oc_per_group();
@@ -78,11 +79,13 @@ class DnnlConvKernel : public DnnlPrimitiveKernel {
     const int64_t max_rows = wide ? std::max<int64_t>(1, wide_band_rows(g.oc) / g.ow) : 0;
     std::vector<std::pair<int64_t, int64_t>> bands =
         row_bands(g.oh, work_per_row, ctx.threads(), max_rows);
-    for (const auto& [r0, r1] : bands) {  // a band that reads padding only: keep the op whole
+    bool padding_only = false;  // a band that reads padding only: keep the op whole
+    for (const auto& [r0, r1] : bands) {
       const int64_t top = r0 * g.stride_h - g.pad_top,
                     end = (r1 - 1) * g.stride_h - g.pad_top + kext;
-      if (std::min<int64_t>(g.ih, end) - std::max<int64_t>(0, top) < 1) bands = {{0, g.oh}};
+      padding_only |= std::min<int64_t>(g.ih, end) - std::max<int64_t>(0, top) < 1;
     }
+    if (padding_only) bands = {{0, g.oh}};
     std::map<std::array<int64_t, 4>, int> shapes;  // rows in, padding top and bottom, rows out
     for (int64_t n = 0; n < g.n; ++n) {
       for (const auto& [r0, r1] : bands) {

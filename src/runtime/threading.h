@@ -37,19 +37,8 @@ int team_threads();
 // below team_threads().
 void parallel_chunks(int chunks, ChunkFn fn);
 
-// A non-owning reference to a callable taking (begin, end): no allocation, unlike std::function.
-class RangeFn {
- public:
-  template <typename F>
-  explicit RangeFn(F& f)
-      : object_(const_cast<void*>(static_cast<const void*>(&f))),
-        call_([](void* o, int64_t b, int64_t e) { (*static_cast<F*>(o))(b, e); }) {}
-  void operator()(int64_t begin, int64_t end) const { call_(object_, begin, end); }
-
- private:
-  void* object_;
-  void (*call_)(void*, int64_t, int64_t);
-};
+// A range [begin, end) of indices.
+using RangeFn = FunctionRef<void(int64_t, int64_t)>;
 
 void parallel_for_range(int64_t n, int64_t min_chunk, RangeFn fn);
 

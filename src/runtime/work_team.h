@@ -19,21 +19,27 @@
 
 namespace pipecut::runtime {
 
-// A non-owning reference to a callable taking a chunk index and the slot of the thread running
-// it (0 for the caller, 1.. for helpers; a slot's buffers serve one chunk at a time): no
-// allocation, unlike std::function.
-class ChunkFn {
+// A non-owning reference to a callable: no allocation, unlike std::function. The callable must
+// outlive the reference.
+template <typename Signature>
+class FunctionRef;
+template <typename... Args>
+class FunctionRef<void(Args...)> {
  public:
   template <typename F>
-  explicit ChunkFn(F& f)
+  explicit FunctionRef(F& f)
       : object_(const_cast<void*>(static_cast<const void*>(&f))),
-        call_([](void* o, int64_t i, int slot) { (*static_cast<F*>(o))(i, slot); }) {}
-  void operator()(int64_t i, int slot) const { call_(object_, i, slot); }
+        call_([](void* o, Args... args) { (*static_cast<F*>(o))(args...); }) {}
+  void operator()(Args... args) const { call_(object_, args...); }
 
  private:
   void* object_;
-  void (*call_)(void*, int64_t, int);
+  void (*call_)(void*, Args...);
 };
+
+// A chunk index and the slot of the thread running it (0 for the caller, 1.. for helpers; a
+// slot's buffers serve one chunk at a time).
+using ChunkFn = FunctionRef<void(int64_t, int)>;
 
 class WorkTeam {
  public:
