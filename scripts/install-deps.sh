@@ -3,6 +3,7 @@
 # need, on a machine that has only the base system and make. Skips what is installed, so a
 # second run costs nothing. scripts/fresh-machine-check.sh proves the list on a fresh root.
 set -euo pipefail
+# Not listed: debootstrap, which only scripts/fresh-machine-check.sh uses; it installs it itself.
 packages=(
   cmake                      # the build system
   g++                        # the release build (g++ 12)
