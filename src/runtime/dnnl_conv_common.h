@@ -98,7 +98,6 @@ class DnnlPrimitiveKernel : public Kernel {
   void bind_source(const Bindings& b, uint8_t* source);
   // Runs every band, on the team.
   void execute();
-  const std::string& impl() const { return impl_; }
 
   DnnlEnv* env_;
   int input_, output_;
