@@ -2,6 +2,7 @@
 // Choosing cuts under a size window. The partitioners see only prefix sizes at the candidate cuts,
 // so they work the same for parameter bytes and file bytes and are tested on plain numbers.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,8 @@ struct PartitionProblem {
   std::vector<std::string> piece_labels;
 };
 
-enum class Algorithm { kGreedy, kOptimal, kBalanced };
+// kLatency and kThroughput choose cuts for speed (partition_for_speed) rather than for size.
+enum class Algorithm { kGreedy, kOptimal, kBalanced, kLatency, kThroughput };
 const char* algorithm_name(Algorithm a);
 Algorithm parse_algorithm(const std::string& name);  // throws pipecut::Error
 
@@ -45,6 +47,23 @@ Partition partition_optimal(const PartitionProblem& problem);
 // The Edge TPU compiler's baseline: cut before a segment would exceed total / K. Give it every op
 // boundary as a cut. Never throws for an impossible window; within_window says how it went.
 Partition partition_balanced(const PartitionProblem& problem);
+// The size algorithms; kLatency and kThroughput need costs and throw pipecut::Error here.
 Partition run_partition(const PartitionProblem& problem, Algorithm algorithm);
+
+// What the speed objectives minimise, in milliseconds. A segment runs from cut `from` (-1: the
+// model's start) to cut `to` (cuts.size(): the model's end).
+struct SegmentCosts {
+  std::function<double(int from, int to)> segment_ms;  // one run of the segment on its worker
+  std::function<double(int cut)> handoff_ms;           // moving cut `cut`'s tensors between workers
+};
+
+// Exact, by dynamic programming over the cuts, every segment within [low, high]:
+// kLatency minimises one input's time through the chain (segments plus hand-offs), over any
+// number of segments unless problem.segments fixes it; kThroughput minimises the slowest stage
+// (hand-off in, segment, hand-off out), with problem.segments segments or else the fewest that
+// fit the window. Ties go to the fewer crossing bytes. Throws pipecut::Error naming the problem
+// when no partition fits.
+Partition partition_for_speed(const PartitionProblem& problem, const SegmentCosts& costs,
+                              Algorithm objective);
 
 }  // namespace pipecut

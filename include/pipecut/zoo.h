@@ -22,4 +22,14 @@ std::string zoo_model_summary(const std::string& name);
 // Throws pipecut::Error listing the known names for an unknown one.
 std::vector<uint8_t> build_zoo_model(const std::string& name, const ZooOptions& options = {});
 
+// The shapes the Edge TPU estimate was calibrated on (../shared/edgetpu-data, docs/estimate.md).
+// `layers` 3x3 'same' convolutions with bias and ReLU, `filters` each, on a height x width x
+// channels int8 input.
+std::vector<uint8_t> build_conv_stack(int height, int width, int channels, int layers, int filters,
+                                      const ZooOptions& options = {});
+// Dense layers through `widths` (widths[0] is the input width), each followed by TANH except the
+// last unless `tanh_after_last`. Throws pipecut::Error for widths out of range.
+std::vector<uint8_t> build_dense_stack(const std::vector<int>& widths, bool tanh_after_last,
+                                       const ZooOptions& options = {});
+
 }  // namespace pipecut

@@ -97,6 +97,16 @@ void print_side_by_side(const Model& model, const std::vector<Outcome>& outcomes
   summary_row("in window", [](const SplitPlan& p) {
     return std::string(p.partition.within_window ? "yes" : "NO");
   });
+  if (o.speed.segment_ms) {  // the Edge TPU pipeline each plan makes, estimated
+    summary_row("TPU latency", [&](const SplitPlan& p) {
+      return fixed(time_plan(model, p, o.speed).latency_ms, 2) + " ms";
+    });
+    summary_row("TPU slowest", [&](const SplitPlan& p) {
+      const auto t = time_plan(model, p, o.speed);
+      return fixed(t.bottleneck_ms, 2) + " ms (seg " + std::to_string(t.bottleneck_segment + 1) +
+             ")";
+    });
+  }
   table.print(std::cout, "");
   for (const auto& out : outcomes) {
     if (!out.ok) std::cout << "\n" << out.name << ": " << out.error << "\n";
@@ -111,7 +121,8 @@ void add_plan(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "plan", "Compare the partitioning algorithms side by side (writes nothing)");
   cmd->add_option("model", args->model, ".tflite file")->required();
-  cmd->add_option("--algorithms", args->algorithms, "comma-separated: greedy, optimal, balanced")
+  cmd->add_option("--algorithms", args->algorithms,
+                  "comma-separated: greedy, optimal, balanced, latency, throughput")
       ->capture_default_str();
   cmd->add_flag("--json", args->json, "print JSON instead of the table");
   add_split_options(*cmd, args->split);
@@ -120,8 +131,18 @@ void add_plan(CLI::App& app) {
     if (!options.cuts.empty()) throw Error("plan: --cuts has nothing to compare; use split --cuts");
     const Model model = Model::load(args->model);
     const Graph graph(model);
+    SplitArgs size_args = args->split;
+    size_args.objective = "size";
+    attach_speed_model(options, size_args, model);
+    std::string algorithms = args->algorithms;
+    if (args->split.objective != "size") {
+      if (args->split.target != "edgetpu")
+        throw Error("--objective " + args->split.objective + " needs --target edgetpu");
+      if (("," + algorithms + ",").find("," + args->split.objective + ",") == std::string::npos)
+        algorithms += "," + args->split.objective;
+    }
     std::vector<Outcome> outcomes;
-    std::stringstream list(args->algorithms);
+    std::stringstream list(algorithms);
     std::string name;
     while (std::getline(list, name, ',')) {
       Outcome out;
@@ -138,8 +159,20 @@ void add_plan(CLI::App& app) {
     if (args->json) {
       nlohmann::ordered_json j = nlohmann::ordered_json::array();
       for (const auto& out : outcomes) {
-        j.push_back(out.ok ? plan_json(model, out.plan)
-                           : nlohmann::ordered_json{{"method", out.name}, {"error", out.error}});
+        if (!out.ok) {
+          j.push_back(nlohmann::ordered_json{{"method", out.name}, {"error", out.error}});
+          continue;
+        }
+        auto entry = plan_json(model, out.plan);
+        if (options.speed.segment_ms) {
+          const auto t = time_plan(model, out.plan, options.speed);
+          entry["edgetpu_estimate"] = {{"source", "estimated"},
+                                       {"link", args->split.link},
+                                       {"latency_ms", t.latency_ms},
+                                       {"bottleneck_ms", t.bottleneck_ms},
+                                       {"bottleneck_segment", t.bottleneck_segment + 1}};
+        }
+        j.push_back(entry);
       }
       std::cout << nlohmann::ordered_json{{"model", model.origin()}, {"plans", j}}.dump(2) << "\n";
     } else {

@@ -12,5 +12,8 @@ void add_zoo(CLI::App& app);
 void add_run(CLI::App& app);
 void add_verify(CLI::App& app);
 void add_pipeline(CLI::App& app);
+void add_compile(CLI::App& app);
+void add_estimate(CLI::App& app);
+void add_simulate(CLI::App& app);
 
 }  // namespace pipecut::cli

@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   pipecut::cli::add_run(app);
   pipecut::cli::add_verify(app);
   pipecut::cli::add_pipeline(app);
+  pipecut::cli::add_compile(app);
+  pipecut::cli::add_estimate(app);
+  pipecut::cli::add_simulate(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "pipecut/edgetpu_simulate.h"
 #include "pipecut/error.h"
 #include "pipecut/sizes.h"
 
@@ -26,6 +27,25 @@ void add_split_options(CLI::App& cmd, SplitArgs& args) {
   cmd.add_option("--target", args.target, "edgetpu: cuts must follow an Edge TPU op; cpu: any op")
       ->capture_default_str()
       ->check(CLI::IsMember({"edgetpu", "cpu"}));
+  cmd.add_option("--objective", args.objective,
+                 "size: segments in the window by size; latency or throughput: the cuts whose "
+                 "estimated Edge TPU pipeline is fastest (exact)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"size", "latency", "throughput"}));
+  cmd.add_option("--link", args.link,
+                 "Edge TPU host link for the speed estimates: usb3, usb2, pcie")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"usb3", "usb2", "pcie"}));
+}
+
+void attach_speed_model(SplitOptions& options, const SplitArgs& args, const Model& model) {
+  if (args.objective != "size") {
+    if (args.target != "edgetpu")
+      throw Error("--objective " + args.objective + " needs --target edgetpu (its cost model)");
+    options.algorithm = parse_algorithm(args.objective);
+  }
+  if (args.target == "edgetpu")
+    options.speed = edgetpu_speed_model(model, edgetpu_device(args.link));
 }
 
 SplitOptions to_split_options(const SplitArgs& args) {

@@ -57,6 +57,16 @@ SplitTree read_split_tree(const fs::path& dir) {
   SplitTree tree;
   tree.dir = fs::absolute(dir);
   const auto top = read_meta(dir / "full_split" / "meta.json");
+  // Trees carry the tool that wrote them; another tool's or a future layout is refused whole.
+  if (!top.is_object() || (top.contains("tool") && !top["tool"].is_string()))
+    throw Error((dir / "full_split" / "meta.json").string() +
+                ": malformed (not a pipecut meta.json)");
+  const auto tool = top.value("tool", std::string());
+  if (tool.rfind("pipecut 0.", 0) != 0) {
+    throw Error((dir / "full_split" / "meta.json").string() + ": written by '" +
+                (tool.empty() ? "an unknown tool" : tool) +
+                "', not by this pipecut (0.x); split the model again");
+  }
   try {
     const auto& source = top.at("source");
     tree.source = source.contains("absolute_path") ? source.at("absolute_path").get<std::string>()

@@ -140,7 +140,29 @@ SplitPlan plan_split(const Model& model, const Graph& graph, const SplitOptions&
   plan.metric = options.metric;
   plan.method = algorithm_name(options.algorithm);
   try {
-    plan.partition = run_partition(problem, options.algorithm);
+    if (options.algorithm == Algorithm::kLatency || options.algorithm == Algorithm::kThroughput) {
+      if (!options.speed.segment_ms || !options.speed.handoff_ms)
+        throw Error(std::string("the ") + plan.method + " objective needs a target's cost model");
+      const int last_op = static_cast<int>(sizes.size()) - 1;
+      int64_t model_in = 0, model_out = 0;
+      for (int t : model.inputs()) model_in += model.tensor(t).byte_size();
+      for (int t : model.outputs()) model_out += model.tensor(t).byte_size();
+      SegmentCosts costs;
+      costs.segment_ms = [&](int from, int to) {
+        const bool starts = from < 0, ends = to >= static_cast<int>(used.size());
+        const int first = starts ? 0 : used[static_cast<size_t>(from)]->position + 1;
+        const int last = ends ? last_op : used[static_cast<size_t>(to)]->position;
+        const int64_t in = starts ? model_in : used[static_cast<size_t>(from)]->crossing_bytes;
+        const int64_t out = ends ? model_out : used[static_cast<size_t>(to)]->crossing_bytes;
+        return options.speed.segment_ms(first, last, in, out);
+      };
+      costs.handoff_ms = [&](int cut) {
+        return options.speed.handoff_ms(used[static_cast<size_t>(cut)]->crossing_bytes);
+      };
+      plan.partition = partition_for_speed(problem, costs, options.algorithm);
+    } else {
+      plan.partition = run_partition(problem, options.algorithm);
+    }
   } catch (const Error& e) {
     throw Error(model.origin() + ": " + e.what());
   }

@@ -560,6 +560,21 @@ Node GraphBuilder::softmax(Node x, const std::string& name) {
   return y;
 }
 
+Node GraphBuilder::tanh(Node x, const std::string& name) {
+  ActInfo out;
+  out.shape = impl_->act(x).shape;
+  out.mean = 0.0;
+  out.stddev = 0.5;
+  out.lo = -1.0;
+  out.hi = 127.0 / 128.0;
+  out.scale = 1.0f / 128.0f;  // TFLite's fixed int8 TANH output: scale 1/128, zero point 0
+  out.zero_point = 0;
+  const Node y = impl_->add_activation(name, std::move(out));
+  impl_->add_op(tflite::BuiltinOperator_TANH, 1, {x.tensor}, {y.tensor},
+                tflite::BuiltinOptionsUnion());
+  return y;
+}
+
 Node GraphBuilder::pad(Node x, const std::string& name, int top, int bottom, int left, int right) {
   const auto s = impl_->act(x).shape;
   if (s.size() != 4) Impl::fail(name + ": input is not 4-D");

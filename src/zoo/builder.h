@@ -64,6 +64,8 @@ class GraphBuilder {
   Node avg_pool_global(Node x, const std::string& name);
   // Softmax over the last axis; output scale 1/256, zero point -128 as TFLite requires.
   Node softmax(Node x, const std::string& name);
+  // TANH; output scale 1/128, zero point 0 as TFLite requires.
+  Node tanh(Node x, const std::string& name);
   // Zero padding of H (top, bottom) and W (left, right).
   Node pad(Node x, const std::string& name, int top, int bottom, int left, int right);
   // CONCATENATION over the channel axis.

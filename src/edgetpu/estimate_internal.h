@@ -1,0 +1,40 @@
+#pragma once
+// The estimate's arithmetic on plain numbers per op, shared by estimate_edgetpu (a whole file)
+// and the speed model (any op range of a model, evaluated many times while planning).
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "pipecut/edgetpu_estimate.h"
+
+namespace pipecut {
+
+inline constexpr double kMiB = 1024.0 * 1024.0;
+
+struct OpCost {
+  bool on_tpu = false;
+  bool dense = false;  // FULLY_CONNECTED: costs by its weight bytes, not its MACs
+  int64_t param_bytes = 0, padded_macs = 0, macs = 0;
+};
+
+struct OpTime {
+  bool cached = false;
+  double ms = 0;
+};
+
+struct SegmentTime {
+  int64_t cache_bytes = 0, on_chip_bytes = 0, off_chip_bytes = 0;
+  EdgeTpuLatency latency;
+};
+
+// Every op of the model with its mapping (the one-subgraph rule over the whole model), layout
+// and MACs; cached and ms are left for time_segment.
+std::vector<EstimatedOp> map_ops(const Model& model);
+OpCost op_cost(const EstimatedOp& op);
+
+// Caching in execution order and one invoke's latency, for ops whose inputs and outputs over the
+// link are `input_bytes` and `output_bytes`. Appends one OpTime per op to `per_op` when given.
+SegmentTime time_segment(std::span<const OpCost> ops, int64_t input_bytes, int64_t output_bytes,
+                         const EdgeTpuDevice& device, std::vector<OpTime>* per_op = nullptr);
+
+}  // namespace pipecut

@@ -1,0 +1,240 @@
+// `pipecut compile`, `estimate` and `simulate` end to end on a real split tree.
+//
+// The compile tests run a STAND-IN for Coral's edgetpu_compiler (support/
+// stand_in_edgetpu_compiler.sh), not the real compiler, which this machine does not have: it
+// prints a real compiler's output (../shared/edgetpu-logs/v16-resnet50-segment1.stdout.txt) and
+// writes an output file, or misbehaves on request (hang, crash, garbage, failures).
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.h"
+
+namespace pipecut {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CliResult;
+using testing::run_cli;
+
+const std::string kStandIn =
+    std::string(PIPECUT_TEST_SUPPORT_DIR) + "/stand_in_edgetpu_compiler.sh";
+
+nlohmann::json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+int lines(const std::string& text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+class CliEdgeTpu : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::fresh_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    tree_ = dir_ / "tree";
+    const std::string model = testing::coral_model("mobilenet_v2_1.0_224_quant.tflite").string();
+    ASSERT_EQ(run_cli("split " + model + " --max-size 1.5MiB -o " + tree_.string()).status, 0);
+    setenv("STAND_IN_LOG",
+           (std::string(PIPECUT_SHARED_DIR) + "/edgetpu-logs/v16-resnet50-segment1.stdout.txt")
+               .c_str(),
+           1);
+    unsetenv("STAND_IN_MODE");
+  }
+  // Every .tflite of the tree, as (folder, file) from its meta.json files.
+  std::vector<std::pair<std::string, nlohmann::json>> entries() {
+    std::vector<std::pair<std::string, nlohmann::json>> out;
+    for (const auto& folder : fs::directory_iterator(tree_)) {
+      if (!fs::is_directory(folder.path()) || !fs::exists(folder.path() / "meta.json")) continue;
+      const auto meta = read_json(folder.path() / "meta.json");
+      for (const auto& f : meta["files"]) out.emplace_back(folder.path().filename().string(), f);
+    }
+    return out;
+  }
+  fs::path dir_, tree_;
+};
+
+TEST_F(CliEdgeTpu, CompileKeepsOutputLogAndReportBesideEveryFile) {
+  const CliResult r = run_cli("compile " + tree_.string() + " -j 2 --compiler " + kStandIn);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto files = entries();
+  ASSERT_GE(files.size(), 3u);
+  for (const auto& [folder, f] : files) {
+    const fs::path dir = tree_ / folder;
+    const std::string stem = fs::path(f["file"].get<std::string>()).stem().string();
+    ASSERT_TRUE(f.contains("edgetpu")) << folder << "/" << stem;
+    const auto& e = f["edgetpu"];
+    EXPECT_EQ(e["source"], "compiled");
+    EXPECT_TRUE(e["ok"].get<bool>());
+    EXPECT_EQ(e["compiler_version"], "16.0.384591198");
+    EXPECT_EQ(e["output"], "tpu/" + stem + "_edgetpu.tflite");
+    EXPECT_EQ(e["log"], "tpu/" + stem + "_edgetpu.log");
+    EXPECT_TRUE(fs::is_regular_file(dir / "tpu" / (stem + "_edgetpu.tflite")));
+    EXPECT_TRUE(fs::is_regular_file(dir / "tpu" / (stem + "_edgetpu.log")));
+    std::ifstream transcript(dir / "tpu" / (stem + "_compile.txt"));
+    const std::string text((std::istreambuf_iterator<char>(transcript)), {});
+    EXPECT_NE(text.find("command: " + kStandIn + " -s -o "), std::string::npos);
+    EXPECT_NE(text.find("result: exit status 0"), std::string::npos);
+    EXPECT_NE(text.find("Compilation succeeded!"), std::string::npos);
+    const auto& report = e["report"];
+    EXPECT_EQ(report["on_chip_used_bytes"], std::llround(1.41 * 1024 * 1024));
+    EXPECT_EQ(report["on_chip_remaining_bytes"], std::llround(5.74 * 1024 * 1024));
+    EXPECT_EQ(report["off_chip_used_bytes"], 0);
+    EXPECT_EQ(report["total_ops"], 34);
+    EXPECT_EQ(report["subgraphs"], 1);
+    ASSERT_EQ(report["operators"].size(), 4u);
+    EXPECT_EQ(report["operators"][1]["op"], "CONV_2D");
+    EXPECT_EQ(report["operators"][1]["count"], 24);
+    EXPECT_TRUE(e["report_complete"].get<bool>());
+  }
+  // No scratch folders are left behind.
+  for (const auto& entry : fs::recursive_directory_iterator(tree_))
+    EXPECT_EQ(entry.path().filename().string().find(".compiling-"), std::string::npos);
+}
+
+TEST_F(CliEdgeTpu, AFailingFileIsRecordedAndTheOthersStillCompile) {
+  setenv("STAND_IN_MODE", "fail-on=seg2", 1);
+  const CliResult r = run_cli("compile " + tree_.string() + " --compiler " + kStandIn);
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("did not compile"), std::string::npos) << r.err;
+  int failed = 0, compiled = 0;
+  for (const auto& [folder, f] : entries()) {
+    const auto& e = f["edgetpu"];
+    const std::string file = f["file"];
+    if (file.find("seg2") != std::string::npos) {
+      ++failed;
+      EXPECT_FALSE(e["ok"].get<bool>());
+      EXPECT_NE(e["failure"].get<std::string>().find("exit status 1"), std::string::npos);
+      EXPECT_NE(e["failure"].get<std::string>().find("large activation tensors"),
+                std::string::npos);
+      EXPECT_FALSE(e.contains("output"));
+    } else {
+      ++compiled;
+      EXPECT_TRUE(e["ok"].get<bool>()) << folder << "/" << file;
+    }
+  }
+  EXPECT_GT(failed, 0);
+  EXPECT_GT(compiled, 0);
+}
+
+TEST_F(CliEdgeTpu, AHangingCompilerIsKilledAtTheTimeout) {
+  setenv("STAND_IN_MODE", "hang", 1);
+  const auto start = std::chrono::steady_clock::now();
+  const CliResult r =
+      run_cli("compile " + tree_.string() + " -j 4 --timeout 1 --compiler " + kStandIn);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(r.status, 0);
+  EXPECT_LT(seconds, 60);
+  for (const auto& [folder, f] : entries())
+    EXPECT_EQ(f["edgetpu"]["failure"], "timed out after 1 s") << folder;
+}
+
+TEST_F(CliEdgeTpu, CrashGarbageAndNoOutputAreFailuresWithTheirReason) {
+  const std::vector<std::pair<std::string, std::string>> modes = {
+      {"crash", "killed by signal 11"},
+      {"garbage", "the compiler wrote no"},
+      {"nofile", "the compiler wrote no"}};
+  for (const auto& [mode, reason] : modes) {
+    setenv("STAND_IN_MODE", mode.c_str(), 1);
+    const CliResult r = run_cli("compile " + tree_.string() + " --compiler " + kStandIn);
+    EXPECT_NE(r.status, 0) << mode;
+    EXPECT_EQ(lines(r.err), 1) << mode << ": " << r.err;
+    for (const auto& [folder, f] : entries()) {
+      EXPECT_NE(f["edgetpu"]["failure"].get<std::string>().find(reason), std::string::npos)
+          << mode << ": " << f["edgetpu"]["failure"];
+      EXPECT_FALSE(
+          fs::exists(tree_ / folder / "tpu" /
+                     (fs::path(f["file"].get<std::string>()).stem().string() + "_edgetpu.tflite")));
+    }
+  }
+}
+
+TEST_F(CliEdgeTpu, CocompileRunsEachFolderOnce) {
+  const CliResult r = run_cli("compile " + tree_.string() + " --cocompile --compiler " + kStandIn);
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const auto& [folder, f] : entries()) {
+    const auto& with = f["edgetpu"]["cocompiled_with"];
+    const auto meta = read_json(tree_ / folder / "meta.json");
+    EXPECT_EQ(with.size() + 1, meta["files"].size());
+    EXPECT_TRUE(f["edgetpu"]["ok"].get<bool>());
+  }
+}
+
+TEST_F(CliEdgeTpu, WithoutACompilerOneLineAndNonZero) {
+  const CliResult r =
+      run_cli("compile " + tree_.string() + " --compiler " + (dir_ / "none").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("not an executable file"), std::string::npos);
+  const CliResult on_path = run_cli("compile " + tree_.string() + " 2>&1 | cat");  // PATH as is
+  if (on_path.out.find("not found on PATH") == std::string::npos) {
+    GTEST_SKIP() << "an edgetpu_compiler is on PATH here";
+  }
+  EXPECT_EQ(lines(on_path.out), 1) << on_path.out;
+}
+
+TEST_F(CliEdgeTpu, EstimateRecordsMarkedEstimatesInEveryMeta) {
+  const CliResult r = run_cli("estimate --json " + tree_.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto json = nlohmann::json::parse(r.out);
+  const auto files = entries();
+  ASSERT_EQ(json["files"].size(), files.size());
+  for (const auto& [folder, f] : files) {
+    const auto& e = f["edgetpu_estimate"];
+    EXPECT_EQ(e["source"], "estimated");
+    EXPECT_EQ(e["on_chip_bytes"].get<int64_t>() + e["off_chip_bytes"].get<int64_t>(),
+              e["param_bytes"].get<int64_t>());
+    EXPECT_GE(e["param_bytes"].get<int64_t>(), f["param_bytes"].get<int64_t>() * 9 / 10)
+        << "padding only adds bytes (biases aside)";
+    EXPECT_GT(e["latency_ms"]["total"].get<double>(), 0);
+  }
+}
+
+TEST_F(CliEdgeTpu, SimulateEveryFolderAndDrawTheTimeline) {
+  const fs::path svg = dir_ / "timeline.svg";
+  const CliResult r =
+      run_cli("simulate --json --frames 4 --svg " + svg.string() + " " + tree_.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto json = nlohmann::json::parse(r.out);
+  ASSERT_GE(json["folders"].size(), 2u);
+  for (const auto& folder : json["folders"]) {
+    double sum = 0, slowest = 0;
+    for (const auto& s : folder["stages"]) {
+      sum += s["invoke_ms"].get<double>() + s["handoff_ms"].get<double>();
+      slowest = std::max(slowest, s["invoke_ms"].get<double>());
+    }
+    EXPECT_NEAR(folder["latency_ms"].get<double>(), sum, 1e-9);
+    EXPECT_GE(folder["period_ms"].get<double>(), slowest);
+    EXPECT_LE(folder["period_ms"].get<double>(), folder["latency_ms"].get<double>() + 1e-9);
+  }
+  std::ifstream in(svg);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text.rfind("<svg", 0), 0u);
+  EXPECT_EQ(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) > 4 * 2, true);
+  EXPECT_NE(text.find("TPU 2"), std::string::npos);
+}
+
+TEST_F(CliEdgeTpu, ATreeFromAnotherToolIsRefused) {
+  const fs::path meta = tree_ / "full_split" / "meta.json";
+  auto json = read_json(meta);
+  json["tool"] = "someone else 3.0";
+  std::ofstream(meta) << json.dump(2);
+  for (const std::string command : {"compile", "estimate", "simulate"}) {
+    const std::string extra = command == "compile" ? " --compiler " + kStandIn : "";
+    const CliResult r = run_cli(command + " " + tree_.string() + extra);
+    EXPECT_NE(r.status, 0) << command;
+    EXPECT_EQ(lines(r.err), 1) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("someone else 3.0"), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace pipecut
