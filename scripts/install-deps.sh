@@ -20,6 +20,9 @@ packages=(
   libbenchmark-dev           # the benchmarks (bench/)
   libarmnntfliteparser-dev   # Arm NN's TFLite parser: the independent reference in runtime_armnn_test
   libarmnn-cpuref-backend22  # Arm NN's reference CPU backend, which that test runs on
+  libstb-dev                 # stb_image: decodes PNG (the report test's screenshot; images later)
+  chromium                   # headless Chromium renders pipecut report's page in its test
+  fonts-dejavu-core          # a font, so the rendered page has text
 )
 missing=()
 for p in "${packages[@]}"; do

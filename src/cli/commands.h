@@ -15,5 +15,6 @@ void add_pipeline(CLI::App& app);
 void add_compile(CLI::App& app);
 void add_estimate(CLI::App& app);
 void add_simulate(CLI::App& app);
+void add_report(CLI::App& app);
 
 }  // namespace pipecut::cli

@@ -77,7 +77,8 @@ std::string timeline_svg(const PipelineSimulation& sim, const std::string& title
   for (int i = 0; i <= 4; ++i) {
     const double ms = end * i / 4;
     svg << "<text x=\"" << num(kLeft + ms * scale) << "\" y=\"" << num(axis_y)
-        << "\" text-anchor=\"middle\">" << num(ms) << " ms</text>\n";
+        << "\" text-anchor=\"" << (i == 0 ? "start" : i == 4 ? "end" : "middle") << "\">"
+        << num(ms) << " ms</text>\n";
   }
   svg << "</svg>\n";
   return svg.str();
