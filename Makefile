@@ -58,14 +58,16 @@ bench: build
 
 # libFuzzer under ASan + UBSan for FUZZ_SECONDS on any bytes as a .tflite file: FUZZ_TARGET=runtime
 # (load, compile, run) or split (candidates, plans, segments), from seeds cut out of the Coral
-# models; the first finding lands in $(FUZZ_BUILD)/findings.
+# models, or compiler_output (any text as edgetpu_compiler's output, seeded with the real logs);
+# the first finding lands in $(FUZZ_BUILD)/findings.
 fuzz: deps
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=$(SAN_CXX) -DPIPECUT_SANITIZE=address,undefined -DPIPECUT_FUZZ=ON -DPIPECUT_TESTS=OFF -DPIPECUT_BENCH=OFF > /dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGET)_fuzzer fuzz_seed_writer
 	$(if $(FUZZ_MODELS),,$(error no .tflite models in $(SHARED)/models/coral to seed the fuzzer))
 	$(FUZZ_BUILD)/fuzz/fuzz_seed_writer $(FUZZ_BUILD)/seeds $(FUZZ_MODELS)
-	mkdir -p $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET) $(FUZZ_BUILD)/findings
-	$(FUZZ_BUILD)/fuzz/$(FUZZ_TARGET)_fuzzer $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET) $(FUZZ_BUILD)/seeds -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -artifact_prefix=$(FUZZ_BUILD)/findings/ -print_final_stats=1
+	mkdir -p $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET) $(FUZZ_BUILD)/findings $(FUZZ_BUILD)/log-seeds
+	cp $(SHARED)/edgetpu-logs/*.txt $(FUZZ_BUILD)/log-seeds/
+	$(FUZZ_BUILD)/fuzz/$(FUZZ_TARGET)_fuzzer $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET) $(if $(filter compiler_output,$(FUZZ_TARGET)),$(FUZZ_BUILD)/log-seeds,$(FUZZ_BUILD)/seeds) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -artifact_prefix=$(FUZZ_BUILD)/findings/ -print_final_stats=1
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
