@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <random>
 
+#include "pipecut/edgetpu_estimate.h"
+#include "pipecut/edgetpu_simulate.h"
 #include "pipecut/files.h"
 #include "pipecut/layout.h"
 #include "pipecut/partition.h"
@@ -96,6 +98,24 @@ void BM_LoadAndFindCandidates(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_LoadAndFindCandidates)->Unit(benchmark::kMillisecond);
+
+// The Edge TPU estimate of the whole model (mapping, layout, caching, latency).
+void BM_EstimateEdgeTpuResNet101(benchmark::State& state) {
+  const Model m = Model::from_bytes(resnet101(), "resnet101.tflite");
+  for (auto _ : state) benchmark::DoNotOptimize(estimate_edgetpu(m).latency.total());
+}
+BENCHMARK(BM_EstimateEdgeTpuResNet101)->Unit(benchmark::kMillisecond);
+
+// Planning for throughput: the exact DP over ResNet-101's candidates with the Edge TPU model.
+void BM_PlanThroughputResNet101(benchmark::State& state) {
+  const Model m = Model::from_bytes(resnet101(), "resnet101.tflite");
+  const Graph g(m);
+  SplitOptions o = seven_mib();
+  o.algorithm = Algorithm::kThroughput;
+  o.speed = edgetpu_speed_model(m, EdgeTpuDevice{});
+  for (auto _ : state) benchmark::DoNotOptimize(plan_split(m, g, o).sizes.size());
+}
+BENCHMARK(BM_PlanThroughputResNet101)->Unit(benchmark::kMillisecond);
 
 // The optimal partitioner on 10,000 candidate cuts (a 10,000-op chain), as the issue requires.
 void BM_Optimal10kCuts(benchmark::State& state) {

@@ -238,3 +238,35 @@ TEST_F(CliEdgeTpu, ATreeFromAnotherToolIsRefused) {
 
 }  // namespace
 }  // namespace pipecut
+
+namespace pipecut {
+namespace {
+
+TEST(CliSplitCompile, CompilesEveryFileOrRecordsEstimatesWithoutACompiler) {
+  const auto dir = testing::fresh_dir("CliSplitCompile");
+  const std::string model = testing::coral_model("mobilenet_v2_1.0_224_quant.tflite").string();
+  setenv("STAND_IN_LOG",
+         (std::string(PIPECUT_SHARED_DIR) + "/edgetpu-logs/v16-resnet50-segment1.stdout.txt").c_str(),
+         1);
+  unsetenv("STAND_IN_MODE");
+  const CliResult compiled = run_cli("split " + model + " --max-size 1.5MiB --compile --compiler " +
+                                     kStandIn + " -o " + (dir / "a").string());
+  ASSERT_EQ(compiled.status, 0) << compiled.err;
+  EXPECT_NE(compiled.out.find("compiled 8 of 8 files"), std::string::npos) << compiled.out;
+  const auto a = read_json(dir / "a" / "full_split" / "meta.json");
+  for (const auto& f : a["files"]) EXPECT_EQ(f["edgetpu"]["source"], "compiled");
+
+  setenv("PATH", "/nonexistent", 1);  // no edgetpu_compiler to be found
+  const CliResult estimated =
+      run_cli("split " + model + " --max-size 1.5MiB --compile -o " + (dir / "b").string());
+  ASSERT_EQ(estimated.status, 0) << estimated.err;
+  EXPECT_NE(estimated.out.find("edgetpu_compiler not found"), std::string::npos);
+  const auto b = read_json(dir / "b" / "pairs_k2" / "meta.json");
+  for (const auto& f : b["files"]) {
+    EXPECT_FALSE(f.contains("edgetpu"));
+    EXPECT_EQ(f["edgetpu_estimate"]["source"], "estimated");
+  }
+}
+
+}  // namespace
+}  // namespace pipecut

@@ -15,9 +15,10 @@ std::vector<TensorValue> random_inputs(const std::vector<TensorSpec>& specs, uin
 // A raw file of exactly the spec's byte size (as `pipecut run --output` writes them).
 TensorValue raw_input(const TensorSpec& spec, const std::filesystem::path& file);
 
-// A square raw RGB image (S x S x 3 uint8, as ../shared/models/coral/bird.rgb), resized by
-// nearest neighbour to the spec's [1, H, W, 3]: uint8 inputs take the pixel values, int8 inputs
-// pixel - 128, float32 inputs pixel / 127.5 - 1. Throws pipecut::Error when it does not fit.
-TensorValue image_input(const TensorSpec& spec, const std::filesystem::path& rgb);
+// A picture for a [1, H, W, 3] input: a JPEG, PNG or BMP file of any size, or a square raw RGB
+// file (`.rgb`, as ../shared/models/coral/bird.rgb), resized (bilinear, see image.h): uint8
+// inputs take the pixel values, int8 inputs pixel - 128, float32 inputs pixel / 127.5 - 1.
+// Throws pipecut::Error naming the file when it is not an image or the input is not one.
+TensorValue image_input(const TensorSpec& spec, const std::filesystem::path& path);
 
 }  // namespace pipecut

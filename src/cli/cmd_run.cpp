@@ -106,7 +106,7 @@ void add_run(CLI::App& app) {
       "run", "Run a model on the CPU interpreter: outputs, top-5 classes, latency");
   cmd->add_option("model", args->model, ".tflite file")->required();
   cmd->add_option("--input", args->inputs, "raw input file(s), one per model input, in order");
-  cmd->add_option("--image", args->image, "square raw RGB image for a [1,H,W,3] input (resized)");
+  cmd->add_option("--image", args->image, "JPEG, PNG or BMP picture (any size) or square raw .rgb file for a [1,H,W,3] input (resized)");
   cmd->add_option("--random", args->random, "seed for random inputs (when no --input/--image)")
       ->capture_default_str();
   cmd->add_option("--output", args->output, "write each output's raw bytes and manifest.json here");

@@ -32,7 +32,7 @@ void add_verify(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--seed", args->seed, "seed of the first random input")->capture_default_str();
-  cmd->add_option("--image", args->images, "square raw RGB images, each one more input");
+  cmd->add_option("--image", args->images, "JPEG, PNG, BMP or raw .rgb pictures, each one more input");
   cmd->add_option("--model", args->model, "the source model (default: the path in meta.json)");
   cmd->add_option("--threads", args->threads, "CPU threads")
       ->capture_default_str()

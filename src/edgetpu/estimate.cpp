@@ -96,7 +96,7 @@ OpCost op_cost(const EstimatedOp& e) {
 }
 
 SegmentTime time_segment(std::span<const OpCost> ops, int64_t input_bytes, int64_t output_bytes,
-                         const EdgeTpuDevice& device, std::vector<OpTime>* per_op) {
+                         const EdgeTpuDevice& device, std::vector<OpTiming>* per_op) {
   SegmentTime t;
   t.cache_bytes = std::max<int64_t>(
       0,
@@ -105,7 +105,7 @@ SegmentTime time_segment(std::span<const OpCost> ops, int64_t input_bytes, int64
   auto& lat = t.latency;
   bool any_on_tpu = false;
   for (const OpCost& op : ops) {
-    OpTime o;
+    OpTiming o;
     if (!op.on_tpu) {
       o.ms = static_cast<double>(op.macs) / 1e9 * device.cpu_ms_per_gmac;
       lat.cpu += o.ms;
@@ -197,7 +197,7 @@ EdgeTpuEstimate estimate_edgetpu(const Model& model, const EdgeTpuDevice& device
 
   std::vector<OpCost> costs;
   for (const auto& e : est.ops) costs.push_back(op_cost(e));
-  std::vector<OpTime> times;
+  std::vector<OpTiming> times;
   const SegmentTime t = time_segment(costs, est.input_bytes, est.output_bytes, device, &times);
   est.cache_bytes = t.cache_bytes;
   est.on_chip_bytes = t.on_chip_bytes;

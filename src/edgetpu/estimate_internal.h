@@ -17,7 +17,7 @@ struct OpCost {
   int64_t param_bytes = 0, padded_macs = 0, macs = 0;
 };
 
-struct OpTime {
+struct OpTiming {
   bool cached = false;
   double ms = 0;
 };
@@ -33,8 +33,8 @@ std::vector<EstimatedOp> map_ops(const Model& model);
 OpCost op_cost(const EstimatedOp& op);
 
 // Caching in execution order and one invoke's latency, for ops whose inputs and outputs over the
-// link are `input_bytes` and `output_bytes`. Appends one OpTime per op to `per_op` when given.
+// link are `input_bytes` and `output_bytes`. Appends one OpTiming per op to `per_op` when given.
 SegmentTime time_segment(std::span<const OpCost> ops, int64_t input_bytes, int64_t output_bytes,
-                         const EdgeTpuDevice& device, std::vector<OpTime>* per_op = nullptr);
+                         const EdgeTpuDevice& device, std::vector<OpTiming>* per_op = nullptr);
 
 }  // namespace pipecut

@@ -6,6 +6,7 @@
 
 #include "pipecut/error.h"
 #include "pipecut/files.h"
+#include "pipecut/image.h"
 
 namespace pipecut {
 
@@ -54,42 +55,26 @@ TensorValue raw_input(const TensorSpec& spec, const std::filesystem::path& file)
   return v;
 }
 
-TensorValue image_input(const TensorSpec& spec, const std::filesystem::path& rgb) {
-  const auto pixels = read_file(rgb);
-  const auto side =
-      static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(pixels.size()) / 3.0)));
-  if (side <= 0 || side * side * 3 != static_cast<int64_t>(pixels.size())) {
-    throw Error(rgb.string() + ": not a square raw RGB image (" + std::to_string(pixels.size()) +
-                " bytes)");
-  }
+TensorValue image_input(const TensorSpec& spec, const std::filesystem::path& path) {
   if (spec.shape.size() != 4 || spec.shape[0] != 1 || spec.shape[3] != 3) {
-    throw Error(rgb.string() + ": input '" + spec.name + "' is not a [1, H, W, 3] image");
+    throw Error(path.string() + ": input '" + spec.name + "' is not a [1, H, W, 3] image");
   }
-  const int64_t h = spec.shape[1], w = spec.shape[2];
+  if (spec.type != DType::kUInt8 && spec.type != DType::kInt8 && spec.type != DType::kFloat32) {
+    throw Error(path.string() + ": input '" + spec.name + "' is " + dtype_name(spec.type) +
+                "; images feed uint8, int8 or float32 inputs");
+  }
+  const int h = spec.shape[1], w = spec.shape[2];
+  const Image image = resize_image(load_image(path), w, h);
   TensorValue v = empty_value(spec);
-  for (int64_t y = 0; y < h; ++y) {
-    for (int64_t x = 0; x < w; ++x) {
-      const int64_t sy = y * side / h, sx = x * side / w;
-      for (int64_t c = 0; c < 3; ++c) {
-        const uint8_t p = pixels[static_cast<size_t>((sy * side + sx) * 3 + c)];
-        const size_t i = static_cast<size_t>((y * w + x) * 3 + c);
-        switch (spec.type) {
-          case DType::kUInt8:
-            v.data[i] = p;
-            break;
-          case DType::kInt8:
-            v.data[i] = static_cast<uint8_t>(static_cast<int8_t>(p - 128));
-            break;
-          case DType::kFloat32: {
-            const float f = static_cast<float>(p) / 127.5f - 1.0f;
-            std::memcpy(v.data.data() + i * 4, &f, 4);
-            break;
-          }
-          default:
-            throw Error(rgb.string() + ": input '" + spec.name + "' is " + dtype_name(spec.type) +
-                        "; images feed uint8, int8 or float32 inputs");
-        }
-      }
+  for (size_t i = 0; i < image.rgb.size(); ++i) {
+    const uint8_t p = image.rgb[i];
+    if (spec.type == DType::kUInt8) {
+      v.data[i] = p;
+    } else if (spec.type == DType::kInt8) {
+      v.data[i] = static_cast<uint8_t>(static_cast<int8_t>(p - 128));
+    } else {
+      const float f = static_cast<float>(p) / 127.5f - 1.0f;
+      std::memcpy(v.data.data() + i * 4, &f, 4);
     }
   }
   return v;
