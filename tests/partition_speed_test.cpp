@@ -75,26 +75,23 @@ TEST(PartitionSpeed, MatchesExhaustiveSearchOnRandomProblems) {
       for (auto& v : row) v = static_cast<double>(rng() % 1000) / 10.0;
     for (int i = 0; i < n; ++i) costs.handoff.push_back(static_cast<double>(rng() % 100) / 10.0);
 
+    // Exhaustive: every subset of cuts that fits the window (and K, when given).
+    std::vector<std::vector<int>> partitions;
+    int fewest = 1 << 30;
+    for (uint32_t mask = 0; mask < (1u << n); ++mask) {
+      std::vector<int> cuts;
+      for (int i = 0; i < n; ++i)
+        if (mask & (1u << i)) cuts.push_back(i);
+      const int k = static_cast<int>(cuts.size()) + 1;
+      if (!fits(problem, cuts) || (segments > 0 && k != segments)) continue;
+      fewest = std::min(fewest, k);
+      partitions.push_back(std::move(cuts));
+    }
     for (Algorithm objective : {Algorithm::kLatency, Algorithm::kThroughput}) {
-      // Exhaustive: every subset of cuts that fits; throughput without K takes the fewest.
+      // Throughput without K takes the fewest segments that fit.
       double best = INFINITY;
-      int fewest = 1 << 30;
-      for (uint32_t mask = 0; mask < (1u << n); ++mask) {
-        std::vector<int> cuts;
-        for (int i = 0; i < n; ++i)
-          if (mask & (1u << i)) cuts.push_back(i);
-        if (!fits(problem, cuts)) continue;
+      for (const auto& cuts : partitions) {
         const int k = static_cast<int>(cuts.size()) + 1;
-        if (segments > 0 && k != segments) continue;
-        fewest = std::min(fewest, k);
-      }
-      for (uint32_t mask = 0; mask < (1u << n); ++mask) {
-        std::vector<int> cuts;
-        for (int i = 0; i < n; ++i)
-          if (mask & (1u << i)) cuts.push_back(i);
-        if (!fits(problem, cuts)) continue;
-        const int k = static_cast<int>(cuts.size()) + 1;
-        if (segments > 0 && k != segments) continue;
         if (objective == Algorithm::kThroughput && segments == 0 && k != fewest) continue;
         best = std::min(best, value(problem, costs, cuts, objective));
       }

@@ -30,15 +30,8 @@ void layout(const Model& model, const Op& op, EstimatedOp& e) {
   const Tensor* out = op.outputs.empty() ? nullptr : &model.tensor(op.outputs[0]);
   const int64_t spatial = out && out->shape.size() == 4 ? dim(*out, 1) * dim(*out, 2) : 1;
   switch (op.builtin_code) {
-    case BuiltinOperator_CONV_2D:  // [O, KH, KW, I]
-      if (weights && weights->shape.size() == 4) {
-        const int64_t o = up(dim(*weights, 0), 64), k = dim(*weights, 1) * dim(*weights, 2);
-        const int64_t i = up(dim(*weights, 3), 4);
-        e.param_bytes = k * i * o + 8 * o;
-        e.padded_macs = spatial * k * i * o;
-      }
-      return;
-    case BuiltinOperator_TRANSPOSE_CONV:  // [O, KH, KW, I], weights are input 1 too
+    case BuiltinOperator_CONV_2D:         // weights [O, KH, KW, I]
+    case BuiltinOperator_TRANSPOSE_CONV:  // weights [O, KH, KW, I], input 1 too
       if (weights && weights->shape.size() == 4) {
         const int64_t o = up(dim(*weights, 0), 64), k = dim(*weights, 1) * dim(*weights, 2);
         const int64_t i = up(dim(*weights, 3), 4);

@@ -4,33 +4,11 @@
 #include <sstream>
 
 #include "pipecut/edgetpu_simulate.h"
+#include "util/xml_escape.h"
 
 namespace pipecut {
 
 namespace {
-
-std::string escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string num(double v) {
   char buffer[32];
@@ -50,11 +28,11 @@ std::string timeline_svg(const PipelineSimulation& sim, const std::string& title
   std::ostringstream svg;
   svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << num(kLeft + kWidth + 20)
       << "\" height=\"" << num(height) << "\" font-family=\"sans-serif\" font-size=\"11\">\n";
-  svg << "<text x=\"" << num(kLeft) << "\" y=\"18\" font-size=\"13\">" << escape(title)
+  svg << "<text x=\"" << num(kLeft) << "\" y=\"18\" font-size=\"13\">" << xml_escape(title)
       << "</text>\n";
   svg << "<text x=\"" << num(kLeft) << "\" y=\"32\">latency " << num(sim.latency_ms) << " ms, "
       << num(sim.throughput_fps) << " frames/s, bottleneck "
-      << escape(sim.stages[static_cast<size_t>(sim.bottleneck)].name) << "</text>\n";
+      << xml_escape(sim.stages[static_cast<size_t>(sim.bottleneck)].name) << "</text>\n";
   for (int t = 0; t < sim.tpus; ++t) {
     svg << "<text x=\"6\" y=\"" << num(kTop + kLane * t + 21) << "\">TPU " << t + 1 << "</text>\n";
     svg << "<line x1=\"" << num(kLeft) << "\" x2=\"" << num(kLeft + kWidth) << "\" y1=\""
@@ -70,15 +48,18 @@ std::string timeline_svg(const PipelineSimulation& sim, const std::string& title
     svg << "<rect x=\"" << num(x) << "\" y=\"" << num(y) << "\" width=\"" << num(w)
         << "\" height=\"" << num(kLane - 8) << "\" fill=\"" << kColours[span.frame % 8]
         << "\"><title>frame " << span.frame + 1 << ", "
-        << escape(sim.stages[static_cast<size_t>(span.stage)].name) << ": " << num(span.start_ms)
-        << " to " << num(span.end_ms) << " ms</title></rect>\n";
+        << xml_escape(sim.stages[static_cast<size_t>(span.stage)].name) << ": "
+        << num(span.start_ms) << " to " << num(span.end_ms) << " ms</title></rect>\n";
   }
   const double axis_y = kTop + kLane * sim.tpus + 16;
   for (int i = 0; i <= 4; ++i) {
     const double ms = end * i / 4;
     svg << "<text x=\"" << num(kLeft + ms * scale) << "\" y=\"" << num(axis_y)
-        << "\" text-anchor=\"" << (i == 0 ? "start" : i == 4 ? "end" : "middle") << "\">"
-        << num(ms) << " ms</text>\n";
+        << "\" text-anchor=\""
+        << (i == 0   ? "start"
+            : i == 4 ? "end"
+                     : "middle")
+        << "\">" << num(ms) << " ms</text>\n";
   }
   svg << "</svg>\n";
   return svg.str();

@@ -13,6 +13,7 @@
 #include "pipecut/error.h"
 #include "pipecut/report.h"
 #include "pipecut/sizes.h"
+#include "util/xml_escape.h"
 
 namespace pipecut {
 
@@ -21,30 +22,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
-
-std::string esc(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string num(double v, int digits) {
   char buffer[48];
@@ -108,7 +85,7 @@ std::string sizes_svg(const std::vector<FileFacts>& full, int64_t low, int64_t h
     const bool streams = f.estimate.off_chip_bytes > 0;
     svg << "<rect x=\"" << num(x, 1) << "\" y=\"" << num(y(bytes), 1) << "\" width=\"" << kBar
         << "\" height=\"" << num(kTop + kHeight - y(bytes), 1) << "\" fill=\""
-        << (streams ? "#e15759" : "#4e79a7") << "\"><title>" << esc(f.rel) << ": "
+        << (streams ? "#e15759" : "#4e79a7") << "\"><title>" << xml_escape(f.rel) << ": "
         << format_size(bytes) << (streams ? ", streams weights" : "") << "</title></rect>\n";
     svg << "<text x=\"" << num(x + kBar / 2, 1) << "\" y=\"" << num(kTop + kHeight + 14, 1)
         << "\" text-anchor=\"middle\">seg" << f.file->first_segment << "</text>\n";
@@ -118,7 +95,7 @@ std::string sizes_svg(const std::vector<FileFacts>& full, int64_t low, int64_t h
     svg << "<line x1=\"" << kLeft << "\" x2=\"" << num(x, 1) << "\" y1=\"" << num(y(bytes), 1)
         << "\" y2=\"" << num(y(bytes), 1) << "\" stroke=\"" << colour
         << "\" stroke-dasharray=\"5,3\"/>\n<text x=\"" << num(x + 4, 1) << "\" y=\""
-        << num(y(bytes) + 4, 1) << "\">" << esc(label) << "</text>\n";
+        << num(y(bytes) + 4, 1) << "\">" << xml_escape(label) << "</text>\n";
   };
   line(high, "HIGH " + format_size(high), "#333");
   if (low > 0) line(low, "LOW " + format_size(low), "#888");
@@ -133,7 +110,8 @@ std::string compile_cell(const nlohmann::json& meta) {
   if (!meta.contains("edgetpu")) return "<td class=\"muted\">not compiled</td>";
   const auto& e = meta["edgetpu"];
   if (e.value("ok", false)) return "<td class=\"ok\">compiled</td>";
-  return "<td class=\"bad\">FAILED: " + esc(e.value("failure", std::string("unknown"))) + "</td>";
+  return "<td class=\"bad\">FAILED: " + xml_escape(e.value("failure", std::string("unknown"))) +
+         "</td>";
 }
 
 }  // namespace
@@ -169,7 +147,7 @@ std::string tree_report_html(const SplitTree& tree, const ReportOptions& options
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>pipecut "
           "report: "
-       << esc(fs::path(source).filename().string()) << "</title>\n<style>\n"
+       << xml_escape(fs::path(source).filename().string()) << "</title>\n<style>\n"
        << "body{font-family:sans-serif;margin:24px;color:#222;max-width:1200px}"
           "table{border-collapse:collapse;margin:8px 0 20px}"
           "th,td{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}"
@@ -178,16 +156,17 @@ std::string tree_report_html(const SplitTree& tree, const ReportOptions& options
           "pre{background:#f7f7f7;padding:8px;font-size:12px;overflow-x:auto}"
           "h2{margin-top:28px}\n"
        << "</style>\n</head>\n<body>\n";
-  html << "<h1>pipecut report</h1>\n<p>Source <code>" << esc(source) << "</code> (sha256 "
-       << esc(top.at("source").value("sha256", std::string()).substr(0, 16)) << "...), split by "
-       << esc(plan.value("method", std::string("?"))) << " into " << plan.value("segments", 0)
-       << " segments, window " << esc(format_size(low)) << " .. " << esc(format_size(high)) << " ("
-       << esc(plan.value("size_metric", std::string())) << "). Tree <code>"
-       << esc(tree.dir.string()) << "</code>.</p>\n";
+  html << "<h1>pipecut report</h1>\n<p>Source <code>" << xml_escape(source) << "</code> (sha256 "
+       << xml_escape(top.at("source").value("sha256", std::string()).substr(0, 16))
+       << "...), split by " << xml_escape(plan.value("method", std::string("?"))) << " into "
+       << plan.value("segments", 0) << " segments, window " << xml_escape(format_size(low))
+       << " .. " << xml_escape(format_size(high)) << " ("
+       << xml_escape(plan.value("size_metric", std::string())) << "). Tree <code>"
+       << xml_escape(tree.dir.string()) << "</code>.</p>\n";
 
   html << "<h2>Segments against the window</h2>\n" << sizes_svg(folders.front().second, low, high);
 
-  html << "<h2>Edge TPU pipeline (simulated, " << esc(options.link) << ")</h2>\n"
+  html << "<h2>Edge TPU pipeline (simulated, " << xml_escape(options.link) << ")</h2>\n"
        << "<p>Each folder as users run it: one file per TPU, frames streamed through "
           "(docs/simulate.md). Estimates, not measurements.</p>\n<table>\n<tr><th>folder</th>"
           "<th>files</th><th>latency ms</th><th>frames/s</th><th>bottleneck</th></tr>\n";
@@ -198,17 +177,17 @@ std::string tree_report_html(const SplitTree& tree, const ReportOptions& options
     SimulationOptions sim_options;
     sim_options.frames = options.frames;
     const auto sim = simulate_pipeline(stages, device, sim_options);
-    html << "<tr><td>" << esc(name) << "</td><td class=\"n\">" << facts.size()
+    html << "<tr><td>" << xml_escape(name) << "</td><td class=\"n\">" << facts.size()
          << "</td><td class=\"n\">" << num(sim.latency_ms, 2) << "</td><td class=\"n\">"
          << num(sim.throughput_fps, 1) << "</td><td>"
-         << esc(sim.stages[static_cast<size_t>(sim.bottleneck)].name) << "</td></tr>\n";
+         << xml_escape(sim.stages[static_cast<size_t>(sim.bottleneck)].name) << "</td></tr>\n";
     if (timeline.empty()) timeline = timeline_svg(sim, name + " (" + options.link + ", estimated)");
   }
   html << "</table>\n" << timeline;
   html << "<h2>Files</h2>\n<p>On-chip and off-chip parameters are the compiler's report where "
           "<code>pipecut compile</code> ran, otherwise the estimate (column <i>source</i>).</p>\n";
   for (const auto& [name, facts] : folders) {
-    html << "<h3>" << esc(name)
+    html << "<h3>" << xml_escape(name)
          << "</h3>\n<table>\n<tr><th>file</th><th>role</th><th>ops</th>"
             "<th>params</th><th>file size</th><th>on chip MiB</th><th>off chip MiB</th>"
             "<th>source</th><th>ops on CPU</th><th>est. ms</th><th>compile</th></tr>\n";
@@ -224,10 +203,12 @@ std::string tree_report_html(const SplitTree& tree, const ReportOptions& options
         }
       }
       const auto& ops = f.meta.contains("ops") ? f.meta["ops"] : nlohmann::json::object();
-      html << "<tr><td>" << esc(f.rel) << "</td><td>" << esc(f.file->role)
+      html << "<tr><td>" << xml_escape(f.rel) << "</td><td>" << xml_escape(f.file->role)
            << "</td><td class=\"n\">" << ops.value("first", 0) << ".." << ops.value("last", 0)
-           << "</td><td class=\"n\">" << esc(format_size(f.meta.value("param_bytes", int64_t{0})))
-           << "</td><td class=\"n\">" << esc(format_size(f.meta.value("file_bytes", int64_t{0})))
+           << "</td><td class=\"n\">"
+           << xml_escape(format_size(f.meta.value("param_bytes", int64_t{0})))
+           << "</td><td class=\"n\">"
+           << xml_escape(format_size(f.meta.value("file_bytes", int64_t{0})))
            << "</td><td class=\"n\">" << mib(on) << "</td><td class=\"n"
            << (off > 0 ? " streams" : "") << "\">" << mib(off) << "</td><td>" << source_label
            << "</td><td class=\"n\">" << f.estimate.ops_on_cpu << "</td><td class=\"n\">"
@@ -239,12 +220,12 @@ std::string tree_report_html(const SplitTree& tree, const ReportOptions& options
       const std::string transcript = f.meta["edgetpu"].value("transcript", std::string());
       if (transcript.empty()) continue;
       const std::string text = head_of(tree.dir / name / transcript, 64 * 1024);
-      html << "<details><summary>" << esc(name + "/" + transcript) << "</summary><pre>" << esc(text)
-           << "</pre></details>\n";
+      html << "<details><summary>" << xml_escape(name + "/" + transcript) << "</summary><pre>"
+           << xml_escape(text) << "</pre></details>\n";
     }
   }
 
-  html << "<p class=\"muted\">Written by " << esc(top.value("tool", std::string("pipecut")))
+  html << "<p class=\"muted\">Written by " << xml_escape(top.value("tool", std::string("pipecut")))
        << ".</p>\n</body>\n</html>\n";
   return html.str();
 }
