@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "pipecut/edgetpu_compiler.h"
@@ -28,6 +29,25 @@ CompilerOutput parse_log(const std::string& name) {
   return parse_compiler_output(text.str());
 }
 
+// What the compiler printed for one model; a figure left empty must be absent.
+struct Figures {
+  std::string input_model;
+  std::optional<int64_t> input, output, used, remaining, available, off;
+  std::optional<int> subgraphs, total_ops;
+};
+
+void expect_figures(const CompiledModelReport& m, const Figures& f) {
+  EXPECT_EQ(m.input_model, f.input_model);
+  EXPECT_EQ(m.input_bytes, f.input) << f.input_model;
+  EXPECT_EQ(m.output_bytes, f.output) << f.input_model;
+  EXPECT_EQ(m.on_chip_used, f.used) << f.input_model;
+  EXPECT_EQ(m.on_chip_remaining, f.remaining) << f.input_model;
+  EXPECT_EQ(m.on_chip_available, f.available) << f.input_model;
+  EXPECT_EQ(m.off_chip_used, f.off) << f.input_model;
+  EXPECT_EQ(m.subgraphs, f.subgraphs) << f.input_model;
+  EXPECT_EQ(m.total_ops, f.total_ops) << f.input_model;
+}
+
 TEST(EdgeTpuCompilerOutput, Sizes) {
   EXPECT_EQ(parse_compiler_size("7.16MiB"), mib(7.16));
   EXPECT_EQ(parse_compiler_size("2.25KiB"), 2304);
@@ -48,17 +68,10 @@ TEST(EdgeTpuCompilerOutput, V16Resnet50Segment) {
   ASSERT_EQ(out.models.size(), 1u);
   const auto& m = out.models[0];
   EXPECT_TRUE(m.complete);
-  EXPECT_EQ(m.input_model, "/workplace/models/large_resnet50_split/cpu/resnet50_seg1_int8.tflite");
+  expect_figures(m, {"/workplace/models/large_resnet50_split/cpu/resnet50_seg1_int8.tflite",
+                     mib(1.51), mib(1.48), mib(1.41), mib(5.74), std::nullopt, 0, 1, 34});
   EXPECT_EQ(m.output_model,
             "/workplace/models/large_resnet50_split/tpu/resnet50_seg1_int8_edgetpu.tflite");
-  EXPECT_EQ(m.input_bytes, mib(1.51));
-  EXPECT_EQ(m.output_bytes, mib(1.48));
-  EXPECT_EQ(m.on_chip_used, mib(1.41));
-  EXPECT_EQ(m.on_chip_remaining, mib(5.74));
-  EXPECT_FALSE(m.on_chip_available);
-  EXPECT_EQ(m.off_chip_used, 0);
-  EXPECT_EQ(m.subgraphs, 1);
-  EXPECT_EQ(m.total_ops, 34);
   EXPECT_FALSE(m.ops_on_tpu);
   EXPECT_EQ(m.operation_log,
             "/workplace/models/large_resnet50_split/tpu/resnet50_seg1_int8_edgetpu.log");
@@ -81,26 +94,14 @@ TEST(EdgeTpuCompilerOutput, V15CocompiledTwoModelsCutShort) {
   EXPECT_FALSE(out.complete);  // ends with "See the operation log file" cut mid-sentence
   ASSERT_EQ(out.models.size(), 2u);
   const auto& cnn = out.models[0];
-  EXPECT_EQ(cnn.input_model, "cnn.tflite");
+  expect_figures(cnn, {"cnn.tflite", mib(8.00), mib(9.30), mib(7.16), kib(2.25), std::nullopt,
+                       mib(2.95), 1, 313});
   EXPECT_EQ(cnn.output_model, "cnn_edgetpu.tflite");
-  EXPECT_EQ(cnn.input_bytes, mib(8.00));
-  EXPECT_EQ(cnn.output_bytes, mib(9.30));
-  EXPECT_EQ(cnn.on_chip_used, mib(7.16));
-  EXPECT_EQ(cnn.on_chip_remaining, kib(2.25));
-  EXPECT_EQ(cnn.off_chip_used, mib(2.95));
-  EXPECT_EQ(cnn.subgraphs, 1);
-  EXPECT_EQ(cnn.total_ops, 313);
   EXPECT_EQ(cnn.operation_log, "cnn_edgetpu.log");
   EXPECT_TRUE(cnn.complete);
   const auto& rnn = out.models[1];
-  EXPECT_EQ(rnn.input_model, "rnn.tflite");
-  EXPECT_EQ(rnn.input_bytes, mib(2.97));
-  EXPECT_EQ(rnn.output_bytes, mib(4.74));
-  EXPECT_EQ(rnn.on_chip_used, 0);
-  EXPECT_EQ(rnn.on_chip_remaining, kib(2.25));
-  EXPECT_EQ(rnn.off_chip_used, mib(4.53));
-  EXPECT_EQ(rnn.subgraphs, 1);
-  EXPECT_EQ(rnn.total_ops, 78);
+  expect_figures(
+      rnn, {"rnn.tflite", mib(2.97), mib(4.74), 0, kib(2.25), std::nullopt, mib(4.53), 1, 78});
   EXPECT_EQ(rnn.operation_log, "rnn_edgetpu.log");
 }
 
@@ -111,14 +112,8 @@ TEST(EdgeTpuCompilerOutput, V15SmallOffChipWithTable) {
   EXPECT_TRUE(out.complete);
   ASSERT_EQ(out.models.size(), 1u);
   const auto& m = out.models[0];
-  EXPECT_EQ(m.input_model, "tl_obj_experimental.tflite");
-  EXPECT_EQ(m.input_bytes, kib(76.14));
-  EXPECT_EQ(m.output_bytes, kib(152.54));
-  EXPECT_EQ(m.on_chip_used, kib(85.75));
-  EXPECT_EQ(m.on_chip_remaining, mib(7.77));
-  EXPECT_EQ(m.off_chip_used, kib(5.50));
-  EXPECT_EQ(m.subgraphs, 1);
-  EXPECT_EQ(m.total_ops, 15);
+  expect_figures(m, {"tl_obj_experimental.tflite", kib(76.14), kib(152.54), kib(85.75), mib(7.77),
+                     std::nullopt, kib(5.50), 1, 15});
   const std::vector<std::pair<std::string, int>> rows = {
       {"SOFTMAX", 1}, {"FULLY_CONNECTED", 2}, {"ADD", 4}, {"MUL", 4}, {"CONV_2D", 4}};
   ASSERT_EQ(m.operators.size(), rows.size());
@@ -137,15 +132,8 @@ TEST(EdgeTpuCompilerOutput, V20AvailableInsteadOfRemaining) {
   ASSERT_EQ(out.models.size(), 1u);
   const auto& m = out.models[0];
   EXPECT_TRUE(m.complete);
-  EXPECT_EQ(m.input_model, "retinaface_landmark_320_240_quant.tflite");
-  EXPECT_EQ(m.input_bytes, kib(478.66));
-  EXPECT_EQ(m.output_bytes, kib(537.74));
-  EXPECT_EQ(m.on_chip_available, mib(7.69));
-  EXPECT_FALSE(m.on_chip_remaining);
-  EXPECT_EQ(m.on_chip_used, kib(729.50));
-  EXPECT_EQ(m.off_chip_used, 0);
-  EXPECT_EQ(m.subgraphs, 1);
-  EXPECT_EQ(m.total_ops, 90);
+  expect_figures(m, {"retinaface_landmark_320_240_quant.tflite", kib(478.66), kib(537.74),
+                     kib(729.50), std::nullopt, mib(7.69), 0, 1, 90});
   EXPECT_TRUE(m.operators.empty());
 }
 
@@ -157,13 +145,8 @@ TEST(EdgeTpuCompilerOutput, V21PartialCpuFallbackTableCutShort) {
   ASSERT_EQ(out.models.size(), 1u);
   const auto& m = out.models[0];
   EXPECT_FALSE(m.complete);
-  EXPECT_EQ(m.input_bytes, mib(8.11));
-  EXPECT_EQ(m.output_bytes, mib(9.47));
-  EXPECT_EQ(m.on_chip_used, mib(6.86));
-  EXPECT_EQ(m.on_chip_remaining, kib(7.75));
-  EXPECT_EQ(m.off_chip_used, mib(1.22));
-  EXPECT_EQ(m.subgraphs, 1);
-  EXPECT_EQ(m.total_ops, 93);
+  expect_figures(m, {"model2.tflite", mib(8.11), mib(9.47), mib(6.86), kib(7.75), std::nullopt,
+                     mib(1.22), 1, 93});
   EXPECT_EQ(m.ops_on_tpu, 83);
   EXPECT_EQ(m.ops_on_cpu, 10);
   ASSERT_EQ(m.operators.size(), 4u);
@@ -187,14 +170,8 @@ TEST(EdgeTpuCompilerOutput, V16SmallModelLargeActivations) {
   ASSERT_EQ(out.models.size(), 1u);
   const auto& m = out.models[0];
   EXPECT_TRUE(m.complete);
-  EXPECT_EQ(m.input_model, "quantized_model.tflite");
-  EXPECT_EQ(m.input_bytes, mib(4.04));
-  EXPECT_EQ(m.output_bytes, mib(4.13));
-  EXPECT_EQ(m.on_chip_used, kib(604.50));
-  EXPECT_EQ(m.on_chip_remaining, kib(511.50));
-  EXPECT_EQ(m.off_chip_used, mib(3.45));
-  EXPECT_EQ(m.subgraphs, 1);
-  EXPECT_EQ(m.total_ops, 50);
+  expect_figures(m, {"quantized_model.tflite", mib(4.04), mib(4.13), kib(604.50), kib(511.50),
+                     std::nullopt, mib(3.45), 1, 50});
   EXPECT_EQ(m.operation_log, "quantized_model_edgetpu.log");
 }
 
@@ -208,14 +185,8 @@ TEST(EdgeTpuCompilerOutput, V16SegmentedEfficientDetEndsMidLine) {
   ASSERT_EQ(out.models.size(), 1u);
   const auto& m = out.models[0];
   EXPECT_TRUE(m.complete);
-  EXPECT_EQ(m.input_model, "efficientdet_lite3_512_ptq_segment_0_of_2.tflite");
-  EXPECT_EQ(m.input_bytes, mib(5.20));
-  EXPECT_EQ(m.output_bytes, mib(6.51));
-  EXPECT_EQ(m.on_chip_used, mib(6.02));
-  EXPECT_EQ(m.on_chip_remaining, mib(1.02));
-  EXPECT_EQ(m.off_chip_used, 0);
-  EXPECT_EQ(m.subgraphs, 1);
-  EXPECT_EQ(m.total_ops, 84);
+  expect_figures(m, {"efficientdet_lite3_512_ptq_segment_0_of_2.tflite", mib(5.20), mib(6.51),
+                     mib(6.02), mib(1.02), std::nullopt, 0, 1, 84});
 }
 
 TEST(EdgeTpuCompilerOutput, V16SegmentedDelegateSearchEndsAtTableHeader) {
@@ -225,14 +196,8 @@ TEST(EdgeTpuCompilerOutput, V16SegmentedDelegateSearchEndsAtTableHeader) {
   EXPECT_FALSE(out.complete);
   ASSERT_EQ(out.models.size(), 1u);
   const auto& m = out.models[0];
-  EXPECT_EQ(m.input_model, "rede_modelo3_73_segment_0_of_2.tflite");
-  EXPECT_EQ(m.input_bytes, mib(5.21));
-  EXPECT_EQ(m.output_bytes, mib(6.51));
-  EXPECT_EQ(m.on_chip_used, mib(6.02));
-  EXPECT_EQ(m.on_chip_remaining, mib(1.02));
-  EXPECT_EQ(m.off_chip_used, 0);
-  EXPECT_EQ(m.subgraphs, 1);
-  EXPECT_EQ(m.total_ops, 84);
+  expect_figures(m, {"rede_modelo3_73_segment_0_of_2.tflite", mib(5.21), mib(6.51), mib(6.02),
+                     mib(1.02), std::nullopt, 0, 1, 84});
   EXPECT_TRUE(m.operators.empty());
 }
 
