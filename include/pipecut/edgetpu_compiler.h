@@ -97,8 +97,8 @@ std::filesystem::path find_edgetpu_compiler(const std::filesystem::path& given =
 // Compiles every .tflite of the tree into each folder's tpu/: `<stem>_edgetpu.tflite`, the
 // compiler's `<stem>_edgetpu.log` and `<stem>_compile.txt` (command line, exit status, all it
 // printed), and records the parsed figures under "edgetpu" in each file's entry of the folder's
-// meta.json (marked "source": "compiled"). Byte-identical files (a prefix segment in several
-// folders) are compiled once unless co-compiling. A run that fails, crashes, hangs past the
+// meta.json (marked "source": "compiled"). Hard links to one file (a prefix segment in several
+// folders, as split writes it) are compiled once unless co-compiling. A run that fails, crashes, hangs past the
 // timeout or writes no model is recorded as that file's failure; the others go on. Every file is
 // written atomically. Throws pipecut::Error only for what stops the whole job (no compiler, a
 // tree it cannot read).

@@ -17,8 +17,8 @@ struct Image {
 // and what is wrong (unreadable, not an image, too large, corrupt).
 Image load_image(const std::filesystem::path& path);
 
-// Bilinear resampling to width x height (with an area average first when shrinking by more than
-// 2x, so small inputs do not alias). Throws pipecut::Error for an empty size.
+// Bilinear resampling to width x height (with a box average first when shrinking by 4x or more,
+// so small inputs do not alias). Throws pipecut::Error for an empty size.
 Image resize_image(const Image& image, int width, int height);
 
 }  // namespace pipecut

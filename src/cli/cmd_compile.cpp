@@ -67,7 +67,7 @@ void add_compile(CLI::App& app) {
                                           {"compiler", result.compiler.string()},
                                           {"failed", result.failed()},
                                           {"files", files}}
-                       .dump(2)
+                       .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
     } else {
       Table table({"folder", "file", "on chip", "off chip", "ops on TPU", "result"},

@@ -94,7 +94,9 @@ void add_estimate(CLI::App& app) {
         entry.update(estimate_json(r.estimate, args->link, !is_tree));
         files.push_back(entry);
       }
-      std::cout << nlohmann::ordered_json{{"path", args->path}, {"files", files}}.dump(2) << "\n";
+      std::cout << nlohmann::ordered_json{{"path", args->path}, {"files", files}}.dump(
+                       2, ' ', false, nlohmann::json::error_handler_t::replace)
+                << "\n";
       return;
     }
     print_table(rows);

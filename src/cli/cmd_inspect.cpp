@@ -187,7 +187,9 @@ void add_inspect(CLI::App& app) {
     const auto macs = op_macs(model);
     const auto candidates = find_cut_candidates(model, graph, options);
     if (args->json) {
-      std::cout << inspect_json(model, graph, params, macs, candidates).dump(2) << "\n";
+      std::cout << inspect_json(model, graph, params, macs, candidates)
+                       .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                << "\n";
     } else {
       print_text(model, graph, params, macs, candidates, *args);
     }

@@ -202,7 +202,7 @@ void add_pipeline(CLI::App& app) {
                                           {"weights", args->weights},
                                           {"weighted", weighted},
                                           {"stages", list}}
-                       .dump(2)
+                       .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
       return;
     }

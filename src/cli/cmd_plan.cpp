@@ -174,7 +174,9 @@ void add_plan(CLI::App& app) {
         }
         j.push_back(entry);
       }
-      std::cout << nlohmann::ordered_json{{"model", model.origin()}, {"plans", j}}.dump(2) << "\n";
+      std::cout << nlohmann::ordered_json{{"model", model.origin()}, {"plans", j}}.dump(
+                       2, ' ', false, nlohmann::json::error_handler_t::replace)
+                << "\n";
     } else {
       print_side_by_side(model, outcomes, options);
     }

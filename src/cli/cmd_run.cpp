@@ -106,7 +106,9 @@ void add_run(CLI::App& app) {
       "run", "Run a model on the CPU interpreter: outputs, top-5 classes, latency");
   cmd->add_option("model", args->model, ".tflite file")->required();
   cmd->add_option("--input", args->inputs, "raw input file(s), one per model input, in order");
-  cmd->add_option("--image", args->image, "JPEG, PNG or BMP picture (any size) or square raw .rgb file for a [1,H,W,3] input (resized)");
+  cmd->add_option("--image", args->image,
+                  "JPEG, PNG or BMP picture (any size) or square raw .rgb file for a [1,H,W,3] "
+                  "input (resized)");
   cmd->add_option("--random", args->random, "seed for random inputs (when no --input/--image)")
       ->capture_default_str();
   cmd->add_option("--output", args->output, "write each output's raw bytes and manifest.json here");
@@ -189,8 +191,9 @@ void add_run(CLI::App& app) {
           manifest[key].push_back(j);
         }
       }
-      write_file_atomic(std::filesystem::path(args->output) / "manifest.json",
-                        manifest.dump(2) + "\n");
+      write_file_atomic(
+          std::filesystem::path(args->output) / "manifest.json",
+          manifest.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     }
 
     if (args->json) {
@@ -217,7 +220,7 @@ void add_run(CLI::App& app) {
            {{"min", ms.front()}, {"median", median}, {"p90", p90}, {"iterations", ms.size()}}},
           {"outputs", outs}};
       if (profile) out["profile"] = profile_json(*profile, args->iterations);
-      std::cout << out.dump(2) << "\n";
+      std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       return;
     }
     std::cout << args->model << " on " << exec->backend() << ", " << args->threads

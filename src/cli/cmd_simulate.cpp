@@ -11,6 +11,7 @@
 #include "pipecut/error.h"
 #include "pipecut/files.h"
 #include "pipecut/split_tree.h"
+#include "util/file_identity.h"
 
 namespace pipecut::cli {
 
@@ -80,13 +81,15 @@ void add_simulate(CLI::App& app) {
     std::vector<FolderRun> runs;
     if (std::filesystem::is_directory(args->path)) {
       const SplitTree tree = read_split_tree(args->path);
-      std::map<std::string, EdgeTpuEstimate> by_hash;
+      std::map<FileIdentity, EdgeTpuEstimate> by_file;
       for (const auto& folder : tree.folders) {
         std::vector<PipelineStageInput> stages;
         for (const auto& file : folder.files) {
-          auto it = by_hash.find(file.sha256);
-          if (it == by_hash.end())
-            it = by_hash.emplace(file.sha256, estimate_edgetpu(Model::load(file.path), device))
+          auto it = by_file.find(file_identity(file.path));
+          if (it == by_file.end())
+            it = by_file
+                     .emplace(file_identity(file.path),
+                              estimate_edgetpu(Model::load(file.path), device))
                      .first;
           stages.push_back({file.path.filename().string(), it->second});
         }
@@ -114,7 +117,7 @@ void add_simulate(CLI::App& app) {
       std::cout << nlohmann::ordered_json{{"path", args->path},
                                           {"link", args->link},
                                           {"folders", list}}
-                       .dump(2)
+                       .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
       return;
     }

@@ -49,7 +49,7 @@ void add_slice(CLI::App& app) {
                                           {"outputs", outs},
                                           {"param_bytes", plan.param_bytes},
                                           {"file_bytes", bytes.size()}}
-                       .dump(2)
+                       .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
       return;
     }

@@ -158,7 +158,7 @@ void add_split(CLI::App& app) {
       std::cout << nlohmann::ordered_json{{"out_dir", summary.out_dir.string()},
                                           {"plan", plan_json(model, plan)},
                                           {"files", files}}
-                       .dump(2)
+                       .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
     } else {
       print_summary(model, plan, summary,

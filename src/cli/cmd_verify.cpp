@@ -32,7 +32,8 @@ void add_verify(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--seed", args->seed, "seed of the first random input")->capture_default_str();
-  cmd->add_option("--image", args->images, "JPEG, PNG, BMP or raw .rgb pictures, each one more input");
+  cmd->add_option("--image", args->images,
+                  "JPEG, PNG, BMP or raw .rgb pictures, each one more input");
   cmd->add_option("--model", args->model, "the source model (default: the path in meta.json)");
   cmd->add_option("--threads", args->threads, "CPU threads")
       ->capture_default_str()
@@ -54,9 +55,10 @@ void add_verify(CLI::App& app) {
     const VerifyReport report = verify_split_tree(tree, options);
     bar.finish();
     const auto json = verify_report_json(report);
-    write_file_atomic(tree.dir / "verify.json", json.dump(2) + "\n");
+    write_file_atomic(tree.dir / "verify.json",
+                      json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     if (args->json) {
-      std::cout << json.dump(2) << "\n";
+      std::cout << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
       Table table({"folder", "file", "tensors checked", "result"}, {false, false, true, false});
       for (const auto& f : report.files) {

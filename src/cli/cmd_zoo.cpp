@@ -38,7 +38,7 @@ void add_zoo(CLI::App& app) {
         nlohmann::ordered_json j = nlohmann::ordered_json::array();
         for (const auto& name : zoo_model_names())
           j.push_back({{"name", name}, {"summary", zoo_model_summary(name)}});
-        std::cout << j.dump(2) << "\n";
+        std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return;
       }
       Table table({"name", "what it is"});

@@ -78,7 +78,8 @@ void set_file_records(const std::filesystem::path& folder, const std::string& ke
     ++found;
   }
   if (found != records.size()) throw Error(path.string() + ": does not list every file it holds");
-  write_file_atomic(path, meta.dump(2) + "\n");
+  write_file_atomic(path,
+                    meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace pipecut

@@ -4,6 +4,7 @@
 // bytes per padded output channel to a convolution, and caches layers in execution order while
 // they fit, skipping (streaming) one that does not and going on with the next.
 #include <algorithm>
+#include <initializer_list>
 
 #include "edgetpu/estimate_internal.h"
 #include "format/tflite_schema.h"
@@ -19,6 +20,17 @@ int64_t up(int64_t x, int64_t m) {
   return (x + m - 1) / m * m;
 }
 
+// Products of padded dimensions, saturating at 1 PiB: a hostile shape must not overflow (UB)
+// the estimate, and sums of thousands of saturated figures still fit.
+int64_t mul(std::initializer_list<int64_t> factors) {
+  constexpr int64_t kCap = int64_t{1} << 50;
+  int64_t product = 1;
+  for (int64_t f : factors)
+    if (__builtin_mul_overflow(product, std::max<int64_t>(f, 0), &product) || product > kCap)
+      return kCap;
+  return product;
+}
+
 // Parameters and padded MACs of one op as the Edge TPU lays them out.
 void layout(const Model& model, const Op& op, EstimatedOp& e) {
   using namespace tflite;
@@ -28,28 +40,28 @@ void layout(const Model& model, const Op& op, EstimatedOp& e) {
   const Tensor* weights =
       op.inputs.size() > 1 && op.inputs[1] >= 0 ? &model.tensor(op.inputs[1]) : nullptr;
   const Tensor* out = op.outputs.empty() ? nullptr : &model.tensor(op.outputs[0]);
-  const int64_t spatial = out && out->shape.size() == 4 ? dim(*out, 1) * dim(*out, 2) : 1;
+  const int64_t spatial = out && out->shape.size() == 4 ? mul({dim(*out, 1), dim(*out, 2)}) : 1;
   switch (op.builtin_code) {
     case BuiltinOperator_CONV_2D:         // weights [O, KH, KW, I]
     case BuiltinOperator_TRANSPOSE_CONV:  // weights [O, KH, KW, I], input 1 too
       if (weights && weights->shape.size() == 4) {
         const int64_t o = up(dim(*weights, 0), 64), k = dim(*weights, 1) * dim(*weights, 2);
         const int64_t i = up(dim(*weights, 3), 4);
-        e.param_bytes = k * i * o + 8 * o;
-        e.padded_macs = spatial * k * i * o;
+        e.param_bytes = mul({k, i, o}) + mul({8, o});
+        e.padded_macs = mul({spatial, k, i, o});
       }
       return;
     case BuiltinOperator_DEPTHWISE_CONV_2D:  // [1, KH, KW, C]
       if (weights && weights->shape.size() == 4) {
         const int64_t c = up(dim(*weights, 3), 64), k = dim(*weights, 1) * dim(*weights, 2);
-        e.param_bytes = k * c + 8 * c;
+        e.param_bytes = mul({k, c}) + mul({8, c});
         // The 64 x 64 array runs it as a block-diagonal convolution: 1/64 of its cells work.
-        e.padded_macs = spatial * k * c * 64;
+        e.padded_macs = mul({spatial, k, c, 64});
       }
       return;
     case BuiltinOperator_FULLY_CONNECTED:  // [O, I]
       if (weights && weights->shape.size() == 2) {
-        e.param_bytes = up(dim(*weights, 1), 4) * up(dim(*weights, 0), 64);
+        e.param_bytes = mul({up(dim(*weights, 1), 4), up(dim(*weights, 0), 64)});
         e.padded_macs = e.param_bytes;
       }
       return;
@@ -139,27 +151,34 @@ SegmentTime time_segment(std::span<const OpCost> ops, int64_t input_bytes, int64
   return t;
 }
 
+std::vector<bool> one_subgraph(const std::vector<bool>& supported) {
+  // Leading host ops (a QUANTIZE from float) stay on the CPU, the mapped run ends at the first
+  // op the compiler cannot map, and every later op stays on the CPU.
+  std::vector<bool> mapped(supported.size(), false);
+  bool started = false;
+  for (size_t i = 0; i < supported.size(); ++i) {
+    if (!supported[i]) {
+      if (started) break;
+      continue;
+    }
+    started = true;
+    mapped[i] = true;
+  }
+  return mapped;
+}
+
 std::vector<EstimatedOp> map_ops(const Model& model) {
   std::vector<EstimatedOp> ops;
   const auto macs = op_macs(model);
-  // The compiler maps one run of consecutive ops: leading host ops (a QUANTIZE from float) stay
-  // on the CPU, the run ends at the first op it cannot map, and all later ops stay on the CPU.
-  enum class Phase { kLeading, kMapped, kAfter } phase = Phase::kLeading;
   for (const Op& op : model.ops()) {
     EstimatedOp e;
     e.op = op.index;
     e.type = model.op_type(op);
     if (!op.outputs.empty()) e.layer = short_tensor_name(model.tensor(op.outputs[0]).name);
     e.macs = macs[static_cast<size_t>(op.index)];
-    std::string reason = edgetpu_cpu_reason(model, op);
-    if (phase == Phase::kLeading && reason.empty()) phase = Phase::kMapped;
-    if (phase == Phase::kMapped && !reason.empty()) phase = Phase::kAfter;
-    if (phase == Phase::kAfter && reason.empty())
-      reason = "after the first op the Edge TPU cannot run (the compiler maps one subgraph)";
-    e.on_tpu = reason.empty();
-    e.cpu_reason = reason;
+    e.cpu_reason = edgetpu_cpu_reason(model, op);
+    e.on_tpu = e.cpu_reason.empty();
     layout(model, op, e);
-    if (!e.on_tpu) e.param_bytes = e.padded_macs = 0;
     ops.push_back(std::move(e));
   }
   return ops;
@@ -168,6 +187,16 @@ std::vector<EstimatedOp> map_ops(const Model& model) {
 EdgeTpuEstimate estimate_edgetpu(const Model& model, const EdgeTpuDevice& device) {
   EdgeTpuEstimate est;
   est.ops = map_ops(model);
+  std::vector<bool> supported;
+  for (const auto& e : est.ops) supported.push_back(e.on_tpu);
+  const std::vector<bool> mapped = one_subgraph(supported);
+  for (size_t i = 0; i < est.ops.size(); ++i) {
+    auto& e = est.ops[i];
+    if (e.on_tpu && !mapped[i])
+      e.cpu_reason = "after the first op the Edge TPU cannot run (the compiler maps one subgraph)";
+    e.on_tpu = mapped[i];
+    if (!e.on_tpu) e.param_bytes = e.padded_macs = 0;
+  }
 
   // What crosses the link: the mapped run's inputs and outputs that are not its own constants.
   const size_t tensors = model.tensors().size();

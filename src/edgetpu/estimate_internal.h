@@ -27,9 +27,11 @@ struct SegmentTime {
   EdgeTpuLatency latency;
 };
 
-// Every op of the model with its mapping (the one-subgraph rule over the whole model), layout
-// and MACs; cached and ms are left for time_segment.
+// Every op of the model with its layout and MACs; on_tpu says whether the compiler can map the op
+// itself (the one-subgraph rule is applied by the caller, over the ops of the file it estimates).
 std::vector<EstimatedOp> map_ops(const Model& model);
+// The compiler maps one run of consecutive supported ops (see estimate_edgetpu).
+std::vector<bool> one_subgraph(const std::vector<bool>& supported);
 OpCost op_cost(const EstimatedOp& op);
 
 // Caching in execution order and one invoke's latency, for ops whose inputs and outputs over the

@@ -150,8 +150,13 @@ SpeedModel edgetpu_speed_model(const Model& model, const EdgeTpuDevice& device,
   for (const auto& op : map_ops(model)) costs->push_back(op_cost(op));
   SpeedModel speed;
   speed.segment_ms = [costs, device](int first, int last, int64_t in, int64_t out) {
-    const auto begin = costs->begin() + first, end = costs->begin() + last + 1;
-    return time_segment(std::span<const OpCost>(begin, end), in, out, device).latency.total();
+    // The ops as a file of their own: the one-subgraph rule applies from `first` on.
+    std::vector<OpCost> segment(costs->begin() + first, costs->begin() + last + 1);
+    std::vector<bool> supported;
+    for (const auto& op : segment) supported.push_back(op.on_tpu);
+    const std::vector<bool> mapped = one_subgraph(supported);
+    for (size_t i = 0; i < segment.size(); ++i) segment[i].on_tpu = mapped[i];
+    return time_segment(segment, in, out, device).latency.total();
   };
   speed.handoff_ms = [options](int64_t bytes) {
     return options.handoff_ms + static_cast<double>(bytes) / kMiB * options.handoff_ms_per_mib;

@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -15,6 +18,7 @@
 #include "pipecut/edgetpu_compiler.h"
 #include "pipecut/error.h"
 #include "pipecut/files.h"
+#include "util/file_identity.h"
 #include "util/process.h"
 
 namespace pipecut {
@@ -103,6 +107,12 @@ std::vector<FileCompileResult> run_job(const Job& job, const fs::path& compiler,
   const fs::path scratch =
       tpu / (".compiling-" + std::to_string(getpid()) + "-" + std::to_string(serial++));
   fs::create_directories(scratch);
+  // Removed on every way out, exceptions included.
+  const std::unique_ptr<const fs::path, void (*)(const fs::path*)> remove_scratch(
+      &scratch, [](const fs::path* p) {
+        std::error_code ec;
+        fs::remove_all(*p, ec);
+      });
   std::vector<std::string> argv = {compiler.string(), "-s", "-o", scratch.string()};
   for (const TreeFile* f : job.files) argv.push_back(f->path.string());
   const ProcessResult run = run_process(argv, scratch, timeout);
@@ -149,8 +159,6 @@ std::vector<FileCompileResult> run_job(const Job& job, const fs::path& compiler,
     write_file_atomic(tpu / (stem + "_compile.txt"), text);
     results.push_back(std::move(r));
   }
-  std::error_code ec;
-  fs::remove_all(scratch, ec);
   return results;
 }
 
@@ -195,7 +203,9 @@ TreeCompileResult compile_split_tree(const SplitTree& tree, const CompileOptions
   result.compiler = find_edgetpu_compiler(options.compiler);
 
   std::vector<Job> jobs;
-  std::map<std::string, std::pair<const TreeFolder*, const TreeFile*>> first_of_hash;
+  // A file is compiled once per inode: the split writes a repeated prefix segment as hard links,
+  // which are certainly the same bytes (meta.json's hash is not trusted for this).
+  std::map<FileIdentity, std::pair<const TreeFolder*, const TreeFile*>> first_of_inode;
   std::vector<std::tuple<const TreeFolder*, const TreeFile*, const TreeFile*>> shared;
   for (const auto& folder : tree.folders) {
     if (options.cocompile) {
@@ -205,7 +215,7 @@ TreeCompileResult compile_split_tree(const SplitTree& tree, const CompileOptions
       continue;
     }
     for (const auto& file : folder.files) {
-      const auto [it, fresh] = first_of_hash.try_emplace(file.sha256, &folder, &file);
+      const auto [it, fresh] = first_of_inode.try_emplace(file_identity(file.path), &folder, &file);
       if (fresh) {
         jobs.push_back({&folder, {&file}});
       } else {

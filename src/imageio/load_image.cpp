@@ -1,7 +1,9 @@
 // Decoding with stb_image (Debian's libstb): its header declares, the library defines.
 #include <stb/stb_image.h>
 
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <memory>
 
 #include "pipecut/error.h"
@@ -34,6 +36,15 @@ Image load_image(const std::filesystem::path& path) {
   if (path.extension() == ".rgb") return raw_square(path, std::move(bytes));
   if (bytes.empty()) throw Error(path.string() + ": empty file, not an image");
   if (bytes.size() > (size_t{1} << 31)) throw Error(path.string() + ": larger than 2 GiB");
+  // Only the formats we document: stb_image also takes TGA, which has no signature, so any file
+  // could decode as one.
+  const auto starts = [&](std::initializer_list<uint8_t> magic) {
+    return bytes.size() >= magic.size() && std::equal(magic.begin(), magic.end(), bytes.begin());
+  };
+  if (!starts({0xFF, 0xD8, 0xFF}) && !starts({0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}) &&
+      !starts({'B', 'M'})) {
+    throw Error(path.string() + ": not a JPEG, PNG or BMP image");
+  }
   const int size = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;
   // The header first: refuse what is not an image, or too large to decode safely.

@@ -18,7 +18,7 @@ Image box_shrink(const Image& in, int factor) {
   out.rgb.resize(static_cast<size_t>(out.width) * out.height * 3);
   for (int y = 0; y < out.height; ++y) {
     for (int x = 0; x < out.width; ++x) {
-      int sum[3] = {0, 0, 0}, n = 0;
+      int64_t sum[3] = {0, 0, 0}, n = 0;
       for (int sy = y * factor; sy < std::min(in.height, (y + 1) * factor); ++sy) {
         for (int sx = x * factor; sx < std::min(in.width, (x + 1) * factor); ++sx) {
           const uint8_t* p = &in.rgb[(static_cast<size_t>(sy) * in.width + sx) * 3];

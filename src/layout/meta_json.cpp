@@ -70,7 +70,7 @@ std::string folder_meta_json(const Model& model, const std::string& source_sha,
                                  {"source", source_json(model, source_sha)},
                                  {"plan", plan_json(model, plan)},
                                  {"files", list}};
-  return meta.dump(2) + "\n";
+  return meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string folder_note(const Model& model, const SplitPlan& plan, const std::string& folder,
@@ -112,7 +112,7 @@ std::string tree_meta_json(const Model& model, const std::string& source_sha, co
                                  {"files_written", summary.files.size()},
                                  {"bytes_written", summary.bytes_written},
                                  {"bytes_hard_linked", summary.bytes_linked}};
-  return meta.dump(2) + "\n";
+  return meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace pipecut

@@ -55,7 +55,7 @@ TreeFolder read_folder(const fs::path& dir, const std::string& name) {
 SplitTree read_split_tree(const fs::path& dir) {
   if (!fs::is_directory(dir)) throw Error(dir.string() + ": not a folder");
   SplitTree tree;
-  tree.dir = fs::absolute(dir);
+  tree.dir = fs::absolute(dir).lexically_normal();
   const auto top = read_meta(dir / "full_split" / "meta.json");
   // Trees carry the tool that wrote them; another tool's or a future layout is refused whole.
   if (!top.is_object() || (top.contains("tool") && !top["tool"].is_string()))
@@ -75,10 +75,10 @@ SplitTree read_split_tree(const fs::path& dir) {
   } catch (const nlohmann::json::exception& e) {
     throw Error((dir / "full_split" / "meta.json").string() + ": malformed (" + e.what() + ")");
   }
-  tree.folders.push_back(read_folder(dir, "full_split"));
+  tree.folders.push_back(read_folder(tree.dir, "full_split"));
   const int k = static_cast<int>(tree.folders[0].files.size());
   for (int n = 2; n <= k; ++n)
-    tree.folders.push_back(read_folder(dir, "pairs_k" + std::to_string(n)));
+    tree.folders.push_back(read_folder(tree.dir, "pairs_k" + std::to_string(n)));
   return tree;
 }
 

@@ -13,6 +13,7 @@
 #include "pipecut/error.h"
 #include "pipecut/report.h"
 #include "pipecut/sizes.h"
+#include "util/file_identity.h"
 #include "util/xml_escape.h"
 
 namespace pipecut {
@@ -31,6 +32,24 @@ std::string num(double v, int digits) {
 
 std::string mib(int64_t bytes) {
   return num(static_cast<double>(bytes) / kMiB, 2);
+}
+
+// Read-only access that never throws on a missing key or a wrong type: meta.json files are
+// user-editable, and a report shows what it can (a missing figure reads as 0 or empty).
+const nlohmann::json& member(const nlohmann::json& object, const char* key) {
+  static const nlohmann::json none;
+  if (!object.is_object()) return none;
+  const auto it = object.find(key);
+  return it == object.end() ? none : *it;
+}
+int64_t int_of(const nlohmann::json& j) {
+  return j.is_number_integer() ? j.get<int64_t>() : 0;
+}
+std::string str_of(const nlohmann::json& j, const std::string& fallback = "") {
+  return j.is_string() ? j.get<std::string>() : fallback;
+}
+bool bool_of(const nlohmann::json& j) {
+  return j.is_boolean() && j.get<bool>();
 }
 
 nlohmann::json read_meta(const fs::path& path) {
@@ -65,8 +84,8 @@ struct FileFacts {
 std::string sizes_svg(const std::vector<FileFacts>& full, int64_t low, int64_t high) {
   constexpr double kLeft = 60, kTop = 20, kHeight = 180, kBar = 46, kGap = 14;
   int64_t top = high;
-  for (const auto& f : full) top = std::max<int64_t>(top, f.meta.value("param_bytes", int64_t{0}));
-  top = top + top / 10;
+  for (const auto& f : full) top = std::max<int64_t>(top, int_of(member(f.meta, "param_bytes")));
+  top = static_cast<int64_t>(std::min(9e18, static_cast<double>(top) * 1.1)) + 1;
   const double width = kLeft + static_cast<double>(full.size()) * (kBar + kGap) + 120;
   const auto y = [&](int64_t bytes) {
     return kTop + kHeight - kHeight * static_cast<double>(bytes) / static_cast<double>(top);
@@ -81,7 +100,7 @@ std::string sizes_svg(const std::vector<FileFacts>& full, int64_t low, int64_t h
   }
   double x = kLeft;
   for (const auto& f : full) {
-    const int64_t bytes = f.meta.value("param_bytes", int64_t{0});
+    const int64_t bytes = int_of(member(f.meta, "param_bytes"));
     const bool streams = f.estimate.off_chip_bytes > 0;
     svg << "<rect x=\"" << num(x, 1) << "\" y=\"" << num(y(bytes), 1) << "\" width=\"" << kBar
         << "\" height=\"" << num(kTop + kHeight - y(bytes), 1) << "\" fill=\""
@@ -107,10 +126,10 @@ std::string sizes_svg(const std::vector<FileFacts>& full, int64_t low, int64_t h
 }
 
 std::string compile_cell(const nlohmann::json& meta) {
-  if (!meta.contains("edgetpu")) return "<td class=\"muted\">not compiled</td>";
-  const auto& e = meta["edgetpu"];
-  if (e.value("ok", false)) return "<td class=\"ok\">compiled</td>";
-  return "<td class=\"bad\">FAILED: " + xml_escape(e.value("failure", std::string("unknown"))) +
+  if (!member(meta, "edgetpu").is_object()) return "<td class=\"muted\">not compiled</td>";
+  const auto& e = member(meta, "edgetpu");
+  if (bool_of(member(e, "ok"))) return "<td class=\"ok\">compiled</td>";
+  return "<td class=\"bad\">FAILED: " + xml_escape(str_of(member(e, "failure"), "unknown")) +
          "</td>";
 }
 
@@ -119,7 +138,7 @@ std::string compile_cell(const nlohmann::json& meta) {
 std::string tree_report_html(const SplitTree& tree, const ReportOptions& options) {
   const EdgeTpuDevice device = edgetpu_device(options.link);
   const auto top = read_meta(tree.dir / "full_split" / "meta.json");
-  std::map<std::string, EdgeTpuEstimate> by_hash;
+  std::map<FileIdentity, EdgeTpuEstimate> by_file;
   std::vector<std::pair<std::string, std::vector<FileFacts>>> folders;
   for (const auto& folder : tree.folders) {
     const auto meta = read_meta(tree.dir / folder.name / "meta.json");
@@ -128,21 +147,29 @@ std::string tree_report_html(const SplitTree& tree, const ReportOptions& options
       FileFacts f;
       f.file = &file;
       f.rel = file.path.lexically_relative(tree.dir / folder.name).generic_string();
-      for (const auto& entry : meta.at("files"))
-        if (entry.value("file", std::string()) == f.rel) f.meta = entry;
-      auto it = by_hash.find(file.sha256);
-      if (it == by_hash.end())
-        it = by_hash.emplace(file.sha256, estimate_edgetpu(Model::load(file.path), device)).first;
+      const auto& entries = member(meta, "files");
+      if (entries.is_array())
+        for (const auto& entry : entries)
+          if (str_of(member(entry, "file")) == f.rel) f.meta = entry;
+      if (!f.meta.is_object()) {
+        throw Error((tree.dir / folder.name / "meta.json").string() + ": does not list " + f.rel);
+      }
+      auto it = by_file.find(file_identity(file.path));
+      if (it == by_file.end())
+        it =
+            by_file
+                .emplace(file_identity(file.path), estimate_edgetpu(Model::load(file.path), device))
+                .first;
       f.estimate = it->second;
       facts.push_back(std::move(f));
     }
     folders.emplace_back(folder.name, std::move(facts));
   }
 
-  const auto& plan = top.at("plan");
-  const int64_t low = plan.at("window").value("low", int64_t{0});
-  const int64_t high = plan.at("window").value("high", int64_t{0});
-  const std::string source = top.at("source").value("path", std::string("?"));
+  const auto& plan = member(top, "plan");
+  const int64_t low = int_of(member(member(plan, "window"), "low"));
+  const int64_t high = int_of(member(member(plan, "window"), "high"));
+  const std::string source = str_of(member(member(top, "source"), "path"), "?");
 
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>pipecut "
@@ -157,11 +184,11 @@ std::string tree_report_html(const SplitTree& tree, const ReportOptions& options
           "h2{margin-top:28px}\n"
        << "</style>\n</head>\n<body>\n";
   html << "<h1>pipecut report</h1>\n<p>Source <code>" << xml_escape(source) << "</code> (sha256 "
-       << xml_escape(top.at("source").value("sha256", std::string()).substr(0, 16))
-       << "...), split by " << xml_escape(plan.value("method", std::string("?"))) << " into "
-       << plan.value("segments", 0) << " segments, window " << xml_escape(format_size(low))
+       << xml_escape(str_of(member(member(top, "source"), "sha256")).substr(0, 16))
+       << "...), split by " << xml_escape(str_of(member(plan, "method"), "?")) << " into "
+       << int_of(member(plan, "segments")) << " segments, window " << xml_escape(format_size(low))
        << " .. " << xml_escape(format_size(high)) << " ("
-       << xml_escape(plan.value("size_metric", std::string())) << "). Tree <code>"
+       << xml_escape(str_of(member(plan, "size_metric"))) << "). Tree <code>"
        << xml_escape(tree.dir.string()) << "</code>.</p>\n";
 
   html << "<h2>Segments against the window</h2>\n" << sizes_svg(folders.front().second, low, high);
@@ -194,21 +221,23 @@ std::string tree_report_html(const SplitTree& tree, const ReportOptions& options
     for (const auto& f : facts) {
       int64_t on = f.estimate.on_chip_bytes, off = f.estimate.off_chip_bytes;
       std::string source_label = "estimated";
-      if (f.meta.contains("edgetpu") && f.meta["edgetpu"].value("ok", false)) {
-        const auto& r = f.meta["edgetpu"]["report"];
-        if (r.contains("on_chip_used_bytes") && r.contains("off_chip_used_bytes")) {
-          on = r["on_chip_used_bytes"].get<int64_t>();
-          off = r["off_chip_used_bytes"].get<int64_t>();
+      const auto& compiled = member(f.meta, "edgetpu");
+      if (bool_of(member(compiled, "ok"))) {
+        const auto& r = member(compiled, "report");
+        if (member(r, "on_chip_used_bytes").is_number_integer() &&
+            member(r, "off_chip_used_bytes").is_number_integer()) {
+          on = int_of(member(r, "on_chip_used_bytes"));
+          off = int_of(member(r, "off_chip_used_bytes"));
           source_label = "compiled";
         }
       }
-      const auto& ops = f.meta.contains("ops") ? f.meta["ops"] : nlohmann::json::object();
+      const auto& ops = member(f.meta, "ops");
       html << "<tr><td>" << xml_escape(f.rel) << "</td><td>" << xml_escape(f.file->role)
-           << "</td><td class=\"n\">" << ops.value("first", 0) << ".." << ops.value("last", 0)
+           << "</td><td class=\"n\">" << int_of(member(ops, "first")) << ".."
+           << int_of(member(ops, "last")) << "</td><td class=\"n\">"
+           << xml_escape(format_size(int_of(member(f.meta, "param_bytes"))))
            << "</td><td class=\"n\">"
-           << xml_escape(format_size(f.meta.value("param_bytes", int64_t{0})))
-           << "</td><td class=\"n\">"
-           << xml_escape(format_size(f.meta.value("file_bytes", int64_t{0})))
+           << xml_escape(format_size(int_of(member(f.meta, "file_bytes"))))
            << "</td><td class=\"n\">" << mib(on) << "</td><td class=\"n"
            << (off > 0 ? " streams" : "") << "\">" << mib(off) << "</td><td>" << source_label
            << "</td><td class=\"n\">" << f.estimate.ops_on_cpu << "</td><td class=\"n\">"
@@ -216,16 +245,16 @@ std::string tree_report_html(const SplitTree& tree, const ReportOptions& options
     }
     html << "</table>\n";
     for (const auto& f : facts) {
-      if (!f.meta.contains("edgetpu")) continue;
-      const std::string transcript = f.meta["edgetpu"].value("transcript", std::string());
-      if (transcript.empty()) continue;
+      const std::string transcript = str_of(member(member(f.meta, "edgetpu"), "transcript"));
+      // Only the folder's own tpu/ files, whatever an edited meta.json says.
+      if (transcript.rfind("tpu/", 0) != 0 || transcript.find("..") != std::string::npos) continue;
       const std::string text = head_of(tree.dir / name / transcript, 64 * 1024);
       html << "<details><summary>" << xml_escape(name + "/" + transcript) << "</summary><pre>"
            << xml_escape(text) << "</pre></details>\n";
     }
   }
 
-  html << "<p class=\"muted\">Written by " << xml_escape(top.value("tool", std::string("pipecut")))
+  html << "<p class=\"muted\">Written by " << xml_escape(str_of(member(top, "tool"), "pipecut"))
        << ".</p>\n</body>\n</html>\n";
   return html.str();
 }

@@ -7,10 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <mutex>
 
 extern char** environ;
 
@@ -19,7 +22,9 @@ namespace pipecut {
 std::string ProcessResult::failure() const {
   if (failed_to_start) return "could not start: " + output;
   if (timed_out) {
-    return "timed out after " + std::to_string(static_cast<long>(std::lround(seconds))) + " s";
+    char limit[32];
+    std::snprintf(limit, sizeof limit, "%g", timeout_seconds);
+    return "timed out after " + std::string(limit) + " s";
   }
   if (signal != 0) {
     return "killed by signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
@@ -29,6 +34,56 @@ std::string ProcessResult::failure() const {
 }
 
 namespace {
+
+// The process groups of the programs running now, so that Ctrl-C or a SIGTERM to pipecut also
+// ends them (they run in groups of their own, outside the terminal's). A fixed array of atomics:
+// the signal handler may only touch lock-free memory and call kill().
+constexpr int kMaxChildren = 256;
+std::atomic<pid_t> g_children[kMaxChildren];
+struct sigaction g_previous_int, g_previous_term;
+
+void kill_children_and_die(int signal) {
+  for (auto& child : g_children) {
+    const pid_t pid = child.load();
+    if (pid > 0) kill(-pid, SIGKILL);
+  }
+  sigaction(SIGINT, &g_previous_int, nullptr);
+  sigaction(SIGTERM, &g_previous_term, nullptr);
+  raise(signal);
+}
+
+void install_handler_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction action {};
+    action.sa_handler = kill_children_and_die;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &g_previous_int);
+    sigaction(SIGTERM, &action, &g_previous_term);
+  });
+}
+
+// Registers a running child for the handler; unregisters it when it goes out of scope.
+class ChildSlot {
+ public:
+  explicit ChildSlot(pid_t pid) {
+    for (auto& child : g_children) {
+      pid_t empty = 0;
+      if (child.compare_exchange_strong(empty, pid)) {
+        slot_ = &child;
+        return;
+      }
+    }
+  }
+  ~ChildSlot() {
+    if (slot_) slot_->store(0);
+  }
+  ChildSlot(const ChildSlot&) = delete;
+  ChildSlot& operator=(const ChildSlot&) = delete;
+
+ private:
+  std::atomic<pid_t>* slot_ = nullptr;
+};
 
 struct Fd {
   int fd = -1;
@@ -41,7 +96,9 @@ struct Fd {
 
 ProcessResult run_process(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
                           double timeout_seconds, size_t max_output) {
+  install_handler_once();
   ProcessResult result;
+  result.timeout_seconds = timeout_seconds;
   const auto start = std::chrono::steady_clock::now();
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
@@ -79,6 +136,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::files
     result.output = std::strerror(spawn_error);
     return result;
   }
+  const ChildSlot slot(pid);
 
   const auto deadline = start + std::chrono::duration<double>(timeout_seconds);
   char buffer[65536];

@@ -64,6 +64,9 @@ TensorValue image_input(const TensorSpec& spec, const std::filesystem::path& pat
                 "; images feed uint8, int8 or float32 inputs");
   }
   const int h = spec.shape[1], w = spec.shape[2];
+  if (h <= 0 || w <= 0) {
+    throw Error(path.string() + ": input '" + spec.name + "' has no fixed height and width");
+  }
   const Image image = resize_image(load_image(path), w, h);
   TensorValue v = empty_value(spec);
   for (size_t i = 0; i < image.rgb.size(); ++i) {

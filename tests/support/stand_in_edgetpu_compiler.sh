@@ -6,7 +6,8 @@
 # writes DIR/<stem>_edgetpu.tflite (a copy of the input) and DIR/<stem>_edgetpu.log, as the real
 # compiler does. STAND_IN_MODE makes it misbehave the ways a real one can:
 #   ok (default) | hang | crash | garbage (prints bytes, writes nothing) | nofile |
-#   fail-on=TEXT (models whose name holds TEXT fail as the real compiler reports it, exit 1)
+#   fail-on=TEXT (models whose name holds TEXT fail as the real compiler reports it, exit 1) |
+#   binary (fails with a reason that is not UTF-8, exit 1)
 set -u
 out=.
 models=""
@@ -24,6 +25,7 @@ case "$mode" in
   hang) exec sleep 600 ;;
   crash) kill -SEGV $$ ;;
   garbage) head -c 3000 /dev/urandom; exit 0 ;;
+  binary) printf 'Edge TPU Compiler version 16.0.384591198\nCompilation failed: \377\376\n'; exit 1 ;;
 esac
 # The log in three parts: before the first model block, the block (to the end of its operator
 # table), and what follows it.
