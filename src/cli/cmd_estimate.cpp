@@ -50,10 +50,21 @@ void print_details(const EdgeTpuEstimate& e) {
     for (const auto& layer : e.streamed) std::cout << " " << layer;
     std::cout << "\n";
   }
+  if (e.ops_on_tpu == 0 && !e.ops.empty()) {
+    std::cout << "the Edge TPU can run none of its " << e.ops.size() << " ops (op 0 "
+              << e.ops.front().type << ": " << e.ops.front().cpu_reason
+              << "); an 8-bit model is needed\n";
+    return;
+  }
+  int listed = 0;
   for (const auto& op : e.ops) {
-    if (!op.on_tpu)
-      std::cout << "on the CPU: op " << op.op << " " << op.type << " (" << op.layer
-                << "): " << op.cpu_reason << "\n";
+    if (op.on_tpu) continue;
+    if (++listed > 10) {
+      std::cout << "... and " << e.ops_on_cpu - 10 << " more ops on the CPU (--json lists all)\n";
+      break;
+    }
+    std::cout << "on the CPU: op " << op.op << " " << op.type << " (" << op.layer
+              << "): " << op.cpu_reason << "\n";
   }
   const auto& l = e.latency;
   std::cout << "latency " << fixed(l.total(), 2) << " ms = invoke " << fixed(l.invoke, 2)

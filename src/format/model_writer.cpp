@@ -3,9 +3,12 @@
 // straight from the source bytes into the new file.
 #include "pipecut/model_writer.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <new>
 #include <unordered_map>
 
 #include "format/tflite_schema.h"
@@ -24,19 +27,28 @@ constexpr const char* kModelDescriptionMetadata = "TFLITE_METADATA";  // describ
 // rest of that model.
 class ReusedBuffer : public flatbuffers::Allocator {
  public:
+  ReusedBuffer() = default;
+  ReusedBuffer(const ReusedBuffer&) = delete;
+  ReusedBuffer& operator=(const ReusedBuffer&) = delete;
+  ~ReusedBuffer() override { release(); }
+
   uint8_t* allocate(size_t size) override {
     if (in_use_) return new uint8_t[size];
     if (size > capacity_) {
-      buffer_.reset();                   // free the old one first: the peak stays one buffer
-      capacity_ = 0;                     // until the new one exists (new may throw)
-      buffer_.reset(new uint8_t[size]);  // not zeroed: the builder writes every byte it hands out
+      release();  // free the old one first: the peak stays one buffer
+      // Mapped memory asked for in 2 MiB pages where the kernel allows it (transparent huge
+      // pages in "madvise" mode): a 40 MiB model then costs 20 page faults, not 10,000.
+      void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      madvise(p, size, MADV_HUGEPAGE);  // a hint; without it the pages are ordinary
+      buffer_ = static_cast<uint8_t*>(p);
       capacity_ = size;
     }
     in_use_ = true;
-    return buffer_.get();
+    return buffer_;
   }
   void deallocate(uint8_t* p, size_t) override {
-    if (p == buffer_.get()) {
+    if (p == buffer_) {
       in_use_ = false;
     } else {
       delete[] p;
@@ -44,7 +56,12 @@ class ReusedBuffer : public flatbuffers::Allocator {
   }
 
  private:
-  std::unique_ptr<uint8_t[]> buffer_;
+  void release() {
+    if (buffer_) munmap(buffer_, capacity_);
+    buffer_ = nullptr;
+    capacity_ = 0;
+  }
+  uint8_t* buffer_ = nullptr;
   size_t capacity_ = 0;
   bool in_use_ = false;
 };

@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -56,9 +57,21 @@ void write_contents(const Model& model, const Graph& graph,
   std::atomic<bool> failed{false};
   std::exception_ptr error;
   std::mutex mutex;
+  // Largest first: the threads finish together (the big tails are not left to one thread at the
+  // end), and each thread's reused builder memory grows once, to its first file.
+  std::vector<size_t> order(contents.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  const auto weight = [&](const Content& c) {
+    int64_t bytes = 0;
+    for (int s = c.first_seg; s <= c.last_seg; ++s)
+      bytes += segments[static_cast<size_t>(s - 1)].stored_param_bytes;
+    return bytes;
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return weight(contents[a]) > weight(contents[b]); });
   auto work = [&] {
     for (size_t i; !failed && (i = next++) < contents.size();) {
-      Content& c = contents[i];
+      Content& c = contents[order[i]];
       try {
         c.plan = c.first_seg == c.last_seg
                      ? segments[static_cast<size_t>(c.first_seg - 1)]
