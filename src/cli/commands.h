@@ -16,5 +16,6 @@ void add_compile(CLI::App& app);
 void add_estimate(CLI::App& app);
 void add_simulate(CLI::App& app);
 void add_report(CLI::App& app);
+void add_dequantize(CLI::App& app);
 
 }  // namespace pipecut::cli
