@@ -21,4 +21,10 @@ TensorValue raw_input(const TensorSpec& spec, const std::filesystem::path& file)
 // Throws pipecut::Error naming the file when it is not an image or the input is not one.
 TensorValue image_input(const TensorSpec& spec, const std::filesystem::path& path);
 
+// The same picture for a float32 input normalised as the model was trained:
+// (pixel - mean) / std per channel value (e.g. mean 127.5, std 127.5 for [-1, 1]; 0 and 255 for
+// [0, 1]; 0 and 1 for raw pixels).
+TensorValue image_input_normalised(const TensorSpec& spec, const std::filesystem::path& path,
+                                   float mean, float std);
+
 }  // namespace pipecut

@@ -1,10 +1,14 @@
 #pragma once
-// Quantization: today the way back, an 8-bit model as float32 for reference runs
-// (`pipecut dequantize`); the native quantizer (`pipecut quantize`) is the next piece.
+// Quantization: float32 models to full-integer 8-bit ones, natively (`pipecut quantize`), and the
+// way back for reference runs (`pipecut dequantize`).
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "pipecut/model.h"
+#include "pipecut/progress.h"
+#include "pipecut/runtime.h"
 
 namespace pipecut {
 
@@ -16,5 +20,31 @@ namespace pipecut {
 // pipecut::Error naming the model when a quantized tensor cannot be dequantized (a missing scale,
 // an axis out of range, a type it does not know).
 std::vector<uint8_t> dequantize_model(const Model& model);
+
+// The real range every activation tensor took over the calibration inputs, by tensor index.
+struct Ranges {
+  std::map<int, std::pair<float, float>> min_max;
+  int inputs = 0;
+};
+
+// Runs `model` (float32) on each calibration input with our CPU runtime and records the min and
+// max of every float activation. Throws pipecut::Error for inputs the model refuses.
+Ranges calibrate(const Model& model, const std::vector<std::vector<TensorValue>>& inputs,
+                 const ProgressFn& progress = {});
+
+struct QuantizeOptions {
+  bool per_tensor = false;  // conv weights per tensor instead of per output channel
+};
+
+// The TFLite 8-bit scheme (the converter's full-integer layout): int8 activations asymmetric
+// from `ranges` (0 always representable), int8 weights symmetric per output channel (conv,
+// depthwise; fully connected per tensor), int32 biases with scale input x weight scale and zero
+// point 0, the fixed output scales of SOFTMAX and LOGISTIC (1/256, -128) and TANH (1/128, 0),
+// pooling, reshape and squeeze outputs sharing their input's scale; int8 model inputs and
+// outputs; a dynamic batch in the shape signatures becomes the shapes' batch (8-bit targets need
+// static shapes). Tensor names, signatures and metadata are kept. Throws pipecut::Error naming an op it
+// cannot quantize (type and index) or a tensor without a range.
+std::vector<uint8_t> quantize_model(const Model& model, const Ranges& ranges,
+                                    const QuantizeOptions& options = {});
 
 }  // namespace pipecut

@@ -17,5 +17,6 @@ void add_estimate(CLI::App& app);
 void add_simulate(CLI::App& app);
 void add_report(CLI::App& app);
 void add_dequantize(CLI::App& app);
+void add_quantize(CLI::App& app);
 
 }  // namespace pipecut::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   pipecut::cli::add_estimate(app);
   pipecut::cli::add_simulate(app);
   pipecut::cli::add_report(app);
+  pipecut::cli::add_quantize(app);
   pipecut::cli::add_dequantize(app);
   try {
     app.parse(argc, argv);

@@ -7,6 +7,7 @@
 #include "format/tflite_schema.h"
 #include "pipecut/error.h"
 #include "pipecut/quant.h"
+#include "quant/buffers.h"
 
 namespace pipecut {
 
@@ -124,6 +125,7 @@ std::vector<uint8_t> dequantize_model(const Model& model) {
   // Two outputs that became one tensor, or an input that is now an output, stay as they are:
   // TFLite and our runtime accept both.
 
+  drop_unused_buffers(*m);
   m->description = "pipecut dequantize of " + model.origin() + ": float32 with dequantized weights";
   flatbuffers::FlatBufferBuilder fbb(model.bytes().size() * 5);
   tflite::FinishModelBuffer(fbb, tflite::Model::Pack(fbb, m.get()));

@@ -83,4 +83,21 @@ TensorValue image_input(const TensorSpec& spec, const std::filesystem::path& pat
   return v;
 }
 
+TensorValue image_input_normalised(const TensorSpec& spec, const std::filesystem::path& path,
+                                   float mean, float std) {
+  if (spec.type != DType::kFloat32)
+    throw Error(path.string() + ": input '" + spec.name +
+                "' is not float32; normalising is for float inputs");
+  if (!(std > 0)) throw Error(path.string() + ": the normalisation's std must be positive");
+  TensorSpec as_bytes = spec;
+  as_bytes.type = DType::kUInt8;
+  const TensorValue pixels = image_input(as_bytes, path);
+  TensorValue v = empty_value(spec);
+  for (size_t i = 0; i < pixels.data.size(); ++i) {
+    const float f = (static_cast<float>(pixels.data[i]) - mean) / std;
+    std::memcpy(v.data.data() + 4 * i, &f, 4);
+  }
+  return v;
+}
+
 }  // namespace pipecut

@@ -1,0 +1,95 @@
+// pipecut quantize FLOAT.tflite -o INT8.tflite: native post-training full-integer quantization.
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "pipecut/error.h"
+#include "pipecut/files.h"
+#include "pipecut/inputs.h"
+#include "pipecut/quant.h"
+#include "pipecut/sizes.h"
+
+namespace pipecut::cli {
+
+namespace {
+
+struct QuantizeArgs {
+  std::string model, output;
+  std::vector<std::string> calib;
+  int random = 0;
+  float mean = 127.5f, std = 127.5f;
+  bool per_tensor = false;
+  bool force = false;
+};
+
+// Image files named directly or found in the folders given (JPEG, PNG, BMP), in name order.
+std::vector<std::filesystem::path> pictures(const std::vector<std::string>& paths) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& p : paths) {
+    if (!std::filesystem::is_directory(p)) {
+      out.emplace_back(p);
+      continue;
+    }
+    std::vector<std::filesystem::path> found;
+    for (const auto& entry : std::filesystem::directory_iterator(p)) {
+      std::string ext = entry.path().extension().string();
+      for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp")
+        found.push_back(entry.path());
+    }
+    if (found.empty()) throw Error(p + ": no JPEG, PNG or BMP pictures in this folder");
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_quantize(CLI::App& app) {
+  auto args = std::make_shared<QuantizeArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "quantize",
+      "Quantize a float32 model to full-integer int8 natively, calibrated on pictures or random "
+      "inputs (names and cuts stay the same)");
+  cmd->add_option("model", args->model, "float32 .tflite file")->required();
+  cmd->add_option("-o,--output", args->output, "the int8 .tflite file")->required();
+  cmd->add_option("--calib", args->calib, "pictures (JPEG, PNG, BMP) or folders of them");
+  cmd->add_option("--random", args->random, "calibrate on N seeded random inputs instead")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--mean", args->mean, "pictures: (pixel - mean) / std")->capture_default_str();
+  cmd->add_option("--std", args->std, "pictures: (pixel - mean) / std")->capture_default_str();
+  cmd->add_flag("--per-tensor", args->per_tensor, "one scale per weight tensor, not per channel");
+  cmd->add_flag("--force", args->force, "replace an existing output file");
+  cmd->callback([args] {
+    if (std::filesystem::exists(args->output) && !args->force)
+      throw Error(args->output + ": exists; pass --force to replace it");
+    if (args->calib.empty() == (args->random == 0))
+      throw Error("quantize: give calibration pictures (--calib) or --random N, one of them");
+    const Model model = Model::load(args->model);
+    const auto specs = load_cpu(model)->inputs();
+    std::vector<std::vector<TensorValue>> inputs;
+    if (args->random > 0) {
+      for (int i = 0; i < args->random; ++i) inputs.push_back(random_inputs(specs, 1 + i));
+    } else {
+      if (specs.size() != 1) throw Error(args->model + ": --calib needs a model with one input");
+      for (const auto& p : pictures(args->calib))
+        inputs.push_back({image_input_normalised(specs[0], p, args->mean, args->std)});
+    }
+    ProgressBar bar(true);
+    const Ranges ranges = calibrate(model, inputs, bar.callback());
+    bar.finish();
+    QuantizeOptions options;
+    options.per_tensor = args->per_tensor;
+    const std::vector<uint8_t> bytes = quantize_model(model, ranges, options);
+    load_cpu(Model::from_bytes(bytes, args->output));  // it must read back and run
+    write_file_atomic(args->output, bytes);
+    std::cout << "wrote " << args->output << " (" << format_size(static_cast<int64_t>(bytes.size()))
+              << ", int8, calibrated on " << ranges.inputs << " inputs)\n";
+  });
+}
+
+}  // namespace pipecut::cli

@@ -1,0 +1,186 @@
+// The native quantizer on real trained float models (../shared/models/float), calibrated on real
+// photographs (../shared/images): the 8-bit model follows the TFLite scheme, runs on our CPU
+// runtime, and answers like the float model about as well as TensorFlow's own INT8 model does.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "pipecut/error.h"
+#include "pipecut/inputs.h"
+#include "pipecut/quant.h"
+#include "pipecut/runtime.h"
+#include "support/test_support.h"
+
+namespace pipecut {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<std::string> kPhotos = {
+    "cat.bmp",           "bird.bmp",           "grace_hopper.bmp",  "parrot.jpg",
+    "hot_dog.jpg",       "dragonfly.bmp",      "owl.jpg",           "burger.jpg",
+    "fox_original.jpg",  "husky_original.jpg", "sparrow.png",       "pets.jpg",
+    "face.jpg",          "squat.bmp",          "kite_and_cold.jpg", "cats_and_dogs.jpg",
+    "multi_objects.jpg", "sunflower.bmp"};
+
+fs::path photo(const std::string& name) {
+  return fs::path(PIPECUT_SHARED_DIR) / "images" / name;
+}
+fs::path float_model(const std::string& name) {
+  return fs::path(PIPECUT_SHARED_DIR) / "models" / "float" / name;
+}
+
+std::vector<float> as_floats(const TensorValue& v, const Quantization& q) {
+  std::vector<float> out;
+  if (v.type == DType::kFloat32) {
+    out.resize(v.data.size() / 4);
+    std::memcpy(out.data(), v.data.data(), v.data.size());
+    return out;
+  }
+  for (uint8_t b : v.data) {
+    const int x = v.type == DType::kInt8 ? static_cast<int8_t>(b) : b;
+    out.push_back(q.scale[0] * static_cast<float>(x - q.zero_point[0]));
+  }
+  return out;
+}
+
+int argmax(const std::vector<float>& v) {
+  return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+// The float input of a photo, then the same values quantized for an 8-bit input.
+TensorValue int8_input(const TensorSpec& spec, const TensorValue& real) {
+  TensorValue v{spec.name, spec.type, spec.shape, spec.quant, {}};
+  const size_t n = real.data.size() / 4;
+  for (size_t i = 0; i < n; ++i) {
+    float x;
+    std::memcpy(&x, real.data.data() + 4 * i, 4);
+    const long q = std::lround(x / spec.quant.scale[0]) + spec.quant.zero_point[0];
+    v.data.push_back(static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -128L, 127L))));
+  }
+  return v;
+}
+
+struct Agreement {
+  int top1 = 0, n = 0;
+  int in_top5 = 0;  // the float model's answer among the 8-bit model's five best
+  float worst = 0;  // largest probability gap to the float model
+};
+
+Agreement compare(Executable& fp32, Executable& int8, float mean, float std) {
+  Agreement a;
+  for (const auto& name : kPhotos) {
+    const TensorValue real = image_input_normalised(fp32.inputs()[0], photo(name), mean, std);
+    const auto f = as_floats(fp32.run({real})[0], {});
+    const bool float_input = int8.inputs()[0].type == DType::kFloat32;  // a dequantized model
+    const auto q = as_floats(int8.run({float_input ? real : int8_input(int8.inputs()[0], real)})[0],
+                             int8.outputs()[0].quant);
+    ++a.n;
+    a.top1 += argmax(f) == argmax(q);
+    std::vector<int> order(q.size());
+    for (size_t i = 0; i < q.size(); ++i) order[i] = static_cast<int>(i);
+    const size_t k = std::min<size_t>(5, q.size());
+    std::partial_sort(
+        order.begin(), order.begin() + static_cast<long>(k), order.end(),
+        [&](int x, int y) { return q[static_cast<size_t>(x)] > q[static_cast<size_t>(y)]; });
+    a.in_top5 += std::find(order.begin(), order.begin() + static_cast<long>(k), argmax(f)) !=
+                 order.begin() + static_cast<long>(k);
+    for (size_t i = 0; i < f.size(); ++i) a.worst = std::max(a.worst, std::abs(f[i] - q[i]));
+  }
+  return a;
+}
+
+struct Case {
+  std::string float_file, tf_int8_file;
+  float mean, std;
+};
+
+class Quantize : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Quantize, AnswersLikeTheFloatModelAsWellAsTensorFlowsInt8) {
+  const Case c = GetParam();
+  const Model fmodel = Model::load(float_model(c.float_file));
+  auto fp32 = load_cpu(fmodel);
+  std::vector<std::vector<TensorValue>> calibration;
+  for (const auto& name : kPhotos)
+    calibration.push_back({image_input_normalised(fp32->inputs()[0], photo(name), c.mean, c.std)});
+  const Ranges ranges = calibrate(fmodel, calibration);
+  EXPECT_EQ(ranges.inputs, static_cast<int>(kPhotos.size()));
+  const Model qmodel = Model::from_bytes(quantize_model(fmodel, ranges), "quantized");
+
+  // The scheme: 8-bit activations, int32 biases at input x weight scale, softmax 1/256.
+  for (const Op& op : qmodel.ops()) {
+    for (int t : op.outputs)
+      EXPECT_EQ(qmodel.tensor(t).type, DType::kInt8) << qmodel.tensor(t).name;
+    const std::string type = qmodel.op_type(op);
+    if (type == "SOFTMAX") {
+      EXPECT_FLOAT_EQ(qmodel.tensor(op.outputs[0]).quant.scale[0], 1.0f / 256);
+      EXPECT_EQ(qmodel.tensor(op.outputs[0]).quant.zero_point[0], -128);
+    }
+    if ((type == "CONV_2D" || type == "FULLY_CONNECTED") && op.inputs.size() > 2) {
+      const auto& x = qmodel.tensor(op.inputs[0]).quant;
+      const auto& w = qmodel.tensor(op.inputs[1]).quant;
+      const auto& b = qmodel.tensor(op.inputs[2]);
+      EXPECT_EQ(b.type, DType::kInt32);
+      ASSERT_EQ(b.quant.scale.size(), type == "CONV_2D" ? w.scale.size() : b.quant.scale.size());
+      for (size_t i = 0; i < b.quant.scale.size(); ++i)
+        EXPECT_NEAR(b.quant.scale[i], x.scale[0] * w.scale[w.scale.size() == 1 ? 0 : i],
+                    1e-6 * b.quant.scale[i]);
+    }
+  }
+  EXPECT_EQ(qmodel.tensors().size(), fmodel.tensors().size());
+  // Each weight once, in 8 bits: about a quarter of the float file.
+  EXPECT_LT(qmodel.bytes().size(), fmodel.bytes().size() * 2 / 5);
+  for (size_t t = 0; t < fmodel.tensors().size(); ++t)
+    EXPECT_EQ(qmodel.tensors()[t].name, fmodel.tensors()[t].name);
+
+  auto ours = load_cpu(qmodel);
+  const Agreement mine = compare(*fp32, *ours, c.mean, c.std);
+  std::cout << c.float_file << ": pipecut int8 agrees on top 1 with float on " << mine.top1
+            << " of " << mine.n << ", largest probability gap " << mine.worst << "\n";
+  if (!c.tf_int8_file.empty()) {
+    auto theirs = load_cpu(Model::load(float_model("tensorflow-int8/" + c.tf_int8_file)));
+    const Agreement tf = compare(*fp32, *theirs, c.mean, c.std);
+    std::cout << c.float_file << ": TensorFlow int8 agrees on " << tf.top1 << " of " << tf.n
+              << ", largest probability gap " << tf.worst << "\n";
+    EXPECT_GE(mine.top1, tf.top1 - 1);
+  }
+  if (c.tf_int8_file.empty()) {
+    // ImageNet's 1001 classes at width 0.25 are close calls (about 50 % top-1), and 8 bits cost
+    // this network much (Google's own 8-bit MobileNet v1 0.25 224 loses 10 points of top-1):
+    // today 11 of 18 top-1 (the same with float activations: the weights' rounding decides),
+    // 15 of 18 in the top 5.
+    EXPECT_GE(mine.top1, mine.n / 2);
+    EXPECT_GE(mine.in_top5, mine.n * 3 / 4);
+  } else {
+    EXPECT_GE(mine.top1, mine.n * 3 / 4);
+    EXPECT_GE(mine.in_top5, mine.n - 1);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    RealFloatModels, Quantize,
+    ::testing::Values(Case{"cifar10_tiny_resnet8.tflite", "cifar10_tiny_resnet8_int8.tflite", 0, 1},
+                      Case{"vww_tiny_mobilenet_v1_0.25_96.tflite",
+                           "vww_tiny_mobilenet_v1_0.25_96_int8.tflite", 0, 255},
+                      Case{"imagenet_mobilenet_v1_0.25_224.tflite", "", 127.5f, 127.5f}),
+    [](const auto& info) {
+      return info.param.float_file.substr(0, info.param.float_file.find('_'));
+    });
+
+TEST(QuantizeErrors, AnOpItCannotQuantizeIsNamed) {
+  // An 8-bit model is not float: the quantizer says which tensor is not float32.
+  const Model q = Model::load(testing::coral_model("mobilenet_v2_1.0_224_quant.tflite"));
+  Ranges none;
+  try {
+    quantize_model(q, none);
+    ADD_FAILURE() << "an 8-bit model was quantized again";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is not float32"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace pipecut
