@@ -88,11 +88,13 @@ struct TreeFileEstimate {
   EdgeTpuEstimate estimate;
 };
 
-// Estimates every file of a split tree (byte-identical files once) and records each under
-// "edgetpu_estimate" ("source": "estimated", `link` named) in its folder's meta.json, written
-// atomically. Throws pipecut::Error naming a file that is not a valid model.
+// Estimates every file of a split tree, in the tree's order (folders, then their files; hard
+// links to one file once) and, when `record_in_meta`, records each under "edgetpu_estimate"
+// ("source": "estimated", `link` named) in its folder's meta.json, written atomically. Throws
+// pipecut::Error naming a file that is not a valid model.
 std::vector<TreeFileEstimate> estimate_split_tree(const SplitTree& tree,
                                                   const EdgeTpuDevice& device,
-                                                  const std::string& link);
+                                                  const std::string& link,
+                                                  bool record_in_meta = true);
 
 }  // namespace pipecut

@@ -11,7 +11,6 @@
 #include "pipecut/error.h"
 #include "pipecut/files.h"
 #include "pipecut/split_tree.h"
-#include "util/file_identity.h"
 
 namespace pipecut::cli {
 
@@ -81,18 +80,12 @@ void add_simulate(CLI::App& app) {
     std::vector<FolderRun> runs;
     if (std::filesystem::is_directory(args->path)) {
       const SplitTree tree = read_split_tree(args->path);
-      std::map<FileIdentity, EdgeTpuEstimate> by_file;
+      const auto estimates = estimate_split_tree(tree, device, args->link, false);
+      size_t next = 0;  // in the tree's order
       for (const auto& folder : tree.folders) {
         std::vector<PipelineStageInput> stages;
-        for (const auto& file : folder.files) {
-          auto it = by_file.find(file_identity(file.path));
-          if (it == by_file.end())
-            it = by_file
-                     .emplace(file_identity(file.path),
-                              estimate_edgetpu(Model::load(file.path), device))
-                     .first;
-          stages.push_back({file.path.filename().string(), it->second});
-        }
+        for (const auto& file : folder.files)
+          stages.push_back({file.path.filename().string(), estimates.at(next++).estimate});
         runs.push_back({folder.name, simulate_pipeline(stages, device, options)});
       }
     } else {

@@ -9,7 +9,7 @@ namespace pipecut {
 
 std::vector<TreeFileEstimate> estimate_split_tree(const SplitTree& tree,
                                                   const EdgeTpuDevice& device,
-                                                  const std::string& link) {
+                                                  const std::string& link, bool record_in_meta) {
   std::vector<TreeFileEstimate> out;
   std::map<FileIdentity, EdgeTpuEstimate> by_file;  // a prefix segment recurs in several folders
   for (const auto& folder : tree.folders) {
@@ -25,7 +25,7 @@ std::vector<TreeFileEstimate> estimate_split_tree(const SplitTree& tree,
       records[rel] = estimate_json(it->second, link, false);
       out.push_back({folder.name, rel, it->second});
     }
-    set_file_records(tree.dir / folder.name, "edgetpu_estimate", records);
+    if (record_in_meta) set_file_records(tree.dir / folder.name, "edgetpu_estimate", records);
   }
   return out;
 }

@@ -13,7 +13,6 @@
 #include "pipecut/error.h"
 #include "pipecut/report.h"
 #include "pipecut/sizes.h"
-#include "util/file_identity.h"
 #include "util/xml_escape.h"
 
 namespace pipecut {
@@ -138,7 +137,8 @@ std::string compile_cell(const nlohmann::json& meta) {
 std::string tree_report_html(const SplitTree& tree, const ReportOptions& options) {
   const EdgeTpuDevice device = edgetpu_device(options.link);
   const auto top = read_meta(tree.dir / "full_split" / "meta.json");
-  std::map<FileIdentity, EdgeTpuEstimate> by_file;
+  const auto estimates = estimate_split_tree(tree, device, options.link, false);
+  size_t next_estimate = 0;  // they come in the tree's order
   std::vector<std::pair<std::string, std::vector<FileFacts>>> folders;
   for (const auto& folder : tree.folders) {
     const auto meta = read_meta(tree.dir / folder.name / "meta.json");
@@ -154,13 +154,7 @@ std::string tree_report_html(const SplitTree& tree, const ReportOptions& options
       if (!f.meta.is_object()) {
         throw Error((tree.dir / folder.name / "meta.json").string() + ": does not list " + f.rel);
       }
-      auto it = by_file.find(file_identity(file.path));
-      if (it == by_file.end())
-        it =
-            by_file
-                .emplace(file_identity(file.path), estimate_edgetpu(Model::load(file.path), device))
-                .first;
-      f.estimate = it->second;
+      f.estimate = estimates.at(next_estimate++).estimate;
       facts.push_back(std::move(f));
     }
     folders.emplace_back(folder.name, std::move(facts));
