@@ -48,6 +48,7 @@ TEST(CliQuantize, BadRequestsFailInOneLine) {
                        (dir / "c.tflite").string() + " --calib " + dir.string())));
   EXPECT_FALSE(fs::exists(dir / "a.tflite"));
   EXPECT_FALSE(fs::exists(dir / "b.tflite"));
+  EXPECT_FALSE(fs::exists(dir / "c.tflite"));
 }
 
 }  // namespace

@@ -119,15 +119,17 @@ TEST_P(Quantize, AnswersLikeTheFloatModelAsWellAsTensorFlowsInt8) {
       EXPECT_FLOAT_EQ(qmodel.tensor(op.outputs[0]).quant.scale[0], 1.0f / 256);
       EXPECT_EQ(qmodel.tensor(op.outputs[0]).quant.zero_point[0], -128);
     }
-    if ((type == "CONV_2D" || type == "FULLY_CONNECTED") && op.inputs.size() > 2) {
+    if ((type == "CONV_2D" || type == "DEPTHWISE_CONV_2D" || type == "FULLY_CONNECTED") &&
+        op.inputs.size() > 2) {
       const auto& x = qmodel.tensor(op.inputs[0]).quant;
       const auto& w = qmodel.tensor(op.inputs[1]).quant;
       const auto& b = qmodel.tensor(op.inputs[2]);
       EXPECT_EQ(b.type, DType::kInt32);
-      ASSERT_EQ(b.quant.scale.size(), type == "CONV_2D" ? w.scale.size() : b.quant.scale.size());
+      // Per channel for convolutions (one scale per output channel), per tensor for dense.
+      EXPECT_EQ(w.scale.size(), type == "FULLY_CONNECTED" ? 1u : b.num_elements()) << type;
+      ASSERT_EQ(b.quant.scale.size(), w.scale.size()) << type;
       for (size_t i = 0; i < b.quant.scale.size(); ++i)
-        EXPECT_NEAR(b.quant.scale[i], x.scale[0] * w.scale[w.scale.size() == 1 ? 0 : i],
-                    1e-6 * b.quant.scale[i]);
+        EXPECT_NEAR(b.quant.scale[i], x.scale[0] * w.scale[i], 1e-6 * b.quant.scale[i]);
     }
   }
   EXPECT_EQ(qmodel.tensors().size(), fmodel.tensors().size());
@@ -169,6 +171,23 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) {
       return info.param.float_file.substr(0, info.param.float_file.find('_'));
     });
+
+TEST(QuantizeErrors, PerTensorWeightsHaveOneScaleAndTheirBiasesToo) {
+  const Model fmodel = Model::load(float_model("cifar10_tiny_resnet8.tflite"));
+  const Ranges ranges = calibrate(fmodel, {random_inputs(load_cpu(fmodel)->inputs(), 7)});
+  QuantizeOptions options;
+  options.per_tensor = true;
+  const Model q = Model::from_bytes(quantize_model(fmodel, ranges, options), "per tensor");
+  int convs = 0;
+  for (const Op& op : q.ops()) {
+    if (q.op_type(op) != "CONV_2D") continue;
+    ++convs;
+    EXPECT_EQ(q.tensor(op.inputs[1]).quant.scale.size(), 1u);
+    EXPECT_EQ(q.tensor(op.inputs[2]).quant.scale.size(), 1u);
+  }
+  EXPECT_GT(convs, 0);
+  EXPECT_NO_THROW(load_cpu(q));
+}
 
 TEST(QuantizeErrors, AnOpItCannotQuantizeIsNamed) {
   // An 8-bit model is not float: the quantizer says which tensor is not float32.

@@ -2,6 +2,7 @@
 // Quantization: float32 models to full-integer 8-bit ones, natively (`pipecut quantize`), and the
 // way back for reference runs (`pipecut dequantize`).
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -31,6 +32,11 @@ struct Ranges {
 // max of every float activation. Throws pipecut::Error for inputs the model refuses.
 Ranges calibrate(const Model& model, const std::vector<std::vector<TensorValue>>& inputs,
                  const ProgressFn& progress = {});
+// The same for `count` inputs made one at a time by `input_at(i)` (pictures decoded as they are
+// needed, so a large calibration set never sits in memory whole).
+Ranges calibrate(const Model& model, int count,
+                 const std::function<std::vector<TensorValue>(int)>& input_at,
+                 const ProgressFn& progress = {});
 
 struct QuantizeOptions {
   bool per_tensor = false;  // conv weights per tensor instead of per output channel
@@ -42,8 +48,8 @@ struct QuantizeOptions {
 // point 0, the fixed output scales of SOFTMAX and LOGISTIC (1/256, -128) and TANH (1/128, 0),
 // pooling, reshape and squeeze outputs sharing their input's scale; int8 model inputs and
 // outputs; a dynamic batch in the shape signatures becomes the shapes' batch (8-bit targets need
-// static shapes). Tensor names, signatures and metadata are kept. Throws pipecut::Error naming an op it
-// cannot quantize (type and index) or a tensor without a range.
+// static shapes). Tensor names, signatures and metadata are kept. Throws pipecut::Error naming an
+// op it cannot quantize (type and index) or a tensor without a range.
 std::vector<uint8_t> quantize_model(const Model& model, const Ranges& ranges,
                                     const QuantizeOptions& options = {});
 

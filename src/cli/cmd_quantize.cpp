@@ -71,16 +71,20 @@ void add_quantize(CLI::App& app) {
       throw Error("quantize: give calibration pictures (--calib) or --random N, one of them");
     const Model model = Model::load(args->model);
     const auto specs = load_cpu(model)->inputs();
-    std::vector<std::vector<TensorValue>> inputs;
-    if (args->random > 0) {
-      for (int i = 0; i < args->random; ++i) inputs.push_back(random_inputs(specs, 1 + i));
-    } else {
+    // Inputs are made one at a time as calibration needs them.
+    std::vector<std::filesystem::path> files;
+    if (args->random == 0) {
       if (specs.size() != 1) throw Error(args->model + ": --calib needs a model with one input");
-      for (const auto& p : pictures(args->calib))
-        inputs.push_back({image_input_normalised(specs[0], p, args->mean, args->std)});
+      files = pictures(args->calib);
     }
+    const int count = args->random > 0 ? args->random : static_cast<int>(files.size());
+    const auto input_at = [&](int i) -> std::vector<TensorValue> {
+      if (args->random > 0) return random_inputs(specs, static_cast<uint64_t>(1 + i));
+      return {
+          image_input_normalised(specs[0], files[static_cast<size_t>(i)], args->mean, args->std)};
+    };
     ProgressBar bar(true);
-    const Ranges ranges = calibrate(model, inputs, bar.callback());
+    const Ranges ranges = calibrate(model, count, input_at, bar.callback());
     bar.finish();
     QuantizeOptions options;
     options.per_tensor = args->per_tensor;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 
 #include "pipecut/error.h"
@@ -35,7 +36,8 @@ Image load_image(const std::filesystem::path& path) {
   std::vector<uint8_t> bytes = read_file(path);
   if (path.extension() == ".rgb") return raw_square(path, std::move(bytes));
   if (bytes.empty()) throw Error(path.string() + ": empty file, not an image");
-  if (bytes.size() > (size_t{1} << 31)) throw Error(path.string() + ": larger than 2 GiB");
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+    throw Error(path.string() + ": larger than 2 GiB");
   // Only the formats we document: stb_image also takes TGA, which has no signature, so any file
   // could decode as one.
   const auto starts = [&](std::initializer_list<uint8_t> magic) {

@@ -23,7 +23,15 @@ void widen(std::pair<float, float>& range, const TensorValue& v) {
 
 Ranges calibrate(const Model& model, const std::vector<std::vector<TensorValue>>& inputs,
                  const ProgressFn& progress) {
-  if (inputs.empty()) throw Error(model.origin() + ": no calibration inputs");
+  return calibrate(
+      model, static_cast<int>(inputs.size()), [&](int i) { return inputs[static_cast<size_t>(i)]; },
+      progress);
+}
+
+Ranges calibrate(const Model& model, int count,
+                 const std::function<std::vector<TensorValue>(int)>& input_at,
+                 const ProgressFn& progress) {
+  if (count <= 0) throw Error(model.origin() + ": no calibration inputs");
   // Every float activation an op makes, kept by name; the model's inputs are read directly.
   CpuOptions options;
   std::map<std::string, int> index_of;
@@ -38,12 +46,13 @@ Ranges calibrate(const Model& model, const std::vector<std::vector<TensorValue>>
   Ranges ranges;
   const auto fresh =
       std::make_pair(std::numeric_limits<float>::max(), std::numeric_limits<float>::lowest());
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const auto outputs = executable->run(inputs[i]);
-    for (size_t k = 0; k < inputs[i].size(); ++k) {
+  for (int i = 0; i < count; ++i) {
+    const std::vector<TensorValue> input = input_at(i);
+    const auto outputs = executable->run(input);
+    for (size_t k = 0; k < input.size(); ++k) {
       const int t = model.inputs().at(k);
       if (model.tensor(t).type != DType::kFloat32) continue;
-      widen(ranges.min_max.try_emplace(t, fresh).first->second, inputs[i][k]);
+      widen(ranges.min_max.try_emplace(t, fresh).first->second, input[k]);
     }
     for (const TensorValue& v : executable->kept()) {
       const auto it = index_of.find(v.name);
@@ -56,8 +65,7 @@ Ranges calibrate(const Model& model, const std::vector<std::vector<TensorValue>>
         widen(ranges.min_max.try_emplace(t, fresh).first->second, outputs[k]);
     }
     ++ranges.inputs;
-    if (progress)
-      progress(static_cast<int64_t>(i + 1), static_cast<int64_t>(inputs.size()), "calibrating");
+    if (progress) progress(i + 1, count, "calibrating");
   }
   return ranges;
 }

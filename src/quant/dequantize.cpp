@@ -98,9 +98,12 @@ std::vector<uint8_t> dequantize_model(const Model& model) {
   std::vector<std::unique_ptr<tflite::OperatorT>> kept;
   for (auto& op : graph.operators) {
     const auto code = m->operator_codes[op->opcode_index]->builtin_code;
+    // An identity now only where both sides are float32 (a float16 weight's DEQUANTIZE stays).
     const bool identity =
         (code == tflite::BuiltinOperator_QUANTIZE || code == tflite::BuiltinOperator_DEQUANTIZE) &&
-        op->inputs.size() == 1 && op->outputs.size() == 1;
+        op->inputs.size() == 1 && op->outputs.size() == 1 && op->inputs[0] >= 0 &&
+        graph.tensors[static_cast<size_t>(op->inputs[0])]->type == tflite::TensorType_FLOAT32 &&
+        graph.tensors[static_cast<size_t>(op->outputs[0])]->type == tflite::TensorType_FLOAT32;
     if (identity) {
       int32_t source = op->inputs[0];
       if (const auto it = replace.find(source); it != replace.end()) source = it->second;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 
 #include "format/tflite_schema.h"
 #include "pipecut/error.h"
@@ -18,13 +19,18 @@ namespace {
 struct Params {
   float scale = 1.0f;
   int32_t zero_point = 0;
+  bool operator==(const Params&) const = default;
 };
 
-// Asymmetric int8 for a real range; 0 is always exactly representable.
+// Asymmetric int8 for a real range; 0 is always exactly representable. A range of (nearly)
+// nothing gets the scale of [0, 1], not a scale so small that every consumer's bias overflows.
 Params asymmetric(float lo, float hi) {
   lo = std::min(lo, 0.0f);
   hi = std::max(hi, 0.0f);
-  if (hi - lo < 1e-8f) hi = lo + 1e-8f;
+  if (!(hi - lo > 1e-6f)) {
+    lo = 0.0f;
+    hi = 1.0f;
+  }
   Params p;
   p.scale = (hi - lo) / 255.0f;
   p.zero_point = static_cast<int32_t>(
@@ -40,14 +46,6 @@ std::unique_ptr<tflite::QuantizationParametersT> quant(const std::vector<float>&
   q->zero_point = zero_points;
   q->quantized_dimension = axis;
   return q;
-}
-
-std::vector<float> floats(const Tensor& t) {
-  std::vector<float> v(static_cast<size_t>(t.num_elements()));
-  if (t.data.size() < v.size() * 4)
-    throw Error("tensor '" + t.name + "' is shorter than its shape");
-  std::memcpy(v.data(), t.data.data(), v.size() * 4);
-  return v;
 }
 
 // The version the TFLite converter writes for the int8 form of each op we quantize.
@@ -80,7 +78,6 @@ class Quantizer {
     graph_ = m_->subgraphs[0].get();
     for (int t : model_.inputs()) activation(t);
     for (const Op& op : model_.ops()) quantize_op(op);
-    for (auto& code : m_->operator_codes) code->version = std::max(code->version, 1);
     // Keras models carry a dynamic batch (-1) in their shape signatures; the quantized model
     // takes the batch its shapes have (1), as 8-bit targets need static shapes.
     for (auto& t : graph_->tensors)
@@ -100,17 +97,38 @@ class Quantizer {
 
   tflite::TensorT& tensor(int t) { return *graph_->tensors[static_cast<size_t>(t)]; }
 
+  const Tensor& view(int t, const std::string& where) const {
+    if (t < 0) fail(where + ": a required input is missing");
+    return model_.tensor(t);
+  }
+
+  std::vector<float> floats(const Tensor& t) const {
+    if (t.type != DType::kFloat32 || !t.is_constant())
+      fail("tensor '" + t.name + "' is not a float32 constant");
+    const auto n = static_cast<size_t>(t.num_elements());
+    if (t.data.size() < n * 4) fail("tensor '" + t.name + "' holds fewer bytes than its shape");
+    std::vector<float> v(n);
+    std::memcpy(v.data(), t.data.data(), n * 4);
+    return v;
+  }
+
   // An activation from its calibrated range (once; later calls return what it got).
   Params activation(int t) {
     if (const auto it = done_.find(t); it != done_.end()) return it->second;
-    const Tensor& view = model_.tensor(t);
-    if (view.type != DType::kFloat32) fail("tensor '" + view.name + "' is not float32");
+    const Tensor& v = model_.tensor(t);
+    if (v.type != DType::kFloat32) fail("tensor '" + v.name + "' is not float32");
     const auto range = ranges_.min_max.find(t);
-    if (range == ranges_.min_max.end()) fail("tensor '" + view.name + "' has no calibrated range");
+    if (range == ranges_.min_max.end()) fail("tensor '" + v.name + "' has no calibrated range");
     return set(t, asymmetric(range->second.first, range->second.second));
   }
 
+  // Gives an activation its parameters; one that already has others (a consumer may have used
+  // them for its bias) is refused rather than silently changed.
   Params set(int t, Params p) {
+    if (const auto it = done_.find(t); it != done_.end()) {
+      if (it->second == p) return p;
+      fail("tensor '" + model_.tensor(t).name + "' would need two different scales");
+    }
     auto& x = tensor(t);
     x.type = tflite::TensorType_INT8;
     x.quantization = quant({p.scale}, {p.zero_point}, 0);
@@ -125,110 +143,152 @@ class Quantizer {
     return static_cast<int>(m_->buffers.size()) - 1;
   }
 
-  // Symmetric int8 weights, per channel along `axis` (or per tensor when axis < 0).
-  std::vector<float> weights(int t, int axis) {
-    const Tensor& view = model_.tensor(t);
-    if (!view.is_constant() || view.type != DType::kFloat32)
-      fail("weights '" + view.name + "' are not a float32 constant");
-    const std::vector<float> w = floats(view);
+  // Symmetric int8 weights, per channel along `axis` (per tensor when axis < 0), each channel's
+  // scale at least `min_scale` (so its bias fits int32). A tensor shared by several ops is
+  // quantized once; a second use must ask for the same layout.
+  std::vector<float> weights(int t, int axis, const std::vector<float>& min_scale,
+                             const std::string& where) {
+    const Tensor& v = view(t, where);
+    if (const auto it = weight_scales_.find(t); it != weight_scales_.end()) {
+      if (it->second.first != axis) fail(where + ": weights shared with another layout");
+      return it->second.second;
+    }
+    if (tensor(t).sparsity) fail(where + ": sparse weights are not supported");
+    const std::vector<float> w = floats(v);
     int64_t channels = 1, inner = 1;
     if (axis >= 0) {
-      channels = view.shape[static_cast<size_t>(axis)];
-      for (size_t d = static_cast<size_t>(axis) + 1; d < view.shape.size(); ++d)
-        inner *= view.shape[d];
+      if (static_cast<size_t>(axis) >= v.shape.size())
+        fail(where + ": weights of rank " + std::to_string(v.shape.size()));
+      channels = v.shape[static_cast<size_t>(axis)];
+      for (size_t d = static_cast<size_t>(axis) + 1; d < v.shape.size(); ++d) inner *= v.shape[d];
     }
+    if (channels <= 0 || inner <= 0) fail(where + ": empty weights");
     std::vector<float> max_abs(static_cast<size_t>(channels), 0.0f);
     const auto channel = [&](size_t i) {
       return static_cast<size_t>((static_cast<int64_t>(i) / inner) % channels);
     };
-    for (size_t i = 0; i < w.size(); ++i)
+    for (size_t i = 0; i < w.size(); ++i) {
+      if (!std::isfinite(w[i])) fail(where + ": weights '" + v.name + "' are not finite");
       max_abs[channel(i)] = std::max(max_abs[channel(i)], std::abs(w[i]));
+    }
     std::vector<float> scales(max_abs.size());
-    for (size_t c = 0; c < scales.size(); ++c)
-      scales[c] = max_abs[c] > 0 ? max_abs[c] / 127.0f : 1.0f;
+    for (size_t c = 0; c < scales.size(); ++c) {
+      scales[c] = max_abs[c] > 1e-30f ? max_abs[c] / 127.0f : 1.0f;
+      const float floor = min_scale.empty() ? 0.0f : min_scale[min_scale.size() == 1 ? 0 : c];
+      scales[c] = std::max(scales[c], floor);
+    }
     std::vector<uint8_t> q(w.size());
     for (size_t i = 0; i < w.size(); ++i) {
-      const long v = std::clamp(std::lround(w[i] / scales[channel(i)]), -127L, 127L);
-      q[i] = static_cast<uint8_t>(static_cast<int8_t>(v));
+      const long r = std::clamp(std::lround(w[i] / scales[channel(i)]), -127L, 127L);
+      q[i] = static_cast<uint8_t>(static_cast<int8_t>(r));
     }
     auto& x = tensor(t);
     x.type = tflite::TensorType_INT8;
     x.buffer = static_cast<uint32_t>(new_buffer(std::move(q)));
     x.quantization = quant(scales, std::vector<int64_t>(scales.size(), 0), std::max(axis, 0));
+    weight_scales_[t] = {axis, scales};
     return scales;
   }
 
-  void bias(int t, float input_scale, const std::vector<float>& weight_scales) {
+  // The smallest weight scale per channel at which the bias still fits int32.
+  std::vector<float> bias_floor(int t, float input_scale, int64_t channels, bool per_channel,
+                                const std::string& where) {
+    if (t < 0) return {};
+    const std::vector<float> b = floats(view(t, where));
+    if (static_cast<int64_t>(b.size()) != channels)
+      fail(where + ": the bias does not match the weights' channels");
+    std::vector<float> floor(per_channel ? b.size() : 1, 0.0f);
+    for (size_t c = 0; c < b.size(); ++c) {
+      const float need = std::abs(b[c]) / (input_scale * 2.0e9f);
+      float& f = floor[per_channel ? c : 0];
+      f = std::max(f, need);
+    }
+    return floor;
+  }
+
+  void bias(int t, float input_scale, const std::vector<float>& weight_scales,
+            const std::string& where) {
     if (t < 0) return;
-    const Tensor& view = model_.tensor(t);
-    if (!view.is_constant() || view.type != DType::kFloat32)
-      fail("bias '" + view.name + "' is not a float32 constant");
-    const std::vector<float> b = floats(view);
-    std::vector<float> scales(b.size());
+    const Tensor& v = view(t, where);
+    const std::vector<float> b = floats(v);
+    std::vector<float> scales(weight_scales.size());
+    for (size_t c = 0; c < scales.size(); ++c) scales[c] = input_scale * weight_scales[c];
+    if (const auto it = bias_scales_.find(t); it != bias_scales_.end()) {
+      if (it->second != scales) fail(where + ": bias '" + v.name + "' shared at another scale");
+      return;
+    }
     std::vector<uint8_t> bytes(b.size() * 4);
     for (size_t c = 0; c < b.size(); ++c) {
-      scales[c] = input_scale * weight_scales[weight_scales.size() == 1 ? 0 : c];
-      const double q = std::clamp(std::round(static_cast<double>(b[c]) / scales[c]), -2147483647.0,
-                                  2147483647.0);
-      const int32_t v = static_cast<int32_t>(q);
-      std::memcpy(bytes.data() + 4 * c, &v, 4);
+      const double q = std::round(static_cast<double>(b[c]) / scales[scales.size() == 1 ? 0 : c]);
+      const auto v32 = static_cast<int32_t>(std::clamp(q, -2147483647.0, 2147483647.0));
+      std::memcpy(bytes.data() + 4 * c, &v32, 4);
     }
     auto& x = tensor(t);
     x.type = tflite::TensorType_INT32;
     x.buffer = static_cast<uint32_t>(new_buffer(std::move(bytes)));
     x.quantization = quant(scales, std::vector<int64_t>(scales.size(), 0), 0);
+    bias_scales_[t] = scales;
   }
 
   void quantize_op(const Op& op) {
     using namespace tflite;
     const auto& in = op.inputs;
     const std::string where = "op " + std::to_string(op.index) + " " + model_.op_type(op);
-    const auto out = [&] { return op.outputs.at(0); };
+    if (op.outputs.size() != 1) fail(where + ": ops with several outputs are not supported yet");
+    const int out = op.outputs[0];
+    const auto input = [&](size_t i) {
+      if (i >= in.size() || in[i] < 0) fail(where + ": a required input is missing");
+      return in[i];
+    };
     switch (op.builtin_code) {
       case BuiltinOperator_CONV_2D:
       case BuiltinOperator_DEPTHWISE_CONV_2D:
       case BuiltinOperator_FULLY_CONNECTED: {
-        if (in.size() < 2) fail(where + ": no weights");
-        const Params x = activation(in[0]);
-        const int axis = op.builtin_code == BuiltinOperator_FULLY_CONNECTED || options_.per_tensor
-                             ? -1
+        const Params x = activation(input(0));
+        const bool dense = op.builtin_code == BuiltinOperator_FULLY_CONNECTED;
+        const int axis = dense || options_.per_tensor                 ? -1
                          : op.builtin_code == BuiltinOperator_CONV_2D ? 0
                                                                       : 3;
-        const auto scales = weights(in[1], axis);
-        bias(in.size() > 2 ? in[2] : -1, x.scale, scales);
-        activation(out());
+        const Tensor& w = view(input(1), where);
+        const size_t channel_axis = op.builtin_code == BuiltinOperator_DEPTHWISE_CONV_2D ? 3 : 0;
+        if (w.shape.size() <= channel_axis)
+          fail(where + ": weights of rank " + std::to_string(w.shape.size()));
+        const int bias_index = in.size() > 2 ? in[2] : -1;
+        const auto floor = bias_floor(bias_index, x.scale, w.shape[channel_axis], axis >= 0, where);
+        const auto scales = weights(input(1), axis, floor, where);
+        bias(bias_index, x.scale, scales, where);
+        activation(out);
         break;
       }
       case BuiltinOperator_SOFTMAX:
       case BuiltinOperator_LOGISTIC:
-        activation(in.at(0));
-        set(out(), {1.0f / 256.0f, -128});
+        activation(input(0));
+        set(out, {1.0f / 256.0f, -128});
         break;
       case BuiltinOperator_TANH:
-        activation(in.at(0));
-        set(out(), {1.0f / 128.0f, 0});
+        activation(input(0));
+        set(out, {1.0f / 128.0f, 0});
         break;
       case BuiltinOperator_AVERAGE_POOL_2D:
       case BuiltinOperator_MAX_POOL_2D:
       case BuiltinOperator_RESHAPE:
       case BuiltinOperator_SQUEEZE:
-        set(out(), activation(in.at(0)));  // the same scale in and out, as TFLite requires
+      case BuiltinOperator_PAD:
+        set(out, activation(input(0)));  // the same scale in and out, as TFLite requires
         break;
       case BuiltinOperator_ADD:
       case BuiltinOperator_SUB:
       case BuiltinOperator_MUL:
       case BuiltinOperator_MEAN:
-      case BuiltinOperator_PAD:
       case BuiltinOperator_RELU:
       case BuiltinOperator_RELU6:
-      case BuiltinOperator_CONCATENATION:
         for (int t : in) {
           if (t < 0 || model_.tensor(t).type != DType::kFloat32) continue;  // axes, paddings
           if (model_.tensor(t).is_constant())
             fail(where + ": constant float operands are not supported yet");
           activation(t);
         }
-        activation(out());
+        activation(out);
         break;
       default:
         fail(where + " (version " + std::to_string(op.version) +
@@ -244,6 +304,8 @@ class Quantizer {
   std::unique_ptr<tflite::ModelT> m_;
   tflite::SubGraphT* graph_ = nullptr;
   std::map<int, Params> done_;
+  std::map<int, std::pair<int, std::vector<float>>> weight_scales_;  // axis, scales
+  std::map<int, std::vector<float>> bias_scales_;
 };
 
 }  // namespace
