@@ -189,6 +189,42 @@ TEST(QuantizeErrors, PerTensorWeightsHaveOneScaleAndTheirBiasesToo) {
   EXPECT_NO_THROW(load_cpu(q));
 }
 
+TEST(QuantizeIo, Float32AndUint8EdgesComputeWhatTheInt8ModelComputes) {
+  const Model fmodel = Model::load(float_model("cifar10_tiny_resnet8.tflite"));
+  auto fp32 = load_cpu(fmodel);
+  std::vector<std::vector<TensorValue>> calibration;
+  for (const auto& name : kPhotos)
+    calibration.push_back({image_input_normalised(fp32->inputs()[0], photo(name), 0, 1)});
+  const Ranges ranges = calibrate(fmodel, calibration);
+  auto int8 = load_cpu(Model::from_bytes(quantize_model(fmodel, ranges), "int8 io"));
+  QuantizeOptions as_float, as_uint8;
+  as_float.io_type = IoType::kFloat32;
+  as_uint8.io_type = IoType::kUInt8;
+  const Model fq = Model::from_bytes(quantize_model(fmodel, ranges, as_float), "float io");
+  const Model uq = Model::from_bytes(quantize_model(fmodel, ranges, as_uint8), "uint8 io");
+  EXPECT_EQ(fq.op_type(fq.ops().front()), "QUANTIZE");
+  EXPECT_EQ(fq.op_type(fq.ops().back()), "DEQUANTIZE");
+  EXPECT_EQ(uq.op_type(uq.ops().back()), "QUANTIZE");
+  auto fexec = load_cpu(fq), uexec = load_cpu(uq);
+  ASSERT_EQ(fexec->inputs()[0].type, DType::kFloat32);
+  ASSERT_EQ(fexec->outputs()[0].type, DType::kFloat32);
+  ASSERT_EQ(uexec->inputs()[0].type, DType::kUInt8);
+  ASSERT_EQ(uexec->outputs()[0].type, DType::kUInt8);
+  for (const char* name : {"cat.bmp", "parrot.jpg", "pets.jpg"}) {
+    const TensorValue real = image_input_normalised(fp32->inputs()[0], photo(name), 0, 1);
+    const TensorValue q = int8_input(int8->inputs()[0], real);
+    const auto expected = as_floats(int8->run({q})[0], int8->outputs()[0].quant);
+    // Float edges: the QUANTIZE in makes the same int8 input, the DEQUANTIZE out the same reals.
+    EXPECT_EQ(as_floats(fexec->run({real})[0], {}), expected) << name;
+    // uint8 edges: the same values shifted by 128.
+    TensorValue u = q;
+    u.type = DType::kUInt8;
+    u.quant = uexec->inputs()[0].quant;
+    for (auto& b : u.data) b = static_cast<uint8_t>(static_cast<int8_t>(b) + 128);
+    EXPECT_EQ(as_floats(uexec->run({u})[0], uexec->outputs()[0].quant), expected) << name;
+  }
+}
+
 TEST(QuantizeErrors, AnOpItCannotQuantizeIsNamed) {
   // An 8-bit model is not float: the quantizer says which tensor is not float32.
   const Model q = Model::load(testing::coral_model("mobilenet_v2_1.0_224_quant.tflite"));

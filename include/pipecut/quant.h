@@ -38,18 +38,24 @@ Ranges calibrate(const Model& model, int count,
                  const std::function<std::vector<TensorValue>(int)>& input_at,
                  const ProgressFn& progress = {});
 
+enum class IoType { kInt8, kUInt8, kFloat32 };
+
 struct QuantizeOptions {
   bool per_tensor = false;  // conv weights per tensor instead of per output channel
+  // The model's inputs and outputs: int8 (no extra op), or uint8 / float32 with a QUANTIZE first
+  // and a QUANTIZE (uint8) or DEQUANTIZE (float32) last, as the TFLite converter writes them;
+  // the added int8 tensors are named "<name>_int8".
+  IoType io_type = IoType::kInt8;
 };
 
 // The TFLite 8-bit scheme (the converter's full-integer layout): int8 activations asymmetric
 // from `ranges` (0 always representable), int8 weights symmetric per output channel (conv,
 // depthwise; fully connected per tensor), int32 biases with scale input x weight scale and zero
 // point 0, the fixed output scales of SOFTMAX and LOGISTIC (1/256, -128) and TANH (1/128, 0),
-// pooling, reshape and squeeze outputs sharing their input's scale; int8 model inputs and
-// outputs; a dynamic batch in the shape signatures becomes the shapes' batch (8-bit targets need
-// static shapes). Tensor names, signatures and metadata are kept. Throws pipecut::Error naming an
-// op it cannot quantize (type and index) or a tensor without a range.
+// pooling, reshape and squeeze outputs sharing their input's scale; int8, uint8 or float32 model
+// inputs and outputs (options.io_type); a dynamic batch in the shape signatures becomes the shapes'
+// batch (8-bit targets need static shapes). Tensor names, signatures and metadata are kept. Throws
+// pipecut::Error naming an op it cannot quantize (type and index) or a tensor without a range.
 std::vector<uint8_t> quantize_model(const Model& model, const Ranges& ranges,
                                     const QuantizeOptions& options = {});
 

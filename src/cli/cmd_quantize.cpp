@@ -22,6 +22,7 @@ struct QuantizeArgs {
   int random = 0;
   float mean = 127.5f, std = 127.5f;
   bool per_tensor = false;
+  std::string io_type = "int8";
   bool force = false;
 };
 
@@ -63,6 +64,11 @@ void add_quantize(CLI::App& app) {
   cmd->add_option("--mean", args->mean, "pictures: (pixel - mean) / std")->capture_default_str();
   cmd->add_option("--std", args->std, "pictures: (pixel - mean) / std")->capture_default_str();
   cmd->add_flag("--per-tensor", args->per_tensor, "one scale per weight tensor, not per channel");
+  cmd->add_option("--io-type", args->io_type,
+                  "the model's inputs and outputs: int8, or uint8 / float32 with a QUANTIZE in and "
+                  "a QUANTIZE / DEQUANTIZE out")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"int8", "uint8", "float32"}));
   cmd->add_flag("--force", args->force, "replace an existing output file");
   cmd->callback([args] {
     if (std::filesystem::exists(args->output) && !args->force)
@@ -88,6 +94,9 @@ void add_quantize(CLI::App& app) {
     bar.finish();
     QuantizeOptions options;
     options.per_tensor = args->per_tensor;
+    options.io_type = args->io_type == "float32" ? IoType::kFloat32
+                      : args->io_type == "uint8" ? IoType::kUInt8
+                                                 : IoType::kInt8;
     const std::vector<uint8_t> bytes = quantize_model(model, ranges, options);
     load_cpu(Model::from_bytes(bytes, args->output));  // it must read back and run
     write_file_atomic(args->output, bytes);

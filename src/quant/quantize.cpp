@@ -78,6 +78,7 @@ class Quantizer {
     graph_ = m_->subgraphs[0].get();
     for (int t : model_.inputs()) activation(t);
     for (const Op& op : model_.ops()) quantize_op(op);
+    if (options_.io_type != IoType::kInt8) convert_io();
     // Keras models carry a dynamic batch (-1) in their shape signatures; the quantized model
     // takes the batch its shapes have (1), as 8-bit targets need static shapes.
     for (auto& t : graph_->tensors)
@@ -296,6 +297,94 @@ class Quantizer {
     }
     auto& code = *m_->operator_codes[static_cast<size_t>(op.opcode_index)];
     code.version = std::max(code.version, int8_version(op.builtin_code));
+  }
+
+  // The opcode index of `code` at `version`, added when the model has none.
+  int32_t opcode(tflite::BuiltinOperator code, int version) {
+    for (size_t i = 0; i < m_->operator_codes.size(); ++i) {
+      auto& c = *m_->operator_codes[i];
+      if (c.builtin_code == code) {
+        c.version = std::max(c.version, version);
+        return static_cast<int32_t>(i);
+      }
+    }
+    auto c = std::make_unique<tflite::OperatorCodeT>();
+    c->builtin_code = code;
+    c->deprecated_builtin_code = static_cast<int8_t>(std::min<int>(code, 127));
+    c->version = version;
+    m_->operator_codes.push_back(std::move(c));
+    return static_cast<int32_t>(m_->operator_codes.size()) - 1;
+  }
+
+  // A copy of tensor t (shape, signature, name + suffix) with no buffer, as a new index.
+  int32_t add_twin(int32_t t, const std::string& suffix) {
+    auto twin = std::make_unique<tflite::TensorT>();
+    const auto& original = tensor(t);
+    twin->shape = original.shape;
+    twin->shape_signature = original.shape_signature;
+    twin->name = original.name + suffix;
+    twin->buffer = 0;
+    graph_->tensors.push_back(std::move(twin));
+    return static_cast<int32_t>(graph_->tensors.size()) - 1;
+  }
+
+  void give(int32_t t, tflite::TensorType type, Params p) {
+    auto& x = tensor(t);
+    x.type = type;
+    if (type == tflite::TensorType_FLOAT32) {
+      x.quantization.reset();
+    } else {
+      x.quantization = quant({p.scale}, {p.zero_point}, 0);
+    }
+  }
+
+  // Float32 or uint8 at the model's edges: the int8 network between a QUANTIZE in and a
+  // DEQUANTIZE (or QUANTIZE to uint8) out, as the converter writes it.
+  void convert_io() {
+    const bool to_float = options_.io_type == IoType::kFloat32;
+    const auto edge_type = to_float ? tflite::TensorType_FLOAT32 : tflite::TensorType_UINT8;
+    const auto edge = [&](Params p) { return Params{p.scale, p.zero_point + 128}; };
+    std::vector<std::unique_ptr<tflite::OperatorT>> first, last;
+    for (int32_t& input : graph_->inputs) {
+      const auto known = done_.find(input);
+      if (known == done_.end()) continue;  // not an activation we quantized (indices, shapes)
+      const Params p = known->second;
+      const int32_t inner = add_twin(input, "_int8");
+      give(inner, tflite::TensorType_INT8, p);
+      give(input, edge_type, edge(p));
+      for (auto& op : graph_->operators)
+        for (int32_t& t : op->inputs)
+          if (t == input) t = inner;
+      auto q = std::make_unique<tflite::OperatorT>();
+      q->opcode_index = static_cast<uint32_t>(opcode(tflite::BuiltinOperator_QUANTIZE, 2));
+      q->inputs = {input};
+      q->outputs = {inner};
+      first.push_back(std::move(q));
+    }
+    for (int32_t& output : graph_->outputs) {
+      const auto known = done_.find(output);
+      if (known == done_.end()) continue;
+      const Params p = known->second;
+      const int32_t inner = add_twin(output, "_int8");
+      give(inner, tflite::TensorType_INT8, p);
+      give(output, edge_type, edge(p));
+      for (auto& op : graph_->operators) {
+        for (int32_t& t : op->inputs)
+          if (t == output) t = inner;
+        for (int32_t& t : op->outputs)
+          if (t == output) t = inner;
+      }
+      auto d = std::make_unique<tflite::OperatorT>();
+      d->opcode_index =
+          static_cast<uint32_t>(to_float ? opcode(tflite::BuiltinOperator_DEQUANTIZE, 2)
+                                         : opcode(tflite::BuiltinOperator_QUANTIZE, 2));
+      d->inputs = {inner};
+      d->outputs = {output};
+      last.push_back(std::move(d));
+    }
+    for (auto& op : graph_->operators) first.push_back(std::move(op));
+    for (auto& op : last) first.push_back(std::move(op));
+    graph_->operators = std::move(first);
   }
 
   const Model& model_;
