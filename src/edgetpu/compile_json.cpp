@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "layout/meta_json.h"
 #include "pipecut/error.h"
 #include "pipecut/files.h"
 
@@ -57,16 +58,7 @@ nlohmann::ordered_json file_compile_json(const FileCompileResult& r,
 void set_file_records(const std::filesystem::path& folder, const std::string& key,
                       const std::map<std::string, nlohmann::ordered_json>& records) {
   const auto path = folder / "meta.json";
-  nlohmann::ordered_json meta;
-  {
-    std::ifstream in(path);
-    if (!in) throw Error(path.string() + ": missing; is this a folder written by pipecut split?");
-    try {
-      meta = nlohmann::ordered_json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
-    }
-  }
+  nlohmann::ordered_json meta = read_meta_file(path);
   if (!meta.contains("files") || !meta["files"].is_array())
     throw Error(path.string() + ": malformed (no \"files\" list)");
   size_t found = 0;

@@ -1,7 +1,9 @@
 #include "layout/meta_json.h"
 
+#include <fstream>
 #include <sstream>
 
+#include "pipecut/error.h"
 #include "pipecut/json.h"
 #include "pipecut/sizes.h"
 
@@ -113,6 +115,16 @@ std::string tree_meta_json(const Model& model, const std::string& source_sha, co
                                  {"bytes_written", summary.bytes_written},
                                  {"bytes_hard_linked", summary.bytes_linked}};
   return meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+nlohmann::ordered_json read_meta_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": missing; is this a folder written by pipecut split?");
+  try {
+    return nlohmann::ordered_json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
 }
 
 }  // namespace pipecut

@@ -1,5 +1,7 @@
 #pragma once
 // meta.json and note.txt of the split tree: the same facts for programs and for people.
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -14,5 +16,9 @@ std::string folder_note(const Model& model, const SplitPlan& plan, const std::st
                         const std::vector<WrittenFile>& files);
 std::string tree_meta_json(const Model& model, const std::string& source_sha, const SplitPlan& plan,
                            const TreeSummary& summary);
+
+// Reads a tree's meta.json (keys in file order, so a rewrite keeps them). Throws pipecut::Error
+// naming the file when it is missing or not JSON.
+nlohmann::ordered_json read_meta_file(const std::filesystem::path& path);
 
 }  // namespace pipecut

@@ -2,6 +2,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "layout/meta_json.h"
 #include "pipecut/error.h"
 #include "pipecut/split_tree.h"
 
@@ -10,17 +11,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-nlohmann::json read_meta(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": missing; is this a folder written by pipecut split?");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
-
-std::vector<std::string> names(const nlohmann::json& list) {
+std::vector<std::string> names(const nlohmann::ordered_json& list) {
   std::vector<std::string> out;
   for (const auto& t : list) out.push_back(t.at("name").get<std::string>());
   return out;
@@ -28,7 +19,7 @@ std::vector<std::string> names(const nlohmann::json& list) {
 
 TreeFolder read_folder(const fs::path& dir, const std::string& name) {
   const fs::path meta_path = dir / name / "meta.json";
-  const auto meta = read_meta(meta_path);
+  const auto meta = read_meta_file(meta_path);
   TreeFolder folder;
   folder.name = name;
   try {
@@ -56,7 +47,7 @@ SplitTree read_split_tree(const fs::path& dir) {
   if (!fs::is_directory(dir)) throw Error(dir.string() + ": not a folder");
   SplitTree tree;
   tree.dir = fs::absolute(dir).lexically_normal();
-  const auto top = read_meta(dir / "full_split" / "meta.json");
+  const auto top = read_meta_file(dir / "full_split" / "meta.json");
   // Trees carry the tool that wrote them; another tool's or a future layout is refused whole.
   if (!top.is_object() || (top.contains("tool") && !top["tool"].is_string()))
     throw Error((dir / "full_split" / "meta.json").string() +

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "layout/meta_json.h"
 #include "pipecut/edgetpu_estimate.h"
 #include "pipecut/edgetpu_simulate.h"
 #include "pipecut/error.h"
@@ -35,30 +36,20 @@ std::string mib(int64_t bytes) {
 
 // Read-only access that never throws on a missing key or a wrong type: meta.json files are
 // user-editable, and a report shows what it can (a missing figure reads as 0 or empty).
-const nlohmann::json& member(const nlohmann::json& object, const char* key) {
-  static const nlohmann::json none;
+const nlohmann::ordered_json& member(const nlohmann::ordered_json& object, const char* key) {
+  static const nlohmann::ordered_json none;
   if (!object.is_object()) return none;
   const auto it = object.find(key);
   return it == object.end() ? none : *it;
 }
-int64_t int_of(const nlohmann::json& j) {
+int64_t int_of(const nlohmann::ordered_json& j) {
   return j.is_number_integer() ? j.get<int64_t>() : 0;
 }
-std::string str_of(const nlohmann::json& j, const std::string& fallback = "") {
+std::string str_of(const nlohmann::ordered_json& j, const std::string& fallback = "") {
   return j.is_string() ? j.get<std::string>() : fallback;
 }
-bool bool_of(const nlohmann::json& j) {
+bool bool_of(const nlohmann::ordered_json& j) {
   return j.is_boolean() && j.get<bool>();
-}
-
-nlohmann::json read_meta(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": missing");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
 }
 
 // The first `limit` bytes of a text file, or empty when it is missing.
@@ -75,7 +66,7 @@ std::string head_of(const fs::path& path, size_t limit) {
 struct FileFacts {
   const TreeFile* file = nullptr;
   std::string rel;  // relative to its folder
-  nlohmann::json meta;
+  nlohmann::ordered_json meta;
   EdgeTpuEstimate estimate;
 };
 
@@ -124,7 +115,7 @@ std::string sizes_svg(const std::vector<FileFacts>& full, int64_t low, int64_t h
   return svg.str();
 }
 
-std::string compile_cell(const nlohmann::json& meta) {
+std::string compile_cell(const nlohmann::ordered_json& meta) {
   if (!member(meta, "edgetpu").is_object()) return "<td class=\"muted\">not compiled</td>";
   const auto& e = member(meta, "edgetpu");
   if (bool_of(member(e, "ok"))) return "<td class=\"ok\">compiled</td>";
@@ -136,12 +127,12 @@ std::string compile_cell(const nlohmann::json& meta) {
 
 std::string tree_report_html(const SplitTree& tree, const ReportOptions& options) {
   const EdgeTpuDevice device = edgetpu_device(options.link);
-  const auto top = read_meta(tree.dir / "full_split" / "meta.json");
+  const auto top = read_meta_file(tree.dir / "full_split" / "meta.json");
   const auto estimates = estimate_split_tree(tree, device, options.link, false);
   size_t next_estimate = 0;  // they come in the tree's order
   std::vector<std::pair<std::string, std::vector<FileFacts>>> folders;
   for (const auto& folder : tree.folders) {
-    const auto meta = read_meta(tree.dir / folder.name / "meta.json");
+    const auto meta = read_meta_file(tree.dir / folder.name / "meta.json");
     std::vector<FileFacts> facts;
     for (const auto& file : folder.files) {
       FileFacts f;
