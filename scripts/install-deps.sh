@@ -15,7 +15,8 @@ packages=(
   ocl-icd-opencl-dev         # OpenCL headers and loader: Debian's oneDNN CMake package requires them
   nlohmann-json3-dev         # meta.json, --json output
   libcli11-dev               # the command line
-  libssl-dev                 # SHA-256 of models (the tree hash in meta.json)
+  libssl-dev                 # SHA-256 of models (inspect)
+  libxxhash-dev              # XXH3-128: the content hash of split trees' files in meta.json
   libgtest-dev libgmock-dev  # the tests
   libbenchmark-dev           # the benchmarks (bench/)
   libarmnntfliteparser-dev   # Arm NN's TFLite parser: the independent reference in runtime_armnn_test

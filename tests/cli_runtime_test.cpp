@@ -118,7 +118,7 @@ TEST(Verify, TamperedSegmentIsCaught) {
                                       fbb.GetBufferPointer() + fbb.GetSize());
   write_file_atomic(seg2, tampered);
   auto meta = read_json(out / "full_split" / "meta.json");
-  meta["files"][1]["sha256"] = sha256_hex(tampered);
+  meta["files"][1]["hash"] = content_hash(tampered);
   write_file_atomic(out / "full_split" / "meta.json", meta.dump(2));
 
   const CliResult verify = run_cli("verify " + out.string() + " --inputs 2");
@@ -140,7 +140,43 @@ TEST(Verify, WrongSourceModelIsRefused) {
   const CliResult r = run_cli("verify " + (dir / "out").string() + " --model " +
                               coral_model("mobilenet_v1_0.5_160_quant.tflite").string());
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.err.find("SHA-256"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("hash differs"), std::string::npos) << r.err;
+}
+
+// Trees written before XXH3 recorded a bare SHA-256 under "sha256": verify still checks them,
+// and a wrong one is still caught.
+TEST(Verify, TreesWithSha256HashesStillVerify) {
+  const fs::path dir = testing::fresh_dir("verify-sha256-tree");
+  const fs::path out = dir / "out";
+  ASSERT_EQ(run_cli("split " + coral_model("mobilenet_v1_0.25_128_quant.tflite").string() +
+                    " --max-size 300KiB -o " + out.string())
+                .status,
+            0);
+  std::vector<fs::path> metas;
+  for (const auto& entry : fs::directory_iterator(out)) {
+    if (fs::exists(entry.path() / "meta.json")) metas.push_back(entry.path() / "meta.json");
+  }
+  ASSERT_GE(metas.size(), 2u);
+  auto to_sha256 = [](nlohmann::json& object, const fs::path& file) {
+    object.erase("hash");
+    object["sha256"] = sha256_hex(read_file(file));
+  };
+  for (const fs::path& meta_path : metas) {
+    auto meta = read_json(meta_path);
+    to_sha256(meta["source"], coral_model("mobilenet_v1_0.25_128_quant.tflite"));
+    for (auto& f : meta["files"])
+      to_sha256(f, meta_path.parent_path() / f["file"].get<std::string>());
+    write_file_atomic(meta_path, meta.dump(2));
+  }
+  const CliResult ok = run_cli("verify " + out.string() + " --inputs 1");
+  EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
+
+  auto meta = read_json(out / "full_split" / "meta.json");
+  meta["files"][0]["sha256"] = std::string(64, '0');
+  write_file_atomic(out / "full_split" / "meta.json", meta.dump(2));
+  const CliResult bad = run_cli("verify " + out.string() + " --inputs 1");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("seg1_int8.tflite: differs"), std::string::npos) << bad.err;
 }
 
 TEST(Run, BirdIsAChickadeeOnBothMobileNets) {

@@ -59,7 +59,8 @@ void expect_same_boundary(const nlohmann::json& a, const nlohmann::json& b) {
 void check_tree(const Model& m, const fs::path& dir, int segments) {
   const auto full = read_json(dir / "full_split" / "meta.json");
   ASSERT_EQ(static_cast<int>(full["files"].size()), segments);
-  EXPECT_EQ(full["source"]["sha256"], sha256_hex(m.bytes()));
+  EXPECT_EQ(full["source"]["hash"], content_hash(m.bytes()));
+  EXPECT_EQ(full["source"]["hash"].get<std::string>().rfind("xxh3_128:", 0), 0u);
   int next_op = 0;
   int64_t params = 0;
   std::map<std::string, nlohmann::json> boundary;  // tensor name -> as the producer wrote it
@@ -70,7 +71,7 @@ void check_tree(const Model& m, const fs::path& dir, int segments) {
     params += f["param_bytes"].get<int64_t>();
     const fs::path file = dir / "full_split" / f["file"].get<std::string>();
     const auto bytes = read_file(file);
-    EXPECT_EQ(sha256_hex(bytes), f["sha256"]);
+    EXPECT_EQ(content_hash(bytes), f["hash"]);
     EXPECT_EQ(static_cast<int64_t>(bytes.size()), f["file_bytes"].get<int64_t>());
     const Model seg = Model::from_bytes(bytes, file.string());  // passes our own reader
     EXPECT_EQ(static_cast<int>(seg.ops().size()), f["ops"]["count"].get<int>());
@@ -102,8 +103,8 @@ void check_tree(const Model& m, const fs::path& dir, int segments) {
     EXPECT_EQ(tail["ops"]["last"].get<int>(), static_cast<int>(m.ops().size()) - 1);
     // Prefix segments are byte-identical to full_split's.
     for (int s = 0; s + 1 < k; ++s)
-      EXPECT_EQ(meta["files"][static_cast<size_t>(s)]["sha256"],
-                full["files"][static_cast<size_t>(s)]["sha256"]);
+      EXPECT_EQ(meta["files"][static_cast<size_t>(s)]["hash"],
+                full["files"][static_cast<size_t>(s)]["hash"]);
     Model::load(folder / tail["file"].get<std::string>());
     EXPECT_TRUE(fs::exists(folder / "note.txt"));
   }
@@ -421,7 +422,7 @@ TEST(Cli, RepeatedSegmentsAreHardLinksAndFoldersStandAlone) {
   fs::remove_all(dir / "full_split");
   for (const auto& f : meta["files"]) {
     const fs::path file = dir / "pairs_k4" / f["file"].get<std::string>();
-    EXPECT_EQ(sha256_hex(testing::read_bytes(file)), f["sha256"].get<std::string>()) << file;
+    EXPECT_EQ(content_hash(testing::read_bytes(file)), f["hash"].get<std::string>()) << file;
     EXPECT_NO_THROW(Model::load(file)) << file;
   }
 }

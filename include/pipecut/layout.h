@@ -29,7 +29,7 @@ struct WrittenFile {
   int first_segment = 1, last_segment = 1;  // 1-based segments it holds
   SegmentPlan plan;
   int64_t file_bytes = 0;
-  std::string sha256;
+  std::string hash;  // content_hash() of the file
   // A prefix segment appears in full_split and in several pairs_kN folders with the same bytes:
   // after the first, each is a hard link to it (relative to OUTDIR here), so every folder still
   // stands alone (removing one folder leaves the others whole) and the bytes go to disk once.

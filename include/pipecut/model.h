@@ -87,13 +87,14 @@ struct Op {
 
 class Model {
  public:
-  // Reads and verifies a .tflite file. Throws pipecut::Error naming the file and the problem.
+  // Maps and verifies a .tflite file (see MappedFile in files.h). Throws pipecut::Error naming
+  // the file and the problem.
   static Model load(const std::filesystem::path& path);
   // Same checks on bytes already in memory; `origin` names them in error messages.
   static Model from_bytes(std::vector<uint8_t> bytes, std::string origin);
 
   const std::string& origin() const { return origin_; }
-  std::span<const uint8_t> bytes() const { return {bytes_->data(), bytes_->size()}; }
+  std::span<const uint8_t> bytes() const { return bytes_; }
   // The verified flatbuffer root, for the format layer and kernels that read builtin options.
   const tflite::Model* flatbuffer() const { return root_; }
 
@@ -110,7 +111,8 @@ class Model {
 
  private:
   std::string origin_;
-  std::shared_ptr<const std::vector<uint8_t>> bytes_;
+  std::shared_ptr<const void> owner_;  // keeps bytes_ alive: a vector or a mapped file
+  std::span<const uint8_t> bytes_;
   const tflite::Model* root_ = nullptr;
   std::vector<Tensor> tensors_;
   std::vector<Op> ops_;

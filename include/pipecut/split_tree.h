@@ -12,7 +12,7 @@ struct TreeFile {
   std::string role;            // "segment" or "tail"
   int first_segment = 1, last_segment = 1;
   std::vector<std::string> inputs, outputs;  // boundary tensor names, in the file's order
-  std::string sha256;
+  std::string hash;  // as recorded: "xxh3_128:..." (or "sha256:..." in older trees)
 };
 
 struct TreeFolder {
@@ -22,8 +22,8 @@ struct TreeFolder {
 
 struct SplitTree {
   std::filesystem::path dir;
-  std::filesystem::path source;  // the source model as meta.json records it (absolute if known)
-  std::string source_sha256;
+  std::filesystem::path source;     // the source model as meta.json records it (absolute if known)
+  std::string source_hash;          // the same, of the source model
   std::vector<TreeFolder> folders;  // full_split first, then pairs_k2 .. pairs_kK
   const TreeFolder& full_split() const { return folders.front(); }
 };

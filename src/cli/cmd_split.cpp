@@ -152,7 +152,7 @@ void add_split(CLI::App& app) {
                          {"segments", {f.first_segment, f.last_segment}},
                          {"param_bytes", f.plan.param_bytes},
                          {"file_bytes", f.file_bytes},
-                         {"sha256", f.sha256}});
+                         {"hash", f.hash}});
         if (!f.hard_link_of.empty()) files.back()["hard_link_of"] = f.hard_link_of;
       }
       std::cout << nlohmann::ordered_json{{"out_dir", summary.out_dir.string()},

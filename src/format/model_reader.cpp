@@ -24,7 +24,14 @@ class ModelReader {
  public:
   ModelReader(std::vector<uint8_t> bytes, std::string origin) {
     model_.origin_ = std::move(origin);
-    model_.bytes_ = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+    auto owned = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+    model_.bytes_ = {owned->data(), owned->size()};
+    model_.owner_ = std::move(owned);
+  }
+  ModelReader(std::shared_ptr<const MappedFile> file, std::string origin) {
+    model_.origin_ = std::move(origin);
+    model_.bytes_ = file->bytes();
+    model_.owner_ = std::move(file);
   }
 
   Model read() {
@@ -54,7 +61,7 @@ class ModelReader {
   }
 
   void verify_flatbuffer() {
-    const auto& bytes = *model_.bytes_;
+    const auto bytes = model_.bytes_;
     if (bytes.size() < 8) {
       fail("is too small to be a TFLite model (" + std::to_string(bytes.size()) + " bytes)");
     }
@@ -97,7 +104,7 @@ class ModelReader {
     }
     const tflite::Buffer* buffer = buffers->Get(index);
     if (!buffer) return {};
-    const auto& bytes = *model_.bytes_;
+    const auto bytes = model_.bytes_;
     if (buffer->offset() > 1) {
       if (buffer->offset() > bytes.size() || buffer->size() > bytes.size() - buffer->offset()) {
         fail("buffer " + std::to_string(index) + " lies beyond the end of the file");
@@ -207,7 +214,7 @@ class ModelReader {
       out.intermediates = read_index_list(op->intermediates(), where + " intermediate");
       if (op->large_custom_options_size() > 0) {
         const uint64_t end = op->large_custom_options_offset() + op->large_custom_options_size();
-        if (op->large_custom_options_offset() < 2 || end > model_.bytes_->size() ||
+        if (op->large_custom_options_offset() < 2 || end > model_.bytes_.size() ||
             end < op->large_custom_options_offset()) {
           fail(where + " has custom options beyond the end of the file");
         }
@@ -260,7 +267,7 @@ class ModelReader {
 };
 
 Model Model::load(const std::filesystem::path& path) {
-  return ModelReader(read_file(path), path.string()).read();
+  return ModelReader(MappedFile::open(path), path.string()).read();
 }
 
 Model Model::from_bytes(std::vector<uint8_t> bytes, std::string origin) {

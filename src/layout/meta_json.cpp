@@ -13,12 +13,12 @@ namespace {
 
 constexpr const char* kToolName = "pipecut 0.1.0";
 
-nlohmann::ordered_json source_json(const Model& model, const std::string& sha) {
+nlohmann::ordered_json source_json(const Model& model, const std::string& hash) {
   std::error_code ec;
   const auto absolute = std::filesystem::absolute(model.origin(), ec);
   return {{"path", model.origin()},
           {"absolute_path", ec ? model.origin() : absolute.lexically_normal().string()},
-          {"sha256", sha},
+          {"hash", hash},
           {"bytes", model.bytes().size()},
           {"ops", model.ops().size()},
           {"tensors", model.tensors().size()}};
@@ -41,7 +41,7 @@ nlohmann::ordered_json file_json(const Model& model, const WrittenFile& f,
       {"param_bytes", f.plan.param_bytes},
       {"stored_param_bytes", f.plan.stored_param_bytes},
       {"file_bytes", f.file_bytes},
-      {"sha256", f.sha256}};
+      {"hash", f.hash}};
   // Relative to this folder, like "file": "../full_split/tflite/seg1_int8.tflite".
   if (!f.hard_link_of.empty()) file["hard_link_of"] = "../" + f.hard_link_of;
   return file;

@@ -17,6 +17,12 @@ std::vector<std::string> names(const nlohmann::ordered_json& list) {
   return out;
 }
 
+// "hash" as written today, or the bare SHA-256 hex older trees wrote under "sha256".
+std::string recorded_hash(const nlohmann::json& object) {
+  if (object.contains("hash")) return object.at("hash").get<std::string>();
+  return "sha256:" + object.at("sha256").get<std::string>();
+}
+
 TreeFolder read_folder(const fs::path& dir, const std::string& name) {
   const fs::path meta_path = dir / name / "meta.json";
   const auto meta = read_meta_file(meta_path);
@@ -31,7 +37,7 @@ TreeFolder read_folder(const fs::path& dir, const std::string& name) {
       file.last_segment = f.at("segments").at(1).get<int>();
       file.inputs = names(f.at("inputs"));
       file.outputs = names(f.at("outputs"));
-      file.sha256 = f.at("sha256").get<std::string>();
+      file.hash = recorded_hash(f);
       folder.files.push_back(std::move(file));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -62,7 +68,7 @@ SplitTree read_split_tree(const fs::path& dir) {
     const auto& source = top.at("source");
     tree.source = source.contains("absolute_path") ? source.at("absolute_path").get<std::string>()
                                                    : source.at("path").get<std::string>();
-    tree.source_sha256 = source.at("sha256").get<std::string>();
+    tree.source_hash = recorded_hash(source);
   } catch (const nlohmann::json::exception& e) {
     throw Error((dir / "full_split" / "meta.json").string() + ": malformed (" + e.what() + ")");
   }

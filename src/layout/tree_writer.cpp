@@ -4,7 +4,6 @@
 #include <atomic>
 #include <exception>
 #include <functional>
-#include <future>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -43,7 +42,7 @@ struct Content {
   std::string rel;  // where it was written, relative to the tree
   SegmentPlan plan;
   int64_t bytes = 0;
-  std::string sha256;
+  std::string hash;
 };
 
 // Builds and writes every content on up to `threads` threads (serializing, hashing and the
@@ -80,7 +79,7 @@ void write_contents(const Model& model, const Graph& graph,
                                      segments[static_cast<size_t>(c.last_seg - 1)].last_op);
         write_segment_to(model, c.plan, [&](std::span<const uint8_t> bytes) {
           c.bytes = static_cast<int64_t>(bytes.size());
-          c.sha256 = sha256_hex(bytes);
+          c.hash = content_hash(bytes);
           write_file_atomic(staging / c.rel, bytes);
         });
         const std::lock_guard<std::mutex> lock(mutex);
@@ -169,15 +168,12 @@ TreeSummary write_split_tree(const Model& model, const Graph& graph, const Split
 
   TreeSummary summary;
   summary.out_dir = out_dir;
-  // The source's hash, needed only for meta.json: on another core while the files are written.
-  std::future<std::string> source_hash =
-      std::async(std::launch::async, [&model] { return sha256_hex(model.bytes()); });
   try {
     for (const Entry& e : entries) fs::create_directories(staging / e.folder / "tflite");
     write_contents(model, graph, segments, staging, contents,
                    [&](const Content& c) { progress(c.rel); });
 
-    const std::string source_sha = source_hash.get();
+    const std::string source_hash = content_hash(model.bytes());
     std::map<std::string, std::vector<WrittenFile>> by_folder;
     std::vector<std::string> folders;
     for (const Entry& e : entries) {
@@ -196,8 +192,8 @@ TreeSummary write_split_tree(const Model& model, const Graph& graph, const Split
         }
         progress(rel);
       }
-      WrittenFile f{e.folder, rel,     e.role,   e.first_seg, e.last_seg,
-                    c.plan,   c.bytes, c.sha256, linked};
+      WrittenFile f{e.folder, rel,     e.role, e.first_seg, e.last_seg,
+                    c.plan,   c.bytes, c.hash, linked};
       summary.bytes_written += f.file_bytes;
       if (!linked.empty()) summary.bytes_linked += f.file_bytes;
       if (by_folder.find(e.folder) == by_folder.end()) folders.push_back(e.folder);
@@ -207,10 +203,10 @@ TreeSummary write_split_tree(const Model& model, const Graph& graph, const Split
     for (const std::string& folder : folders) {
       const std::vector<WrittenFile>& files = by_folder[folder];
       write_file_atomic(staging / folder / "meta.json",
-                        folder_meta_json(model, source_sha, plan, folder, files));
+                        folder_meta_json(model, source_hash, plan, folder, files));
       write_file_atomic(staging / folder / "note.txt", folder_note(model, plan, folder, files));
     }
-    write_file_atomic(staging / "meta.json", tree_meta_json(model, source_sha, plan, summary));
+    write_file_atomic(staging / "meta.json", tree_meta_json(model, source_hash, plan, summary));
 
     // Swap the finished tree into place; an old tree is moved aside first and removed last.
     if (fs::exists(out_dir)) {

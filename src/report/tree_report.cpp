@@ -168,9 +168,9 @@ std::string tree_report_html(const SplitTree& tree, const ReportOptions& options
           "pre{background:#f7f7f7;padding:8px;font-size:12px;overflow-x:auto}"
           "h2{margin-top:28px}\n"
        << "</style>\n</head>\n<body>\n";
-  html << "<h1>pipecut report</h1>\n<p>Source <code>" << xml_escape(source) << "</code> (sha256 "
-       << xml_escape(str_of(member(member(top, "source"), "sha256")).substr(0, 16))
-       << "...), split by " << xml_escape(str_of(member(plan, "method"), "?")) << " into "
+  html << "<h1>pipecut report</h1>\n<p>Source <code>" << xml_escape(source) << "</code> ("
+       << xml_escape(tree.source_hash.substr(0, 25)) << "...), split by "
+       << xml_escape(str_of(member(plan, "method"), "?")) << " into "
        << int_of(member(plan, "segments")) << " segments, window " << xml_escape(format_size(low))
        << " .. " << xml_escape(format_size(high)) << " ("
        << xml_escape(str_of(member(plan, "size_metric"))) << "). Tree <code>"

@@ -1,6 +1,8 @@
 #include "pipecut/files.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -27,6 +29,37 @@ std::vector<uint8_t> read_file(const fs::path& path) {
     throw Error(path.string() + ": read failed");
   }
   return bytes;
+}
+
+std::shared_ptr<const MappedFile> MappedFile::open(const fs::path& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw Error(path.string() + ": is a folder, not a file");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(path.string() + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const std::string reason = std::strerror(errno);
+    ::close(fd);
+    throw Error(path.string() + ": cannot read its size: " + reason);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw Error(path.string() + ": not a regular file");
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {  // mmap refuses zero bytes; an empty file has nothing to map
+    ::close(fd);
+    return std::shared_ptr<const MappedFile>(new MappedFile(nullptr, 0));
+  }
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  const std::string reason = p == MAP_FAILED ? std::strerror(errno) : "";
+  ::close(fd);  // the mapping keeps the file
+  if (p == MAP_FAILED) throw Error(path.string() + ": cannot map: " + reason);
+  return std::shared_ptr<const MappedFile>(new MappedFile(static_cast<const uint8_t*>(p), size));
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
 namespace {

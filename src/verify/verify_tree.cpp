@@ -68,9 +68,9 @@ std::string VerifyReport::first_mismatch() const {
 VerifyReport verify_split_tree(const SplitTree& tree, const VerifyOptions& options) {
   const std::filesystem::path source_path = options.model.empty() ? tree.source : options.model;
   const Model source = Model::load(source_path);
-  if (sha256_hex(source.bytes()) != tree.source_sha256) {
+  if (content_hash_like(source.bytes(), tree.source_hash) != tree.source_hash) {
     throw Error(source_path.string() + ": is not the model " + tree.dir.string() +
-                " was cut from (SHA-256 differs); pass the right one with --model");
+                " was cut from (its hash differs); pass the right one with --model");
   }
   // Every boundary tensor, kept from the whole model's run for comparison.
   std::set<std::string> boundary;
@@ -98,12 +98,12 @@ VerifyReport verify_split_tree(const SplitTree& tree, const VerifyOptions& optio
     for (const auto& file : folder.files) {
       progress("loading " + folder.name + "/" + file.path.filename().string());
       Model m = Model::load(file.path);
-      if (sha256_hex(m.bytes()) != file.sha256) {
-        throw Error(file.path.string() + ": differs from the file meta.json describes (SHA-256)");
+      if (content_hash_like(m.bytes(), file.hash) != file.hash) {
+        throw Error(file.path.string() + ": differs from the file meta.json describes (hash)");
       }
-      if (!loaded.count(file.sha256)) {
+      if (!loaded.count(file.hash)) {
         auto exec = load_cpu(m, file_options);
-        loaded.emplace(file.sha256, Loaded{std::move(m), std::move(exec)});
+        loaded.emplace(file.hash, Loaded{std::move(m), std::move(exec)});
       }
       ++step;
     }
@@ -143,7 +143,7 @@ VerifyReport verify_split_tree(const SplitTree& tree, const VerifyOptions& optio
       for (const auto& v : inputs[i]) values[v.name] = v;
       for (const auto& file : folder.files) {
         FileResult& result = report.files[result_index[{folder.name, file.path.string()}]];
-        Executable& exec = *loaded.at(file.sha256).exec;
+        Executable& exec = *loaded.at(file.hash).exec;
         std::vector<TensorValue> feed;
         for (const auto& spec : exec.inputs()) {
           auto it = values.find(spec.name);
