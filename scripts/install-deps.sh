@@ -21,6 +21,9 @@ packages=(
   libbenchmark-dev           # the benchmarks (bench/)
   libarmnntfliteparser-dev   # Arm NN's TFLite parser: the independent reference in runtime_armnn_test
   libarmnn-cpuref-backend22  # Arm NN's reference CPU backend, which that test runs on
+  libonnx-dev libprotobuf-dev  # ONNX import: Debian's ONNX library and the protobuf headers it needs
+  python3-torch python3-torchvision  # tests only: export torchvision models to ONNX (/usr/bin/python3)
+  python3-onnx python3-numpy  # tests only: small ONNX cases and the reference evaluation
   libstb-dev                 # stb_image: decodes PNG (the report test's screenshot; images later)
   chromium                   # headless Chromium renders pipecut report's page in its test
   fonts-dejavu-core          # a font, so the rendered page has text

@@ -35,8 +35,13 @@ void add_reasons(const Model& model, const Graph& graph, const CandidateOptions&
     const Tensor& tensor = model.tensor(t);
     const std::string label = "'" + short_tensor_name(tensor.name) + "'";
     if (!tensor.has_static_shape()) c.reasons.push_back(label + " has a dynamic shape");
-    if (!is_8bit(tensor.type)) {
-      c.reasons.push_back(label + " is " + dtype_name(tensor.type) + ", not 8-bit");
+    // Float32 boundaries are fine between CPU workers; the Edge TPU takes 8-bit tensors only.
+    const bool float_ok = tensor.type == DType::kFloat32 && !options.require_edgetpu_op;
+    if (!is_8bit(tensor.type) && !float_ok) {
+      c.reasons.push_back(label + " is " + dtype_name(tensor.type) + ", not 8-bit" +
+                          (tensor.type == DType::kFloat32
+                               ? " (the Edge TPU's; --target cpu cuts float models)"
+                               : ""));
     }
     if (tensor.shape.size() > 4) {
       c.reasons.push_back(label + " has " + std::to_string(tensor.shape.size()) +

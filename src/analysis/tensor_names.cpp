@@ -113,6 +113,14 @@ int find_tensor(const Model& model, const Graph& graph, const std::string& query
     if (matches.empty()) return -1;
     const int last = end_of_chain(graph, matches);
     if (last >= 0) return last;
+    // PyTorch's ONNX names carry the module path ("/layer1/layer1.1/relu_1/Relu_output_0"): a
+    // module's output is what its last op makes, as users cut nn.Sequential children by hand.
+    if (std::all_of(matches.begin(), matches.end(),
+                    [&](int t) { return model.tensor(t).name.rfind('/', 0) == 0; })) {
+      return *std::max_element(matches.begin(), matches.end(), [&](int a, int b) {
+        return graph.producer[static_cast<size_t>(a)] < graph.producer[static_cast<size_t>(b)];
+      });
+    }
     throw fail("'" + query + "' is ambiguous: it " + how + " " + list_names(model, matches, 6));
   };
 

@@ -17,6 +17,7 @@ void add_estimate(CLI::App& app);
 void add_simulate(CLI::App& app);
 void add_report(CLI::App& app);
 void add_dequantize(CLI::App& app);
+void add_import(CLI::App& app);
 void add_quantize(CLI::App& app);
 
 }  // namespace pipecut::cli

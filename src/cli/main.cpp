@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   pipecut::cli::add_report(app);
   pipecut::cli::add_quantize(app);
   pipecut::cli::add_dequantize(app);
+  pipecut::cli::add_import(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -21,11 +21,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string segment_file(int segment) {
-  return "seg" + std::to_string(segment) + "_int8.tflite";
+// "int8" for a quantized model (any 8-bit weights), "float32" for a float one (an import).
+std::string kind_of(const Model& model) {
+  for (const Tensor& t : model.tensors()) {
+    if (!t.data.empty() && is_8bit(t.type)) return "int8";
+  }
+  return "float32";
 }
-std::string tail_file(int first, int last) {
-  return "tail_seg" + std::to_string(first) + "_to_" + std::to_string(last) + "_int8.tflite";
+std::string segment_file(int segment, const std::string& kind) {
+  return "seg" + std::to_string(segment) + "_" + kind + ".tflite";
+}
+std::string tail_file(int first, int last, const std::string& kind) {
+  return "tail_seg" + std::to_string(first) + "_to_" + std::to_string(last) + "_" + kind +
+         ".tflite";
 }
 
 // One file of the tree, in the order the tree lists them.
@@ -138,11 +146,13 @@ TreeSummary write_split_tree(const Model& model, const Graph& graph, const Split
   // The tree's files in order: full_split's segments, then each pairs_kN's prefix segments and
   // its tail; each distinct segment range once among the contents.
   std::vector<Entry> entries;
-  for (int s = 1; s <= k; ++s) entries.push_back({"full_split", segment_file(s), "segment", s, s});
+  const std::string kind = kind_of(model);
+  for (int s = 1; s <= k; ++s)
+    entries.push_back({"full_split", segment_file(s, kind), "segment", s, s});
   for (int n = 2; n <= k; ++n) {
     const std::string folder = "pairs_k" + std::to_string(n);
-    for (int s = 1; s < n; ++s) entries.push_back({folder, segment_file(s), "segment", s, s});
-    entries.push_back({folder, tail_file(n, k), "tail", n, k});
+    for (int s = 1; s < n; ++s) entries.push_back({folder, segment_file(s, kind), "segment", s, s});
+    entries.push_back({folder, tail_file(n, k, kind), "tail", n, k});
   }
   std::vector<Content> contents;
   std::map<std::pair<int, int>, int> content_of;

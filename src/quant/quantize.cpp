@@ -277,6 +277,20 @@ class Quantizer {
       case BuiltinOperator_PAD:
         set(out, activation(input(0)));  // the same scale in and out, as TFLite requires
         break;
+      case BuiltinOperator_PADV2: {
+        // The pad value in the input's scale: an import's max-pool padding (the lowest float)
+        // becomes -128, which never wins a max either.
+        const Params p = set(out, activation(input(0)));
+        const int value = input(2);
+        const Tensor& v = view(value, where);
+        const std::vector<float> f = floats(v);
+        if (f.size() != 1) fail(where + ": the pad value must be a scalar");
+        const float q = std::round(f[0] / p.scale) + static_cast<float>(p.zero_point);
+        const auto byte = static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f));
+        tensor(value).buffer = static_cast<uint32_t>(new_buffer({static_cast<uint8_t>(byte)}));
+        give(value, tflite::TensorType_INT8, p);
+        break;
+      }
       case BuiltinOperator_ADD:
       case BuiltinOperator_SUB:
       case BuiltinOperator_MUL:

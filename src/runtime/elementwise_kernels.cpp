@@ -1,5 +1,6 @@
-// ADD, SUB, MUL, MAXIMUM, MINIMUM with broadcasting. 8-bit ADD/SUB rescale both inputs to the
-// output scale and MUL multiplies the centred inputs, in float with one rounding at the end
+// ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM and PRELU with broadcasting. DIV and PRELU are float32
+// only (ONNX imports); PRELU's alpha is the second operand. 8-bit ADD/SUB rescale both inputs to
+// the output scale and MUL multiplies the centred inputs, in float with one rounding at the end
 // (TensorFlow Lite rescales in fixed point with left_shift 20; the two differ by at most 1 LSB,
 // see docs/runtime.md).
 #include <algorithm>
@@ -14,7 +15,7 @@ namespace pipecut::runtime {
 
 namespace {
 
-enum class BinaryOp { kAdd, kMul, kMax, kMin };
+enum class BinaryOp { kAdd, kMul, kDiv, kMax, kMin, kPrelu };
 
 struct QuantParams {
   float ka = 1, kb = 1;  // ADD/SUB: ka * (a - za) + kb * (b - zb)
@@ -90,11 +91,20 @@ void float_row(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t 
     case BinaryOp::kMul:
       for (int64_t i = 0; i < n; ++i) o[i] = std::min(std::max(a[i * sa] * b[i * sb], p.lo), p.hi);
       break;
+    case BinaryOp::kDiv:
+      for (int64_t i = 0; i < n; ++i) o[i] = std::min(std::max(a[i * sa] / b[i * sb], p.lo), p.hi);
+      break;
     case BinaryOp::kMax:
       for (int64_t i = 0; i < n; ++i) o[i] = std::max(a[i * sa], b[i * sb]);
       break;
     case BinaryOp::kMin:
       for (int64_t i = 0; i < n; ++i) o[i] = std::min(a[i * sa], b[i * sb]);
+      break;
+    case BinaryOp::kPrelu:
+      for (int64_t i = 0; i < n; ++i) {
+        const float x = a[i * sa];
+        o[i] = x >= 0 ? x : x * b[i * sb];
+      }
       break;
   }
 }
@@ -127,6 +137,9 @@ class BinaryKernel : public Kernel {
       fp_.hi = r.hi;
       return;
     }
+    ctx.require(op != BinaryOp::kDiv && op != BinaryOp::kPrelu,
+                std::string("operand types ") + dtype_name(a.file_type) + ", " +
+                    dtype_name(b.file_type) + " are not supported (float32 only)");
     ctx.require(a.quantized && b.quantized && o.quantized,
                 std::string("operand types ") + dtype_name(a.file_type) + ", " +
                     dtype_name(b.file_type) + " -> " + dtype_name(o.file_type) +
@@ -157,6 +170,9 @@ class BinaryKernel : public Kernel {
         qp_.m = static_cast<float>(m);
         break;
       }
+      case BinaryOp::kDiv:
+      case BinaryOp::kPrelu:
+        break;  // refused above
       case BinaryOp::kMax:
       case BinaryOp::kMin:
         ctx.require(same_quantization(a, o) && same_quantization(b, o),
@@ -224,6 +240,12 @@ std::unique_ptr<Kernel> make_sub(OpContext& ctx) {
 }
 std::unique_ptr<Kernel> make_mul(OpContext& ctx) {
   return std::make_unique<BinaryKernel>(ctx, BinaryOp::kMul, false);
+}
+std::unique_ptr<Kernel> make_div(OpContext& ctx) {
+  return std::make_unique<BinaryKernel>(ctx, BinaryOp::kDiv, false);
+}
+std::unique_ptr<Kernel> make_prelu(OpContext& ctx) {
+  return std::make_unique<BinaryKernel>(ctx, BinaryOp::kPrelu, false);
 }
 std::unique_ptr<Kernel> make_maximum(OpContext& ctx) {
   return std::make_unique<BinaryKernel>(ctx, BinaryOp::kMax, false);

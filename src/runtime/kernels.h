@@ -12,6 +12,8 @@ namespace pipecut::runtime {
 std::unique_ptr<Kernel> make_conv_2d(OpContext& ctx);
 std::unique_ptr<Kernel> make_depthwise_conv_2d(OpContext& ctx);
 std::unique_ptr<Kernel> make_fully_connected(OpContext& ctx);
+// dnnl_deconv_kernel.cpp
+std::unique_ptr<Kernel> make_transpose_conv(OpContext& ctx);
 // pooling_kernels.cpp
 std::unique_ptr<Kernel> make_max_pool_2d(OpContext& ctx);
 std::unique_ptr<Kernel> make_average_pool_2d(OpContext& ctx);
@@ -19,6 +21,8 @@ std::unique_ptr<Kernel> make_average_pool_2d(OpContext& ctx);
 std::unique_ptr<Kernel> make_add(OpContext& ctx);
 std::unique_ptr<Kernel> make_sub(OpContext& ctx);
 std::unique_ptr<Kernel> make_mul(OpContext& ctx);
+std::unique_ptr<Kernel> make_div(OpContext& ctx);
+std::unique_ptr<Kernel> make_prelu(OpContext& ctx);
 std::unique_ptr<Kernel> make_maximum(OpContext& ctx);
 std::unique_ptr<Kernel> make_minimum(OpContext& ctx);
 // concat_split_kernels.cpp
@@ -27,6 +31,11 @@ std::unique_ptr<Kernel> make_split(OpContext& ctx);
 std::unique_ptr<Kernel> make_split_v(OpContext& ctx);
 // shape_kernels.cpp
 std::unique_ptr<Kernel> make_reshape(OpContext& ctx);
+// transpose_kernel.cpp
+std::unique_ptr<Kernel> make_transpose(OpContext& ctx);
+// slice_kernels.cpp
+std::unique_ptr<Kernel> make_slice(OpContext& ctx);
+std::unique_ptr<Kernel> make_strided_slice(OpContext& ctx);
 // pad_kernel.cpp
 std::unique_ptr<Kernel> make_pad(OpContext& ctx);
 // reduce_kernels.cpp

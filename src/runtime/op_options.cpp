@@ -98,6 +98,20 @@ OpOptions read_op_options(const Model& model, const Op& op) {
     o.half_pixel_centers = rn->half_pixel_centers();
   } else if (const auto* lr = fb->builtin_options_as_LeakyReluOptions()) {
     o.alpha = lr->alpha();
+  } else if (const auto* dv = fb->builtin_options_as_DivOptions()) {
+    o.activation = activation(dv->fused_activation_function());
+  } else if (const auto* tc = fb->builtin_options_as_TransposeConvOptions()) {
+    o.padding = padding(tc->padding());
+    o.stride_w = tc->stride_w();
+    o.stride_h = tc->stride_h();
+    o.activation = activation(tc->fused_activation_function());
+  } else if (const auto* ss = fb->builtin_options_as_StridedSliceOptions()) {
+    o.begin_mask = ss->begin_mask();
+    o.end_mask = ss->end_mask();
+    o.ellipsis_mask = ss->ellipsis_mask();
+    o.new_axis_mask = ss->new_axis_mask();
+    o.shrink_axis_mask = ss->shrink_axis_mask();
+    o.slice_offset = ss->offset();
   }
   return o;
 }

@@ -13,7 +13,7 @@ enum class Padding { kSame, kValid };
 
 // Only what the kernels read; the options of ops the runtime refuses are not parsed.
 struct OpOptions {
-  // CONV_2D, DEPTHWISE_CONV_2D, pooling
+  // CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV, pooling
   Padding padding = Padding::kSame;
   int stride_w = 1, stride_h = 1;
   int dilation_w = 1, dilation_h = 1;
@@ -29,6 +29,9 @@ struct OpOptions {
   // RESIZE_*
   bool align_corners = false;
   bool half_pixel_centers = false;
+  // STRIDED_SLICE: bit d of a mask applies to axis d
+  int begin_mask = 0, end_mask = 0, ellipsis_mask = 0, new_axis_mask = 0, shrink_axis_mask = 0;
+  bool slice_offset = false;  // end is relative to begin
 };
 
 OpOptions read_op_options(const Model& model, const Op& op);

@@ -17,6 +17,7 @@ const std::map<std::string, KernelFactory>& registry() {
       {"CONV_2D", &make_conv_2d},
       {"DEPTHWISE_CONV_2D", &make_depthwise_conv_2d},
       {"DEQUANTIZE", &make_dequantize},
+      {"DIV", &make_div},
       {"EXPAND_DIMS", &make_reshape},
       {"FULLY_CONNECTED", &make_fully_connected},
       {"HARD_SWISH", &make_unary},
@@ -29,6 +30,7 @@ const std::map<std::string, KernelFactory>& registry() {
       {"MUL", &make_mul},
       {"PAD", &make_pad},
       {"PADV2", &make_pad},
+      {"PRELU", &make_prelu},
       {"QUANTIZE", &make_quantize},
       {"REDUCE_MAX", &make_reduce_max},
       {"REDUCE_MIN", &make_reduce_min},
@@ -38,13 +40,17 @@ const std::map<std::string, KernelFactory>& registry() {
       {"RESHAPE", &make_reshape},
       {"RESIZE_BILINEAR", &make_resize_bilinear},
       {"RESIZE_NEAREST_NEIGHBOR", &make_resize_nearest_neighbor},
+      {"SLICE", &make_slice},
       {"SOFTMAX", &make_softmax},
       {"SPLIT", &make_split},
       {"SPLIT_V", &make_split_v},
       {"SQUEEZE", &make_reshape},
+      {"STRIDED_SLICE", &make_strided_slice},
       {"SUB", &make_sub},
       {"SUM", &make_sum},
       {"TANH", &make_unary},
+      {"TRANSPOSE", &make_transpose},
+      {"TRANSPOSE_CONV", &make_transpose_conv},
   };
   return factories;
 }

@@ -1,0 +1,15 @@
+#include "onnx/importer.h"
+#include "onnx/onnx_loader.h"
+#include "pipecut/onnx_import.h"
+
+namespace pipecut {
+
+OnnxImportResult import_onnx(const std::filesystem::path& path, const OnnxImportOptions& options) {
+  const onnx_import::LoadedOnnx loaded = onnx_import::load_onnx(path, options);
+  onnx_import::Importer importer(path, loaded.model, loaded.opset, options);
+  OnnxImportResult result = importer.run();
+  result.opset = loaded.declared_opset;
+  return result;
+}
+
+}  // namespace pipecut

@@ -1,0 +1,208 @@
+// pipecut import on torchvision's models as PyTorch exports them (opsets 13 and 17, seeded
+// weights): exported by the ctest fixture onnx_models_export with tests/support/torch_models.py
+// (Debian's python3-torch and python3-torchvision, test time only), with PyTorch's own outputs.
+// Then the serverless split of ResNet-18 into its six modules, in float and in INT8.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "pipecut/files.h"
+#include "pipecut/image.h"
+#include "pipecut/model.h"
+#include "support/cli_support.h"
+#include "support/test_support.h"
+
+namespace pipecut {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::run_cli;
+
+const fs::path kModels = PIPECUT_ONNX_MODELS_DIR;
+const std::string kPython = "/usr/bin/python3";
+
+std::vector<float> floats(const fs::path& path) {
+  const auto bytes = read_file(path);
+  std::vector<float> out(bytes.size() / 4);
+  std::memcpy(out.data(), bytes.data(), out.size() * 4);
+  return out;
+}
+
+void write_floats(const fs::path& path, const std::vector<float>& v) {
+  write_file_atomic(
+      path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(v.data()), v.size() * 4));
+}
+
+std::vector<float> to_nhwc(const std::vector<float>& x, const std::vector<int64_t>& s) {
+  const int64_t n = s[0], c = s[1], h = s[2], w = s[3];
+  std::vector<float> out(x.size());
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t k = 0; k < c; ++k)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t z = 0; z < w; ++z)
+          out[static_cast<size_t>(((b * h + y) * w + z) * c + k)] =
+              x[static_cast<size_t>(((b * c + k) * h + y) * w + z)];
+  return out;
+}
+
+double relative_gap(const std::vector<float>& a, const std::vector<float>& ref) {
+  EXPECT_EQ(a.size(), ref.size());
+  float lo = ref.at(0), hi = ref.at(0), gap = 0;
+  for (size_t i = 0; i < ref.size() && i < a.size(); ++i) {
+    lo = std::min(lo, ref[i]);
+    hi = std::max(hi, ref[i]);
+    gap = std::max(gap, std::abs(a[i] - ref[i]));
+  }
+  return gap / std::max(hi - lo, 1e-30f);
+}
+
+size_t argmax(const std::vector<float>& v) {
+  return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+nlohmann::json manifest() {
+  std::ifstream in(kModels / "manifest.json");
+  return nlohmann::json::parse(in);
+}
+
+// Every model at both opsets: pipecut's float run of the import equals PyTorch's output within
+// 1e-4 of its range (top-1 equal for classifiers), with no TRANSPOSE anywhere.
+TEST(ImportTorchvision, EveryModelMatchesPyTorch) {
+  const auto m = manifest();
+  ASSERT_GE(m["models"].size(), 7u);
+  const fs::path dir = testing::fresh_dir("import-torchvision");
+  for (const auto& model : m["models"]) {
+    const std::string name = model["name"];
+    const auto shape = model["input"]["shape"].get<std::vector<int64_t>>();
+    const auto out_shape = model["output"]["shape"].get<std::vector<int64_t>>();
+    write_floats(dir / (name + ".nhwc"), to_nhwc(floats(kModels / (name + ".input.f32")), shape));
+    auto ref = floats(kModels / (name + ".output.f32"));
+    if (out_shape.size() == 4) ref = to_nhwc(ref, out_shape);  // image-like outputs are NHWC
+    for (const auto& [opset, file] : model["files"].items()) {
+      SCOPED_TRACE(name + " opset " + opset);
+      const fs::path tflite = dir / (name + "_" + opset + ".tflite");
+      const auto r = run_cli("import " + (kModels / file.get<std::string>()).string() + " -o " +
+                             tflite.string() + " --json");
+      ASSERT_EQ(r.status, 0) << r.err;
+      const auto summary = nlohmann::json::parse(r.out);
+      EXPECT_EQ(summary["transposes"].get<int>(), 0);
+      EXPECT_EQ(summary["opset"].get<int>(), std::stoi(opset));
+      const fs::path out = dir / (name + "_" + opset + "-out");
+      const auto run =
+          run_cli("run " + tflite.string() + " --input " + (dir / (name + ".nhwc")).string() +
+                  " --output " + out.string() + " --iterations 1");
+      ASSERT_EQ(run.status, 0) << run.err;
+      const auto y = floats(out / "output.raw");
+      EXPECT_LT(relative_gap(y, ref), 1e-4);
+      if (model["classifier"].get<bool>()) {
+        EXPECT_EQ(argmax(y), argmax(ref));
+      }
+      // No TRANSPOSE op in the file at all (so none between the first and last convolution).
+      const Model imported = Model::load(tflite);
+      for (const Op& op : imported.ops()) {
+        EXPECT_NE(imported.op_type(op), "TRANSPOSE");
+      }
+    }
+  }
+}
+
+// A photo through the import and through PyTorch, the same normalised pixels.
+TEST(ImportTorchvision, PhotoMatchesPyTorch) {
+  const fs::path dir = testing::fresh_dir("import-photo");
+  const Image image =
+      resize_image(load_image(fs::path(PIPECUT_SHARED_DIR) / "images/parrot.jpg"), 224, 224);
+  const float mean[3] = {0.485f, 0.456f, 0.406f}, stdev[3] = {0.229f, 0.224f, 0.225f};
+  std::vector<float> x(image.rgb.size());
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = (static_cast<float>(image.rgb[i]) / 255.0f - mean[i % 3]) / stdev[i % 3];
+  write_floats(dir / "parrot.nhwc", x);
+  for (const std::string name : {"resnet18", "mobilenet_v3_small"}) {
+    SCOPED_TRACE(name);
+    const std::string py = kPython + " " + PIPECUT_TEST_SUPPORT_DIR "/torch_models.py run " + name +
+                           " --input-nhwc " + (dir / "parrot.nhwc").string() +
+                           " --shape 1,224,224,3 -o " + (dir / (name + ".torch")).string();
+    ASSERT_EQ(std::system(py.c_str()), 0) << py;
+    const fs::path tflite = dir / (name + ".tflite");
+    ASSERT_EQ(
+        run_cli("import " + (kModels / (name + "_op17.onnx")).string() + " -o " + tflite.string())
+            .status,
+        0);
+    const auto run =
+        run_cli("run " + tflite.string() + " --input " + (dir / "parrot.nhwc").string() +
+                " --output " + (dir / (name + "-out")).string() + " --iterations 1");
+    ASSERT_EQ(run.status, 0) << run.err;
+    const auto y = floats(dir / (name + "-out") / "output.raw");
+    const auto ref = floats(dir / (name + ".torch"));
+    EXPECT_LT(relative_gap(y, ref), 1e-4);
+    EXPECT_EQ(argmax(y), argmax(ref));
+  }
+}
+
+// --keep-nchw-io: the ONNX input shape at the edge, one TRANSPOSE after it, the same answer.
+TEST(ImportTorchvision, KeepNchwIoAndDynamicBatch) {
+  const fs::path dir = testing::fresh_dir("import-nchw");
+  const fs::path tflite = dir / "resnet18_nchw.tflite";
+  const auto r = run_cli("import " + (kModels / "resnet18_dynbatch_op13.onnx").string() + " -o " +
+                         tflite.string() + " --keep-nchw-io --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto summary = nlohmann::json::parse(r.out);
+  EXPECT_EQ(summary["transposes"].get<int>(), 1);
+  EXPECT_EQ(summary["body_transposes"].get<int>(), 0);
+  const Model m = Model::load(tflite);
+  EXPECT_EQ(m.tensor(m.inputs()[0]).shape, (std::vector<int32_t>{1, 3, 224, 224}));
+  const auto run =
+      run_cli("run " + tflite.string() + " --input " + (kModels / "resnet18.input.f32").string() +
+              " --output " + (dir / "out").string() + " --iterations 1");
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_LT(
+      relative_gap(floats(dir / "out" / "output.raw"), floats(kModels / "resnet18.output.f32")),
+      1e-4);
+  const auto batch2 = run_cli("import " + (kModels / "resnet18_dynbatch_op13.onnx").string() +
+                              " -o " + (dir / "b2.tflite").string() + " --batch 2");
+  ASSERT_EQ(batch2.status, 0) << batch2.err;
+  const Model b2 = Model::load(dir / "b2.tflite");
+  EXPECT_EQ(b2.tensor(b2.inputs()[0]).shape, (std::vector<int32_t>{2, 224, 224, 3}));
+}
+
+// The serverless split: the stem, layer1..layer4 and avgpool+fc, named by PyTorch module, in
+// float and after pipecut quantize; verify finds every chain bit-exact with the whole model.
+TEST(ImportTorchvision, ResNet18SixModulesFloatAndInt8) {
+  const fs::path dir = testing::fresh_dir("import-resnet18-split");
+  const fs::path tflite = dir / "resnet18.tflite";
+  ASSERT_EQ(
+      run_cli("import " + (kModels / "resnet18_op13.onnx").string() + " -o " + tflite.string())
+          .status,
+      0);
+  const std::string cuts = " --cuts maxpool,layer1,layer2,layer3,layer4 --target cpu -o ";
+  const auto split = run_cli("split " + tflite.string() + cuts + (dir / "float").string());
+  ASSERT_EQ(split.status, 0) << split.err;
+  const auto meta = testing::read_json(dir / "float" / "full_split" / "meta.json");
+  ASSERT_EQ(meta["files"].size(), 6u);
+  EXPECT_EQ(meta["files"][0]["file"], "tflite/seg1_float32.tflite");
+  EXPECT_EQ(meta["files"][1]["outputs"][0]["name"], "/layer1/layer1.1/relu_1/Relu_output_0");
+  EXPECT_EQ(meta["files"][4]["outputs"][0]["name"], "/layer4/layer4.1/relu_1/Relu_output_0");
+  // The flatten before fc stays inside the last segment.
+  const Model last = Model::load(dir / "float" / "full_split" / "tflite" / "seg6_float32.tflite");
+  std::vector<std::string> types;
+  for (const Op& op : last.ops()) types.push_back(last.op_type(op));
+  EXPECT_EQ(types, (std::vector<std::string>{"MEAN", "RESHAPE", "FULLY_CONNECTED"}));
+  const auto verify = run_cli("verify " + (dir / "float").string() + " --inputs 2");
+  EXPECT_EQ(verify.status, 0) << verify.out << verify.err;
+
+  const fs::path int8 = dir / "resnet18_int8.tflite";
+  const auto q =
+      run_cli("quantize " + tflite.string() + " -o " + int8.string() + " --calib " +
+              (fs::path(PIPECUT_SHARED_DIR) / "images").string() + " --mean 116.3 --std 58.4");
+  ASSERT_EQ(q.status, 0) << q.err;
+  const auto split8 = run_cli("split " + int8.string() + cuts + (dir / "int8").string());
+  ASSERT_EQ(split8.status, 0) << split8.err;
+  const auto verify8 = run_cli("verify " + (dir / "int8").string() + " --inputs 2");
+  EXPECT_EQ(verify8.status, 0) << verify8.out << verify8.err;
+  EXPECT_NE(verify8.out.find("all bit-exact"), std::string::npos) << verify8.out;
+}
+
+}  // namespace
+}  // namespace pipecut
