@@ -100,6 +100,22 @@ TEST_F(ImportCases, BadInputIsRefusedInOneLine) {
                  "dynamic_hw.onnx", "not an input");
 }
 
+// Files the ONNX checker accepts, made to crash or exhaust an importer: each is one line.
+TEST_F(ImportCases, HostileFilesAreRefusedInOneLine) {
+  const fs::path out = dir_ / "hostile.tflite";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"hostile_no_outputs.onnx", "(Foo, opset 13): has no outputs"},
+      {"hostile_huge_constant.onnx", "(ConstantOfShape, opset 13): the constant would have more"},
+      {"hostile_overflowing_shape.onnx", "tensor 'w' has an unusable shape"},
+      {"hostile_int64_division.onnx", "(Div, opset 13): overflows int64"},
+      {"hostile_negative_split.onnx", "(Split, opset 13): a split size is negative"},
+  };
+  for (const auto& [file, reason] : cases) {
+    SCOPED_TRACE(file);
+    expect_refused((dir_ / file).string(), out, file, reason);
+  }
+}
+
 TEST_F(ImportCases, ExternalDataIsReadAndItsAbsenceNamed) {
   const fs::path out = dir_ / "external.tflite";
   const auto ok = run_cli("import " + (dir_ / "external_data.onnx").string() + " -o " +

@@ -167,6 +167,33 @@ TEST(ImportTorchvision, KeepNchwIoAndDynamicBatch) {
   EXPECT_EQ(b2.tensor(b2.inputs()[0]).shape, (std::vector<int32_t>{2, 224, 224, 3}));
 }
 
+// Module names: a module path cuts after its last op; a name several modules share is ambiguous;
+// inspect shows each op's module; split and verify take the .onnx itself.
+TEST(ImportTorchvision, ModuleNamesInSplitAndInspect) {
+  const fs::path dir = testing::fresh_dir("import-modules");
+  const fs::path onnx = kModels / "resnet18_op13.onnx";
+  const auto ambiguous =
+      run_cli("split " + onnx.string() + " --cuts relu --target cpu -o " + (dir / "a").string());
+  EXPECT_NE(ambiguous.status, 0);
+  EXPECT_NE(ambiguous.err.find("ambiguous"), std::string::npos) << ambiguous.err;
+  const auto block = run_cli("split " + onnx.string() + " --cuts layer2.1 --target cpu -o " +
+                             (dir / "b").string());
+  ASSERT_EQ(block.status, 0) << block.err;
+  const auto meta = testing::read_json(dir / "b" / "full_split" / "meta.json");
+  EXPECT_EQ(meta["files"][0]["outputs"][0]["name"], "/layer2/layer2.1/relu_1/Relu_output_0");
+  EXPECT_NE(meta["source"]["path"].get<std::string>().find(".onnx"), std::string::npos);
+  const auto verify = run_cli("verify " + (dir / "b").string() + " --inputs 1");
+  EXPECT_EQ(verify.status, 0) << verify.out << verify.err;
+  const auto inspect = run_cli("inspect " + onnx.string() + " --json");
+  ASSERT_EQ(inspect.status, 0) << inspect.err;
+  const auto ops = nlohmann::json::parse(inspect.out)["ops"];
+  ASSERT_GT(ops.size(), 30u);
+  EXPECT_EQ(ops[0]["module"], "conv1");  // the PAD before conv1 (conv1 + relu is named by relu)
+  bool saw = false;
+  for (const auto& op : ops) saw = saw || op["module"] == "layer3.1.conv2";
+  EXPECT_TRUE(saw);
+}
+
 // The serverless split: the stem, layer1..layer4 and avgpool+fc, named by PyTorch module, in
 // float and after pipecut quantize; verify finds every chain bit-exact with the whole model.
 TEST(ImportTorchvision, ResNet18SixModulesFloatAndInt8) {

@@ -55,6 +55,10 @@ int find_tensor(const Model& model, const Graph& graph, const std::string& query
 // "MobilenetV2/expanded_conv_2/project/add_fold" -> "expanded_conv_2/project").
 std::string short_tensor_name(const std::string& tensor_name);
 
+// The PyTorch module a tensor of an ONNX export came from, as a dotted path: "layer1.1.relu_1"
+// for "/layer1/layer1.1/relu_1/Relu_output_0"; "" for names without PyTorch's scopes.
+std::string pytorch_module(const std::string& tensor_name);
+
 }  // namespace pipecut
 
 namespace pipecut {

@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "pipecut/model.h"
+
 namespace pipecut {
 
 struct OnnxImportOptions {
@@ -44,5 +46,9 @@ struct OnnxImportResult {
 };
 
 OnnxImportResult import_onnx(const std::filesystem::path& path, const OnnxImportOptions& options);
+
+// A model file as the commands take it: a file named *.onnx is imported with the default options
+// (NHWC, batch 1; the same file always gives the same bytes), anything else is loaded as TFLite.
+Model load_model_file(const std::filesystem::path& path);
 
 }  // namespace pipecut

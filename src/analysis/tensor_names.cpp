@@ -93,6 +93,33 @@ std::string short_tensor_name(const std::string& tensor_name) {
   return out;
 }
 
+std::string pytorch_module(const std::string& tensor_name) {
+  if (tensor_name.size() < 2 || tensor_name[0] != '/') return "";
+  auto levels = split(tensor_name.substr(1), '/');
+  if (levels.size() < 2) return "";  // "/Flatten_output_0": an op of the top module
+  // The op's own level ("Relu_output_0", "Conv_pad") and any level a tool added after it
+  // ("/relu/Relu_output_0/transpose") go.
+  size_t op_level = levels.size() - 1;
+  for (size_t i = levels.size(); i-- > 0;) {
+    if (levels[i].find("_output_") != std::string::npos) {
+      op_level = i;
+      break;
+    }
+  }
+  if (op_level == 0) return "";
+  levels.resize(op_level);
+  // Each scope level repeats its parent's path ("layer1", "layer1.1"): keep the new part.
+  std::string module;
+  for (const auto& level : levels) {
+    if (!module.empty() && level.rfind(module + ".", 0) == 0) {
+      module = level;
+    } else {
+      module += (module.empty() ? "" : ".") + level;
+    }
+  }
+  return module;
+}
+
 int find_tensor(const Model& model, const Graph& graph, const std::string& query) {
   std::vector<int> activations;
   for (const Tensor& t : model.tensors()) {
@@ -115,8 +142,18 @@ int find_tensor(const Model& model, const Graph& graph, const std::string& query
     if (last >= 0) return last;
     // PyTorch's ONNX names carry the module path ("/layer1/layer1.1/relu_1/Relu_output_0"): a
     // module's output is what its last op makes, as users cut nn.Sequential children by hand.
-    if (std::all_of(matches.begin(), matches.end(),
-                    [&](int t) { return model.tensor(t).name.rfind('/', 0) == 0; })) {
+    // Only when the query names one module: every match has the same path up to the query's
+    // component ("relu" alone matches /relu/ and /layer1/layer1.0/relu/: ambiguous).
+    const auto module_prefix = [&](int t) -> std::string {
+      const std::string& name = model.tensor(t).name;
+      if (name.rfind('/', 0) != 0) return "";
+      const size_t at = name.find("/" + query + "/");
+      return at == std::string::npos ? "" : name.substr(0, at + query.size() + 2);
+    };
+    const std::string first_prefix = module_prefix(matches.front());
+    if (!first_prefix.empty() && std::all_of(matches.begin(), matches.end(), [&](int t) {
+          return module_prefix(t) == first_prefix;
+        })) {
       return *std::max_element(matches.begin(), matches.end(), [&](int a, int b) {
         return graph.producer[static_cast<size_t>(a)] < graph.producer[static_cast<size_t>(b)];
       });

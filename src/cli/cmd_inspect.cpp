@@ -8,6 +8,7 @@
 #include "pipecut/analysis.h"
 #include "pipecut/files.h"
 #include "pipecut/json.h"
+#include "pipecut/onnx_import.h"
 #include "pipecut/sizes.h"
 
 namespace pipecut::cli {
@@ -56,13 +57,16 @@ nlohmann::ordered_json inspect_json(const Model& model, const Graph& graph,
       inputs.push_back(std::move(j));
     }
     for (int t : op.outputs) outputs.push_back(tensor_json(model.tensor(t)));
-    ops.push_back({{"index", op.index},
-                   {"type", model.op_type(op)},
-                   {"version", op.version},
-                   {"inputs", inputs},
-                   {"outputs", outputs},
-                   {"param_bytes", params[static_cast<size_t>(op.index)]},
-                   {"macs", macs[static_cast<size_t>(op.index)]}});
+    ops.push_back(
+        {{"index", op.index},
+         {"type", model.op_type(op)},
+         {"version", op.version},
+         {"inputs", inputs},
+         {"outputs", outputs},
+         {"module",
+          op.outputs.empty() ? std::string() : pytorch_module(model.tensor(op.outputs[0]).name)},
+         {"param_bytes", params[static_cast<size_t>(op.index)]},
+         {"macs", macs[static_cast<size_t>(op.index)]}});
   }
   nlohmann::ordered_json ins = nlohmann::ordered_json::array(),
                          outs = nlohmann::ordered_json::array(),
@@ -126,18 +130,35 @@ void print_text(const Model& model, const Graph& graph, const std::vector<int64_
   }
   if (!args.no_ops) {
     std::cout << "\nops:\n";
-    Table ops({"#", "op", "inputs", "output", "shape", "type", "quant", "params", "MACs"},
-              {true, false, false, false, false, false, false, true, true});
+    // Models imported from PyTorch's ONNX export name the module each op came from.
+    bool modules = false;
+    for (const Op& op : model.ops())
+      modules = modules ||
+                (!op.outputs.empty() && !pytorch_module(model.tensor(op.outputs[0]).name).empty());
+    std::vector<std::string> header = {"#",    "op",    "inputs", "output", "shape",
+                                       "type", "quant", "params", "MACs"};
+    std::vector<bool> right = {true, false, false, false, false, false, false, true, true};
+    if (modules) {
+      header.insert(header.begin() + 2, "module");
+      right.insert(right.begin() + 2, false);
+    }
+    Table ops(header, right);
     for (const Op& op : model.ops()) {
       const Tensor* out = op.outputs.empty() ? nullptr : &model.tensor(op.outputs[0]);
-      ops.add({std::to_string(op.index), model.op_type(op),
-               activation_names(model, graph, op.inputs),
-               out ? short_tensor_name(out->name) +
-                         (op.outputs.size() > 1 ? " +" + std::to_string(op.outputs.size() - 1) : "")
-                   : "-",
-               out ? shape_text(out->shape, 'x') : "", out ? dtype_name(out->type) : "",
-               out ? quant_text(*out) : "", format_size(params[static_cast<size_t>(op.index)]),
-               count_text(macs[static_cast<size_t>(op.index)])});
+      std::vector<std::string> row = {
+          std::to_string(op.index),
+          model.op_type(op),
+          activation_names(model, graph, op.inputs),
+          out ? short_tensor_name(out->name) +
+                    (op.outputs.size() > 1 ? " +" + std::to_string(op.outputs.size() - 1) : "")
+              : "-",
+          out ? shape_text(out->shape, 'x') : "",
+          out ? dtype_name(out->type) : "",
+          out ? quant_text(*out) : "",
+          format_size(params[static_cast<size_t>(op.index)]),
+          count_text(macs[static_cast<size_t>(op.index)])};
+      if (modules) row.insert(row.begin() + 2, out ? pytorch_module(out->name) : "");
+      ops.add(row);
     }
     ops.print(std::cout);
   }
@@ -169,7 +190,8 @@ void add_inspect(CLI::App& app) {
   auto args = std::make_shared<InspectArgs>();
   CLI::App* cmd = app.add_subcommand(
       "inspect", "Ops, tensors, quantization, parameter bytes and cut candidates of a .tflite");
-  cmd->add_option("model", args->model, ".tflite file")->required();
+  cmd->add_option("model", args->model, ".tflite file, or .onnx (imported on the fly, see import)")
+      ->required();
   cmd->add_flag("--json", args->json, "print JSON instead of tables");
   cmd->add_flag("--no-ops", args->no_ops, "leave out the per-op table");
   cmd->add_option("--max-cut-tensors", args->max_cut_tensors,
@@ -178,7 +200,7 @@ void add_inspect(CLI::App& app) {
   cmd->add_option("--target", args->target, "edgetpu: cuts must follow an Edge TPU op; cpu: any op")
       ->check(CLI::IsMember({"edgetpu", "cpu"}));
   cmd->callback([args] {
-    const Model model = Model::load(args->model);
+    const Model model = load_model_file(args->model);
     const Graph graph(model);
     CandidateOptions options;
     options.max_tensors = args->max_cut_tensors;

@@ -8,6 +8,7 @@
 #include "cli/table.h"
 #include "pipecut/error.h"
 #include "pipecut/json.h"
+#include "pipecut/onnx_import.h"
 #include "pipecut/sizes.h"
 
 namespace pipecut::cli {
@@ -120,7 +121,8 @@ void add_plan(CLI::App& app) {
   auto args = std::make_shared<PlanArgs>();
   CLI::App* cmd = app.add_subcommand(
       "plan", "Compare the partitioning algorithms side by side (writes nothing)");
-  cmd->add_option("model", args->model, ".tflite file")->required();
+  cmd->add_option("model", args->model, ".tflite file, or .onnx (imported on the fly, see import)")
+      ->required();
   cmd->add_option("--algorithms", args->algorithms,
                   "comma-separated: greedy, optimal, balanced, latency, throughput")
       ->capture_default_str();
@@ -129,7 +131,7 @@ void add_plan(CLI::App& app) {
   cmd->callback([args] {
     SplitOptions options = to_split_options(args->split);
     if (!options.cuts.empty()) throw Error("plan: --cuts has nothing to compare; use split --cuts");
-    const Model model = Model::load(args->model);
+    const Model model = load_model_file(args->model);
     const Graph graph(model);
     SplitArgs size_args = args->split;
     size_args.objective = "size";

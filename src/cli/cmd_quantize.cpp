@@ -9,6 +9,7 @@
 #include "pipecut/error.h"
 #include "pipecut/files.h"
 #include "pipecut/inputs.h"
+#include "pipecut/onnx_import.h"
 #include "pipecut/quant.h"
 #include "pipecut/sizes.h"
 
@@ -56,7 +57,9 @@ void add_quantize(CLI::App& app) {
       "quantize",
       "Quantize a float32 model to full-integer int8 natively, calibrated on pictures or random "
       "inputs (names and cuts stay the same)");
-  cmd->add_option("model", args->model, "float32 .tflite file")->required();
+  cmd->add_option("model", args->model,
+                  "float32 .tflite file, or .onnx (imported on the fly, see import)")
+      ->required();
   cmd->add_option("-o,--output", args->output, "the int8 .tflite file")->required();
   cmd->add_option("--calib", args->calib, "pictures (JPEG, PNG, BMP) or folders of them");
   cmd->add_option("--random", args->random, "calibrate on N seeded random inputs instead")
@@ -75,7 +78,7 @@ void add_quantize(CLI::App& app) {
       throw Error(args->output + ": exists; pass --force to replace it");
     if (args->calib.empty() == (args->random == 0))
       throw Error("quantize: give calibration pictures (--calib) or --random N, one of them");
-    const Model model = Model::load(args->model);
+    const Model model = load_model_file(args->model);
     const auto specs = load_cpu(model)->inputs();
     // Inputs are made one at a time as calibration needs them.
     std::vector<std::filesystem::path> files;

@@ -17,6 +17,7 @@
 #include "pipecut/files.h"
 #include "pipecut/inputs.h"
 #include "pipecut/json.h"
+#include "pipecut/onnx_import.h"
 #include "pipecut/progress.h"
 #include "pipecut/runtime.h"
 
@@ -104,7 +105,8 @@ void add_run(CLI::App& app) {
   auto args = std::make_shared<RunArgs>();
   CLI::App* cmd = app.add_subcommand(
       "run", "Run a model on the CPU interpreter: outputs, top-5 classes, latency");
-  cmd->add_option("model", args->model, ".tflite file")->required();
+  cmd->add_option("model", args->model, ".tflite file, or .onnx (imported on the fly, see import)")
+      ->required();
   cmd->add_option("--input", args->inputs, "raw input file(s), one per model input, in order");
   cmd->add_option("--image", args->image,
                   "JPEG, PNG or BMP picture (any size) or square raw .rgb file for a [1,H,W,3] "
@@ -126,7 +128,7 @@ void add_run(CLI::App& app) {
                 "slowest ops");
   cmd->add_flag("--json", args->json, "print JSON");
   cmd->callback([args] {
-    const Model model = Model::load(args->model);
+    const Model model = load_model_file(args->model);
     const Graph graph(model);
     CpuOptions options;
     options.threads = args->threads;

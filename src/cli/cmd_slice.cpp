@@ -6,6 +6,7 @@
 #include "pipecut/analysis.h"
 #include "pipecut/json.h"
 #include "pipecut/layout.h"
+#include "pipecut/onnx_import.h"
 #include "pipecut/sizes.h"
 #include "pipecut/slicer.h"
 
@@ -23,7 +24,8 @@ void add_slice(CLI::App& app) {
   auto args = std::make_shared<SliceArgs>();
   CLI::App* cmd =
       app.add_subcommand("slice", "Extract the ops between two tensors as a model of its own");
-  cmd->add_option("model", args->model, ".tflite file")->required();
+  cmd->add_option("model", args->model, ".tflite file, or .onnx (imported on the fly, see import)")
+      ->required();
   cmd->add_option("--from", args->from, "start after this tensor (a model input: from the start)")
       ->required();
   cmd->add_option("--to", args->to, "end with the op that produces this tensor")->required();
@@ -31,7 +33,7 @@ void add_slice(CLI::App& app) {
   cmd->add_flag("--force", args->force, "replace an existing output file");
   cmd->add_flag("--json", args->json, "print what was written as JSON");
   cmd->callback([args] {
-    const Model model = Model::load(args->model);
+    const Model model = load_model_file(args->model);
     const Graph graph(model);
     const int from = find_tensor(model, graph, args->from);
     const int to = find_tensor(model, graph, args->to);

@@ -12,6 +12,7 @@
 #include "pipecut/error.h"
 #include "pipecut/json.h"
 #include "pipecut/layout.h"
+#include "pipecut/onnx_import.h"
 #include "pipecut/sizes.h"
 
 namespace pipecut::cli {
@@ -86,7 +87,8 @@ void add_split(CLI::App& app) {
   auto args = std::make_shared<SplitCommandArgs>();
   CLI::App* cmd = app.add_subcommand(
       "split", "Partition a model and write its segments and prefix/tail combinations");
-  cmd->add_option("model", args->model, ".tflite file")->required();
+  cmd->add_option("model", args->model, ".tflite file, or .onnx (imported on the fly, see import)")
+      ->required();
   cmd->add_option("-o,--output", args->out_dir, "output folder")->required();
   cmd->add_option("--algorithm", args->algorithm, "greedy, optimal or balanced")
       ->capture_default_str()
@@ -108,7 +110,7 @@ void add_split(CLI::App& app) {
       throw Error(args->out_dir + ": exists; pass --force to replace it");
     }
     ProgressBar bar(!args->json);
-    const Model model = Model::load(args->model);
+    const Model model = load_model_file(args->model);
     const Graph graph(model);
     attach_speed_model(options, args->split, model);
     const SplitPlan plan = plan_split(model, graph, options);

@@ -18,8 +18,15 @@ std::vector<std::string> names(const nlohmann::ordered_json& list) {
 }
 
 // "hash" as written today, or the bare SHA-256 hex older trees wrote under "sha256".
-std::string recorded_hash(const nlohmann::json& object) {
-  if (object.contains("hash")) return object.at("hash").get<std::string>();
+std::string recorded_hash(const nlohmann::json& object, const fs::path& meta_path) {
+  if (object.contains("hash")) {
+    const auto hash = object.at("hash").get<std::string>();
+    if (hash.rfind("xxh3_128:", 0) != 0 && hash.rfind("sha256:", 0) != 0) {
+      throw Error(meta_path.string() + ": unknown hash '" + hash.substr(0, 24) +
+                  "' (expected xxh3_128:... or sha256:...)");
+    }
+    return hash;
+  }
   return "sha256:" + object.at("sha256").get<std::string>();
 }
 
@@ -37,7 +44,7 @@ TreeFolder read_folder(const fs::path& dir, const std::string& name) {
       file.last_segment = f.at("segments").at(1).get<int>();
       file.inputs = names(f.at("inputs"));
       file.outputs = names(f.at("outputs"));
-      file.hash = recorded_hash(f);
+      file.hash = recorded_hash(f, meta_path);
       folder.files.push_back(std::move(file));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -68,7 +75,7 @@ SplitTree read_split_tree(const fs::path& dir) {
     const auto& source = top.at("source");
     tree.source = source.contains("absolute_path") ? source.at("absolute_path").get<std::string>()
                                                    : source.at("path").get<std::string>();
-    tree.source_hash = recorded_hash(source);
+    tree.source_hash = recorded_hash(source, dir / "full_split" / "meta.json");
   } catch (const nlohmann::json::exception& e) {
     throw Error((dir / "full_split" / "meta.json").string() + ": malformed (" + e.what() + ")");
   }

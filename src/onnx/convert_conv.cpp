@@ -26,9 +26,12 @@ tflite::BuiltinOptionsUnion conv_options(Pad pad, const std::vector<Axis>& axes,
 void fold_batch_norm(Importer& im, std::vector<float>& w, std::vector<float>& b, int64_t out_ch) {
   const onnx::NodeProto* bn = im.sole_consumer(0);
   if (!bn || bn->op_type() != "BatchNormalization" || bn->output_size() != 1) return;
+  if (!bn->domain().empty() && bn->domain() != "ai.onnx") return;
   float epsilon = 1e-5f;
-  for (const auto& a : bn->attribute())
+  for (const auto& a : bn->attribute()) {
     if (a.name() == "epsilon") epsilon = a.f();
+    if (a.name() == "training_mode" && a.i() != 0) return;  // convert_batch_norm refuses it
+  }
   if (bn->input_size() < 5) return;
   std::vector<std::vector<float>> p(4);  // scale, B, mean, var: only constants fold
   for (int k = 1; k <= 4; ++k) {
@@ -77,7 +80,7 @@ void convert_conv(Importer& im) {
   Pad pad = choose_padding(axes, out);
   int xt = im.tensor_in(0, nhwc_perm());
   if (pad == Pad::kExplicit) {
-    xt = pad_nhwc(im, xt, axes, name, 0.0f);
+    xt = pad_nhwc(im, xt, axes, 0.0f);
     pad = Pad::kValid;
   }
   std::vector<Axis> run_axes = axes;
@@ -113,8 +116,7 @@ void convert_conv(Importer& im) {
   xshape[3] = static_cast<int32_t>(ig);
   std::vector<int32_t> parts;
   for (int64_t g = 0; g < group; ++g)
-    parts.push_back(
-        im.emit().activation(im.fresh(name + "/group" + std::to_string(g) + "_in"), xshape));
+    parts.push_back(im.emit().activation(im.aux("group" + std::to_string(g) + "_in"), xshape));
   tflite::SplitOptionsT so;
   so.num_splits = static_cast<int32_t>(group);
   tflite::BuiltinOptionsUnion su;
@@ -125,7 +127,7 @@ void convert_conv(Importer& im) {
   std::vector<int32_t> results;
   const size_t per = static_cast<size_t>(ig * kh * kw);
   for (int64_t g = 0; g < group; ++g) {
-    const std::string gname = name + "/group" + std::to_string(g);
+    const std::string gname = im.aux("group" + std::to_string(g));
     std::vector<float> wg(w.begin() + static_cast<ptrdiff_t>(g * og * per),
                           w.begin() + static_cast<ptrdiff_t>((g + 1) * og * per));
     std::vector<float> bg(b.begin() + g * og, b.begin() + (g + 1) * og);
@@ -177,7 +179,11 @@ void convert_conv_transpose(Importer& im) {
   bool valid = true, same = true, fits = true;
   for (size_t a = 0; a < 2; ++a) {
     const int64_t in = x.shape[a + 2], s = strides[a];
-    if (s <= 0 || pads[a] < 0 || pads[a + 2] < 0) im.fail("bad strides or pads");
+    constexpr int64_t kLimit = int64_t{1} << 24;
+    if (s <= 0 || pads[a] < 0 || pads[a + 2] < 0 || s > kLimit || pads[a] > kLimit ||
+        pads[a + 2] > kLimit || out_pad[a] < 0 || out_pad[a] > kLimit || k[a] > kLimit) {
+      im.fail("strides, pads or output_padding out of range");
+    }
     full[a] = (in - 1) * s + k[a];
     out[a] = full[a] + out_pad[a] - pads[a] - pads[a + 2];
     valid = valid && pads[a] == 0 && pads[a + 2] == 0 && out_pad[a] == 0;
@@ -189,6 +195,7 @@ void convert_conv_transpose(Importer& im) {
     im.fail("output_padding reaches past the kernel's output; not supported");
   }
   std::vector<float> b = im.has_input(2) ? im.const_floats(2) : std::vector<float>(o, 0.0f);
+  if (static_cast<int64_t>(b.size()) != o) im.fail("the bias has the wrong size");
   const std::string name = im.output_name(0);
   const int xt = im.tensor_in(0, nhwc_perm());
   const int wt = im.const_tensor(im.input_name(1), {o, kh, kw, c},
@@ -199,7 +206,7 @@ void convert_conv_transpose(Importer& im) {
   const std::vector<int32_t> shape = {static_cast<int32_t>(n), static_cast<int32_t>(th),
                                       static_cast<int32_t>(tw), static_cast<int32_t>(o)};
   const int y = direct ? im.new_output(0, {n, o, out[0], out[1]}, nhwc_perm())
-                       : im.emit().activation(im.fresh(name + "/full"), shape);
+                       : im.emit().activation(im.aux("full"), shape);
   tflite::TransposeConvOptionsT t;
   t.padding = valid ? tflite::Padding_VALID : (same ? tflite::Padding_SAME : tflite::Padding_VALID);
   t.stride_h = static_cast<int32_t>(strides[0]);
@@ -238,6 +245,9 @@ void convert_batch_norm(Importer& im) {
     im.fail("the statistics do not have one value per channel");
   }
   const float epsilon = im.attr_float("epsilon", 1e-5f);
+  if (im.attr_int("training_mode", 0) != 0) {
+    im.fail("training mode (batch statistics) is not imported");
+  }
   std::vector<float> a(scale.size()), b(scale.size());
   for (size_t i = 0; i < a.size(); ++i) {
     a[i] = scale[i] / std::sqrt(var[i] + epsilon);
@@ -250,7 +260,7 @@ void convert_batch_norm(Importer& im) {
   const Perm perm = x.perm;
   const int xt = im.tensor_in(0, perm);
   const auto act = im.take_activation(0);
-  const int scaled = im.emit().activation(im.fresh(name + "/scaled"), im.emit().shape(xt));
+  const int scaled = im.emit().activation(im.aux("scaled"), im.emit().shape(xt));
   im.emit().op(tflite::BuiltinOperator_MUL,
                {xt, broadcast_const(im, name + "/scale", logical, a, rank, perm)}, {scaled});
   const int y = im.new_output(0, x.shape, perm);
@@ -314,7 +324,11 @@ void convert_gemm(Importer& im) {
   std::vector<float> bias(static_cast<size_t>(units), 0.0f);
   if (im.has_input(2)) {
     const auto cv = im.const_floats(2);
-    if (cv.size() != 1 && static_cast<int64_t>(cv.size()) != units) {
+    const Shape& cs = im.in(2).shape;
+    // One value, or one per column ([N] or [1, N]); a column of M values ([M, 1]) is per row.
+    const bool per_column = static_cast<int64_t>(cv.size()) == units &&
+                            (cs.size() == 1 || (cs.size() == 2 && cs[0] == 1));
+    if (cv.size() != 1 && !per_column) {
       im.fail("C must broadcast along the output's columns");
     }
     for (size_t i = 0; i < bias.size(); ++i) bias[i] = beta * cv[cv.size() == 1 ? 0 : i];

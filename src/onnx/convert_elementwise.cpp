@@ -125,6 +125,7 @@ void convert_binary(Importer& im) {
   const Value& b = im.in(1);
   const Shape out = broadcast_shape(im, a.shape, b.shape);
   if (a.is_const && b.is_const) {  // shape arithmetic and constant expressions
+    im.check_size(out, "the folded constant");
     Value r;
     r.shape = out;
     if (!a.is_float && !b.is_float) {
@@ -134,6 +135,7 @@ void convert_binary(Importer& im) {
         if (type == "Sub") return p - q;
         if (type == "Mul") return p * q;
         if (q == 0) im.fail("divides by zero");
+        if (p == std::numeric_limits<int64_t>::min() && q == -1) im.fail("overflows int64");
         return p / q;
       });
     } else {
@@ -201,7 +203,7 @@ void convert_clip(Importer& im) {
         broadcast_const(im, name + (code == tflite::BuiltinOperator_MAXIMUM ? "/min" : "/max"), {},
                         {v}, rank, perm);
     const int y = last ? im.new_output(0, x.shape, perm)
-                       : im.emit().activation(im.fresh(name + "/low_clipped"),
+                       : im.emit().activation(im.aux("low_clipped"),
                                               std::vector<int32_t>(phys.begin(), phys.end()));
     im.emit().op(code, {t, c}, {y});
     t = y;
@@ -217,8 +219,9 @@ void convert_hard_sigmoid(Importer& im) {
   const float alpha = im.attr_float("alpha", 0.2f), beta = im.attr_float("beta", 0.5f);
   // x * HardSigmoid(x) with PyTorch's constants is HardSwish (opset < 14 exports it so).
   const onnx::NodeProto* mul = im.sole_consumer(0);
-  if (mul && mul->op_type() == "Mul" && std::abs(alpha - 1.0f / 6.0f) < 1e-6f && beta == 0.5f &&
-      mul->input_size() == 2) {
+  if (mul && mul->op_type() == "Mul" && (mul->domain().empty() || mul->domain() == "ai.onnx") &&
+      std::abs(alpha - 1.0f / 6.0f) < 1e-6f && beta == 0.5f && mul->input_size() == 2 &&
+      mul->output_size() == 1) {
     const std::string& self = im.output_name(0);
     const bool ok = (mul->input(0) == im.input_name(0) && mul->input(1) == self) ||
                     (mul->input(1) == im.input_name(0) && mul->input(0) == self);
@@ -233,12 +236,12 @@ void convert_hard_sigmoid(Importer& im) {
   const size_t rank = x.shape.size();
   const int xt = im.tensor_in(0, perm);
   const auto shape = im.emit().shape(xt);
-  const int scaled = im.emit().activation(im.fresh(name + "/scaled"), shape);
+  const int scaled = im.emit().activation(im.aux("scaled"), shape);
   im.emit().op(
       tflite::BuiltinOperator_MUL,
       {xt, broadcast_const(im, name + "/alpha", {}, {6.0f * alpha}, rank, perm)}, {scaled},
       activation_options(tflite::BuiltinOperator_MUL, tflite::ActivationFunctionType_NONE));
-  const int shifted = im.emit().activation(im.fresh(name + "/relu6"), shape);
+  const int shifted = im.emit().activation(im.aux("relu6"), shape);
   im.emit().op(
       tflite::BuiltinOperator_ADD,
       {scaled, broadcast_const(im, name + "/beta", {}, {6.0f * beta}, rank, perm)}, {shifted},

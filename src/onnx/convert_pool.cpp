@@ -39,14 +39,14 @@ void pool(Importer& im, bool max) {
     }
     if (max) {
       // Padding that never wins a max: the lowest float.
-      xt = pad_nhwc(im, xt, axes, name, std::numeric_limits<float>::lowest(), extra);
+      xt = pad_nhwc(im, xt, axes, std::numeric_limits<float>::lowest(), extra);
     } else {
       const bool counts_pad = im.attr_int("count_include_pad", 0) != 0;
       if (!counts_pad || extra[0] || extra[1]) {
         im.fail("average pooling with these pads (not TFLite's SAME, count_include_pad " +
                 std::to_string(counts_pad) + ") is not supported");
       }
-      xt = pad_nhwc(im, xt, axes, name, 0.0f);
+      xt = pad_nhwc(im, xt, axes, 0.0f);
     }
     pad = Pad::kValid;
   } else if (!max && pad == Pad::kSame && im.attr_int("count_include_pad", 0) != 0) {

@@ -160,7 +160,8 @@ void convert_transpose(Importer& im) {
     out[j] = x.shape[a];
   }
   if (x.is_const) {
-    Perm as_perm(p.begin(), p.end());
+    Perm as_perm;
+    for (int64_t a : p) as_perm.push_back(static_cast<int>(normal_axis(im, a, rank)));
     Value r;
     r.shape = out;
     r.is_float = x.is_float;
@@ -205,6 +206,7 @@ void convert_concat(Importer& im) {
     out[axis] += v.shape[axis];
   }
   if (all_const) {  // shapes being built: slices of the result, input after input
+    im.check_size(out, "the concatenation");
     Value r;
     r.shape = out;
     r.is_float = first.is_float;
@@ -261,7 +263,10 @@ void convert_split(Importer& im) {
     sizes.assign(static_cast<size_t>(parts), x.shape[axis] / parts);
   }
   int64_t total = 0;
-  for (int64_t s : sizes) total += s;
+  for (int64_t s : sizes) {
+    if (s < 0 || s > x.shape[axis]) im.fail("a split size is negative or larger than the axis");
+    total += s;
+  }
   if (static_cast<int>(sizes.size()) != parts || total != x.shape[axis]) {
     im.fail("the split sizes do not fit the axis");
   }
@@ -319,8 +324,11 @@ void convert_slice(Importer& im) {
   std::vector<bool> to_start(rank, false);  // a negative step that runs past index 0
   for (size_t k = 0; k < starts.size(); ++k) {
     const auto a = static_cast<size_t>(normal_axis(im, axes[k], rank));
-    const int64_t dim = x.shape[a], s = steps[k];
-    if (s == 0) im.fail("a step is 0");
+    const int64_t dim = x.shape[a];
+    if (steps[k] == 0) im.fail("a step is 0");
+    // A step longer than the axis takes one element, as a step of the axis' length does.
+    const int64_t s = steps[k] > 0 ? std::min(steps[k], std::max<int64_t>(dim, 1))
+                                   : std::max(steps[k], -std::max<int64_t>(dim, 1));
     auto clamp = [&](int64_t v, bool is_end) {
       if (v < 0) v += dim;
       if (s > 0) return std::clamp<int64_t>(v, 0, dim);
@@ -331,7 +339,7 @@ void convert_slice(Importer& im) {
     step[a] = s;
     out[a] = s > 0 ? std::max<int64_t>((e - b + s - 1) / s, 0)
                    : std::max<int64_t>((b - e + (-s) - 1) / (-s), 0);
-    to_start[a] = s < 0 && e == -1;
+    to_start[a] = s < 0 && b + out[a] * s < 0;  // TFLite would read a negative end from the back
   }
   if (x.is_const) {
     im.set_const_output(0, slice_const(x, begin, step, out));
@@ -377,7 +385,7 @@ void convert_constant(Importer& im) {
   Value v;
   v.is_const = true;
   if (a.name() == "value") {
-    v = tensor_value(a.t(), "Constant");
+    v = tensor_value(a.t(), im.file());
   } else if (a.name() == "value_float") {
     v.f = {a.f()};
   } else if (a.name() == "value_floats") {
@@ -432,6 +440,7 @@ void convert_gather(Importer& im) {
   r.shape.insert(r.shape.end(), indices.shape.begin(), indices.shape.end());
   r.shape.insert(r.shape.end(), data.shape.begin() + static_cast<ptrdiff_t>(axis) + 1,
                  data.shape.end());
+  im.check_size(r.shape, "the gathered constant");
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t j : idx) {
       if (j < 0) j += dim;
@@ -479,13 +488,13 @@ void convert_constant_of_shape(Importer& im) {
   const auto shape = im.const_ints(0);
   Value r;
   r.shape.assign(shape.begin(), shape.end());
-  for (int64_t d : r.shape)
-    if (d < 0) im.fail("a negative dimension");
+  im.check_size(r.shape, "the constant");
   const auto n = static_cast<size_t>(element_count(r.shape));
   r.f.assign(n, 0.0f);
   for (const auto& a : im.node().attribute()) {
     if (a.name() != "value") continue;
-    const Value v = tensor_value(a.t(), "ConstantOfShape");
+    const Value v = tensor_value(a.t(), im.file());
+    if ((v.is_float ? v.f.size() : v.i.size()) != 1) im.fail("the value must be one element");
     r.is_float = v.is_float;
     if (v.is_float) {
       r.f.assign(n, v.f.at(0));

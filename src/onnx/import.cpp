@@ -1,3 +1,5 @@
+#include <cctype>
+
 #include "onnx/importer.h"
 #include "onnx/onnx_loader.h"
 #include "pipecut/onnx_import.h"
@@ -10,6 +12,13 @@ OnnxImportResult import_onnx(const std::filesystem::path& path, const OnnxImport
   OnnxImportResult result = importer.run();
   result.opset = loaded.declared_opset;
   return result;
+}
+
+Model load_model_file(const std::filesystem::path& path) {
+  std::string ext = path.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext != ".onnx") return Model::load(path);
+  return Model::from_bytes(import_onnx(path, {}).tflite, path.string());
 }
 
 }  // namespace pipecut

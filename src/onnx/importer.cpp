@@ -30,7 +30,11 @@ Shape physical_shape(const Shape& logical, const Perm& perm) {
 
 int64_t element_count(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape) {
+    if (d < 0) return -1;
+    if (d != 0 && n > kMaxElements / d) return kMaxElements + 1;  // saturates: too many
+    n *= d;
+  }
   return n;
 }
 
@@ -126,6 +130,11 @@ Value tensor_value(const onnx::TensorProto& t, const std::string& file) {
   v.is_const = true;
   for (int64_t d : t.dims()) v.shape.push_back(d);
   const int64_t n = element_count(v.shape);
+  if (n < 0 || n > kMaxElements) {
+    throw Error(file + ": tensor '" + t.name() +
+                "' has an unusable shape (negative, or more than " + std::to_string(kMaxElements) +
+                " elements)");
+  }
   const std::string& name = t.name();
   const bool raw = t.has_raw_data();
   switch (t.data_type()) {
@@ -185,11 +194,21 @@ Value tensor_value(const onnx::TensorProto& t, const std::string& file) {
 
 Importer::Importer(const std::filesystem::path& path, const onnx::ModelProto& model, int opset,
                    const OnnxImportOptions& options)
-    : path_(path), model_(model), opset_(opset), options_(options) {}
+    : path_(path), file_(path.string()), model_(model), opset_(opset), options_(options) {}
+
+void Importer::check_size(const Shape& shape, const std::string& what) const {
+  const int64_t n = element_count(shape);
+  if (n < 0) fail(what + " has a negative dimension");
+  if (n > kMaxElements) {
+    fail(what + " would have more than " + std::to_string(kMaxElements) + " elements");
+  }
+}
 
 void Importer::fail(const std::string& what) const {
   if (!node_) throw Error(path_.string() + ": " + what);
-  const std::string name = node_->name().empty() ? node_->output(0) : node_->name();
+  const std::string name = !node_->name().empty()     ? node_->name()
+                           : node_->output_size() > 0 ? node_->output(0)
+                                                      : "#" + std::to_string(node_index_);
   throw Error(path_.string() + ": node '" + name + "' (" + node_->op_type() + ", opset " +
               std::to_string(opset_) + "): " + what);
 }
@@ -270,6 +289,11 @@ std::vector<float> Importer::const_floats(int i) const {
   return v.f;
 }
 
+std::string Importer::aux(const std::string& what) const {
+  if (node_ && node_->name().rfind('/', 0) == 0) return fresh(node_->name() + "_" + what);
+  return fresh(output_name(0) + "/" + what);
+}
+
 int Importer::const_tensor(const std::string& name, const Shape& physical,
                            const std::vector<float>& data) {
   return emit_.constant(fresh(name),
@@ -324,6 +348,7 @@ int Importer::tensor_of(const std::string& name, const Perm& perm_arg) {
 
 int Importer::new_output(int i, const Shape& logical, const Perm& perm) {
   const std::string& name = output_name(i);
+  check_size(logical, "output '" + name + "'");
   const Perm p = normal(perm, logical.size());
   Value v;
   v.shape = logical;
@@ -336,6 +361,7 @@ int Importer::new_output(int i, const Shape& logical, const Perm& perm) {
 }
 
 void Importer::set_const_output(int i, Value v) {
+  check_size(v.shape, "output '" + output_name(i) + "'");
   v.is_const = true;
   values_[output_name(i)] = std::move(v);
 }
@@ -353,6 +379,7 @@ const onnx::NodeProto* Importer::sole_consumer(int output) const {
 }
 
 void Importer::fuse(const onnx::NodeProto& consumer, int output) {
+  if (consumer.output_size() < 1) fail("fuses a node that has no output");
   fused_.insert(&consumer);
   ++result_.fused_nodes;
   renamed_outputs_[node_][output] = consumer.output(0);
@@ -403,6 +430,7 @@ void Importer::read_inputs() {
     }
     Value v;
     for (const auto& d : type.shape().dim()) v.shape.push_back(d.dim_value());
+    check_size(v.shape, "input '" + input.name() + "'");
     const bool image = v.shape.size() == 4 && !options_.keep_nchw_io;
     v.perm = image ? nhwc_perm() : identity_perm(v.shape.size());
     v.tensor = emit_.activation(
@@ -468,15 +496,20 @@ OnnxImportResult Importer::run() {
   read_inputs();
   // Constant nodes first: a Clip's bounds may come after the convolution it fuses into.
   std::set<const onnx::NodeProto*> done;
-  for (const auto& n : graph.node()) {
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto& n = graph.node(i);
     if (n.op_type() != "Constant" || !(n.domain().empty() || n.domain() == "ai.onnx")) continue;
     node_ = &n;
+    node_index_ = i;
     convert_node();
     done.insert(&n);
   }
-  for (const auto& n : graph.node()) {
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto& n = graph.node(i);
     if (fused_.count(&n) || done.count(&n)) continue;
     node_ = &n;
+    node_index_ = i;
+    if (n.output_size() == 0) fail("has no outputs");
     convert_node();
   }
   const std::vector<int32_t> outputs = finish_outputs();

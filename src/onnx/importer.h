@@ -33,6 +33,10 @@ struct Value {
 Perm identity_perm(size_t rank);
 Perm nhwc_perm();  // {0, 2, 3, 1}: NCHW data stored as NHWC
 Shape physical_shape(const Shape& logical, const Perm& perm);
+// The most elements one tensor may have (1 GiB of float32): TFLite files stop at 2 GiB, and a
+// hostile shape must not make the import allocate terabytes.
+constexpr int64_t kMaxElements = int64_t{1} << 28;
+// Elements of `shape`: -1 if a dimension is negative, kMaxElements + 1 when there are more.
 int64_t element_count(const Shape& shape);
 // Data stored in order `a` and in order `b` are the same bytes: their axes larger than 1 come in
 // the same order ([N, C, 1, 1] as NCHW and as NHWC, say).
@@ -88,9 +92,16 @@ class Importer {
   TfliteEmitter& emit() { return emit_; }
   int opset() const { return opset_; }
   std::string fresh(const std::string& base) const { return emit_.fresh_name(base); }
+  // A name for a tensor the current node needs besides its outputs (a PAD before it, say):
+  // "<node name>_<what>" for PyTorch's scoped node names ("/conv1/Conv_pad", so inspect gives
+  // it module conv1), else "<output name>/<what>"; unused so far.
+  std::string aux(const std::string& what) const;
   int const_tensor(const std::string& name, const Shape& physical, const std::vector<float>& d);
   int const_i32(const std::string& name, const std::vector<int32_t>& data);
   void count_folded() { ++result_.folded_nodes; }
+  // Fails (naming `what`) unless every dimension is >= 0 and there are at most kMaxElements.
+  void check_size(const Shape& shape, const std::string& what) const;
+  const std::string& file() const { return file_; }
 
  private:
   void convert_node();
@@ -100,6 +111,8 @@ class Importer {
   Value& value(const std::string& name);
 
   std::filesystem::path path_;
+  std::string file_;  // path_ as text, for errors
+  int node_index_ = -1;
   const onnx::ModelProto& model_;
   int opset_;
   OnnxImportOptions options_;

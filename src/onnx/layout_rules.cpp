@@ -23,6 +23,11 @@ std::vector<Axis> window_axes(Importer& im, int64_t in_h, int64_t in_w,
     if (axes[a].k <= 0 || axes[a].s <= 0 || axes[a].d <= 0 || axes[a].pb < 0 || axes[a].pe < 0) {
       im.fail("kernel, strides and dilations must be positive and pads not negative");
     }
+    constexpr int64_t kLimit = int64_t{1} << 24;  // far beyond any real window; fits int32
+    if (axes[a].k > kLimit || axes[a].s > kLimit || axes[a].d > kLimit || axes[a].pb > kLimit ||
+        axes[a].pe > kLimit || axes[a].in > kLimit) {
+      im.fail("kernel, strides, dilations, pads or input size beyond " + std::to_string(kLimit));
+    }
   }
   const std::string auto_pad = im.attr_string("auto_pad", "NOTSET");
   if (auto_pad == "VALID") {
@@ -65,8 +70,8 @@ tflite::Padding tfl(Pad p) {
   return p == Pad::kSame ? tflite::Padding_SAME : tflite::Padding_VALID;
 }
 
-int pad_nhwc(Importer& im, int x, const std::vector<Axis>& axes, const std::string& name,
-             float value, const std::vector<int64_t>& extra_end) {
+int pad_nhwc(Importer& im, int x, const std::vector<Axis>& axes, float value,
+             const std::vector<int64_t>& extra_end) {
   auto shape = im.emit().shape(x);
   const std::vector<int32_t> paddings = {0,
                                          0,
@@ -78,13 +83,13 @@ int pad_nhwc(Importer& im, int x, const std::vector<Axis>& axes, const std::stri
                                          0};
   shape[1] += paddings[2] + paddings[3];
   shape[2] += paddings[4] + paddings[5];
-  const int out = im.emit().activation(im.fresh(name + "/pad"), shape);
-  const int pads = im.emit().constant_i32(im.fresh(name + "/paddings"), {4, 2}, paddings);
+  const int out = im.emit().activation(im.aux("pad"), shape);
+  const int pads = im.emit().constant_i32(im.aux("paddings"), {4, 2}, paddings);
   if (value == 0.0f) {
     im.emit().op(tflite::BuiltinOperator_PAD, {x, pads}, {out});
   } else {
     const float v[1] = {value};
-    const int constant = im.emit().constant(im.fresh(name + "/pad_value"), {}, v);
+    const int constant = im.emit().constant(im.aux("pad_value"), {}, v);
     im.emit().op(tflite::BuiltinOperator_PADV2, {x, pads, constant}, {out});
   }
   return out;

@@ -31,8 +31,8 @@ Pad choose_padding(const std::vector<Axis>& axes, const std::vector<int64_t>& ou
 
 // A PAD (or PADV2 with `value`) of NHWC tensor `x` by the axes' pads plus `extra_end` more at the
 // end of each spatial axis; returns the padded tensor.
-int pad_nhwc(Importer& im, int x, const std::vector<Axis>& axes, const std::string& name,
-             float value, const std::vector<int64_t>& extra_end = {0, 0});
+int pad_nhwc(Importer& im, int x, const std::vector<Axis>& axes, float value,
+             const std::vector<int64_t>& extra_end = {0, 0});
 
 // A constant of logical shape `logical` (broadcast-ready for an activation of rank `rank`,
 // aligned right as ONNX broadcasting aligns), stored in the order `perm` of that rank.

@@ -4,6 +4,7 @@
 #include <onnx/shape_inference/implementation.h>
 #include <onnx/version_converter/convert.h>
 
+#include <charconv>
 #include <exception>
 #include <fstream>
 #include <set>
@@ -41,8 +42,16 @@ void load_external_data(onnx::ModelProto& model, const fs::path& path) {
     int64_t offset = 0, length = -1;
     for (const auto& kv : init.external_data()) {
       if (kv.key() == "location") location = kv.value();
-      if (kv.key() == "offset") offset = std::stoll(kv.value());
-      if (kv.key() == "length") length = std::stoll(kv.value());
+      if (kv.key() == "offset" || kv.key() == "length") {
+        int64_t v = -1;
+        const auto& text = kv.value();
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc() || end != text.data() + text.size() || v < 0) {
+          fail(path, "initializer '" + init.name() + "' has an unusable external data " + kv.key() +
+                         " '" + text + "'");
+        }
+        (kv.key() == "offset" ? offset : length) = v;
+      }
     }
     if (location.empty() || fs::path(location).is_absolute() ||
         location.find("..") != std::string::npos) {
@@ -57,7 +66,7 @@ void load_external_data(onnx::ModelProto& model, const fs::path& path) {
     }
     const auto size = static_cast<int64_t>(fs::file_size(data_path, ec));
     if (length < 0) length = size - offset;
-    if (offset < 0 || length < 0 || offset + length > size) {
+    if (size < 0 || offset > size || length > size - offset) {  // no offset + length: overflow
       fail(path, "external data file '" + data_path.string() + "' is too short for initializer '" +
                      init.name() + "'");
     }
@@ -136,6 +145,9 @@ LoadedOnnx load_onnx(const fs::path& path, const OnnxImportOptions& options) {
   std::error_code ec;
   if (!fs::exists(path, ec)) fail(path, "no such file");
   if (!fs::is_regular_file(path, ec)) fail(path, "not a regular file");
+  if (fs::file_size(path, ec) > (uintmax_t{1} << 31) - 1 && !ec) {
+    fail(path, "is larger than 2 GiB; store its weights as external data");
+  }
   const std::vector<uint8_t> bytes = read_file(path);
   if (bytes.empty()) fail(path, "is empty");
   if (bytes.size() > (size_t{1} << 31) - 1) {

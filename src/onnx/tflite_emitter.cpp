@@ -1,7 +1,6 @@
 #include "onnx/tflite_emitter.h"
 
 #include <cstring>
-#include <unordered_set>
 
 #include "pipecut/error.h"
 
@@ -18,6 +17,7 @@ TfliteEmitter::TfliteEmitter() : model_(std::make_unique<tflite::ModelT>()) {
 int TfliteEmitter::tensor(const std::string& name, const std::vector<int32_t>& shape,
                           tflite::TensorType type, std::vector<uint8_t> data) {
   auto t = std::make_unique<tflite::TensorT>();
+  names_.insert(name);
   t->name = name;
   t->shape = shape;
   t->type = type;
@@ -84,23 +84,22 @@ const std::string& TfliteEmitter::name(int t) const {
   return graph_->tensors.at(static_cast<size_t>(t))->name;
 }
 void TfliteEmitter::rename(int t, const std::string& name) {
-  graph_->tensors.at(static_cast<size_t>(t))->name = name;
+  auto& tensor = *graph_->tensors.at(static_cast<size_t>(t));
+  names_.erase(tensor.name);
+  names_.insert(name);
+  tensor.name = name;
 }
 const std::vector<int32_t>& TfliteEmitter::shape(int t) const {
   return graph_->tensors.at(static_cast<size_t>(t))->shape;
 }
 bool TfliteEmitter::has_name(const std::string& name) const {
-  for (const auto& t : graph_->tensors)
-    if (t->name == name) return true;
-  return false;
+  return names_.count(name) > 0;
 }
 std::string TfliteEmitter::fresh_name(const std::string& base) const {
-  std::unordered_set<std::string> names;
-  for (const auto& t : graph_->tensors) names.insert(t->name);
-  if (!names.count(base)) return base;
-  for (int i = 1;; ++i) {
-    const std::string candidate = base + "_" + std::to_string(i);
-    if (!names.count(candidate)) return candidate;
+  if (!names_.count(base)) return base;
+  for (int& i = next_suffix_[base];;) {
+    const std::string candidate = base + "_" + std::to_string(++i);
+    if (!names_.count(candidate)) return candidate;
   }
 }
 int TfliteEmitter::op_count() const {

@@ -5,6 +5,8 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "format/tflite_schema.h"
@@ -44,6 +46,10 @@ class TfliteEmitter {
   int tensor(const std::string& name, const std::vector<int32_t>& shape, tflite::TensorType type,
              std::vector<uint8_t> data);
   std::unique_ptr<tflite::ModelT> model_;
+  // Names in use, and the next suffix to try per base name: fresh_name stays cheap on graphs of
+  // many thousands of tensors.
+  std::unordered_set<std::string> names_;
+  mutable std::unordered_map<std::string, int> next_suffix_;
   tflite::SubGraphT* graph_;
 };
 

@@ -282,6 +282,13 @@ class Quantizer {
         // becomes -128, which never wins a max either.
         const Params p = set(out, activation(input(0)));
         const int value = input(2);
+        if (tensor(value).type == tflite::TensorType_INT8) {  // shared with an earlier PADV2
+          const auto& q = tensor(value).quantization;
+          if (!q || q->scale.size() != 1 || q->scale[0] != p.scale ||
+              q->zero_point[0] != p.zero_point)
+            fail(where + ": its pad value is shared with a PADV2 of another scale");
+          break;
+        }
         const Tensor& v = view(value, where);
         const std::vector<float> f = floats(v);
         if (f.size() != 1) fail(where + ": the pad value must be a scalar");

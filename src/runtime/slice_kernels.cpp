@@ -41,8 +41,8 @@ std::unique_ptr<Kernel> make_slice(OpContext& ctx) {
   for (int d = 0; d < rank; ++d) {
     const size_t k = static_cast<size_t>(d);
     const int64_t dim = in.shape[k], b = begin[k];
-    const int64_t n = size[k] == -1 ? dim - b : size[k];  // -1: to the end
-    ctx.require(b >= 0 && n >= 0 && b + n <= dim,
+    const int64_t n = size[k] == -1 ? dim - b : size[k];       // -1: to the end
+    ctx.require(b >= 0 && b <= dim && n >= 0 && n <= dim - b,  // no b + n: it may overflow
                 "begin " + std::to_string(b) + " and size " + std::to_string(size[k]) +
                     " leave axis " + std::to_string(d) + " of " + std::to_string(dim));
     view.base += b * strides[k];
@@ -75,16 +75,19 @@ std::unique_ptr<Kernel> make_strided_slice(OpContext& ctx) {
     const size_t k = static_cast<size_t>(d);
     const int64_t dim = in.shape[k];
     const bool listed = k < given;  // axes past the given values are taken whole
-    const int64_t s = listed ? step[k] : 1;
+    // Hostile values are clamped first, so the arithmetic below cannot overflow; any value
+    // beyond the axis means the same as the axis' own bound.
+    constexpr int64_t kBig = int64_t{1} << 40;
+    const int64_t s = listed ? std::clamp<int64_t>(step[k], -kBig, kBig) : 1;
     ctx.require(s != 0, "stride of axis " + std::to_string(d) + " is 0");
     const bool shrink = listed && (o.shrink_axis_mask >> d & 1);
     // StartForAxis
-    int64_t start = listed ? begin[k] : 0;
+    int64_t start = listed ? std::clamp<int64_t>(begin[k], -kBig, kBig) : 0;
     if (!listed || (o.begin_mask >> d & 1)) start = s > 0 ? INT64_MIN / 2 : INT64_MAX / 2;
     if (start < 0) start += dim;
     start = s > 0 ? std::clamp<int64_t>(start, 0, dim) : std::clamp<int64_t>(start, -1, dim - 1);
     // StopForAxis
-    int64_t stop = listed ? end[k] : 0;
+    int64_t stop = listed ? std::clamp<int64_t>(end[k], -kBig, kBig) : 0;
     if (o.slice_offset && listed) stop += start;
     if (!listed || (o.end_mask >> d & 1)) stop = s > 0 ? INT64_MAX / 2 : INT64_MIN / 2;
     if (stop < 0) stop += dim;

@@ -6,6 +6,7 @@
 #include "pipecut/files.h"
 #include "pipecut/inputs.h"
 #include "pipecut/model.h"
+#include "pipecut/onnx_import.h"
 #include "pipecut/runtime.h"
 #include "pipecut/verify.h"
 
@@ -67,7 +68,7 @@ std::string VerifyReport::first_mismatch() const {
 
 VerifyReport verify_split_tree(const SplitTree& tree, const VerifyOptions& options) {
   const std::filesystem::path source_path = options.model.empty() ? tree.source : options.model;
-  const Model source = Model::load(source_path);
+  const Model source = load_model_file(source_path);
   if (content_hash_like(source.bytes(), tree.source_hash) != tree.source_hash) {
     throw Error(source_path.string() + ": is not the model " + tree.dir.string() +
                 " was cut from (its hash differs); pass the right one with --model");

@@ -10,6 +10,9 @@ not visible to other interpreters). Files:
   conv_prelu.onnx       Conv, PRelu per channel, Pad, Slice, Split, Concat, Resize, ReduceMean,
                         Softmax over channels: ops the torchvision exports do not reach
   conv_prelu.input.f32, conv_prelu.output.f32   a seeded input and numpy's output for it (NCHW)
+  hostile_*.onnx        files the ONNX checker accepts but that must be refused in one line:
+                        a node without outputs, a constant of 10^12 elements, a shape whose
+                        element count overflows int64, INT64_MIN / -1 folded, negative split sizes
 """
 import os
 import sys
@@ -46,6 +49,39 @@ def conv_nchw(x, w, pad):
             patch = xp[:, :, i:i + h, j:j + wd]
             out += np.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
     return out
+
+
+def small_model(nodes, inits, name, out_shape=None, opsets=None):
+    graph = helper.make_graph(
+        nodes, "hostile", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape or [1, 4])], inits)
+    return helper.make_model(graph, opset_imports=opsets or [helper.make_opsetid("", 13)])
+
+
+def hostile(out):
+    i64 = lambda name, values: numpy_helper.from_array(np.array(values, np.int64), name)
+    relu = helper.make_node("Relu", ["x"], ["y"])
+    save(small_model([relu, helper.make_node("Foo", ["x"], [], domain="custom")], [], "no_outputs",
+                     opsets=[helper.make_opsetid("", 13), helper.make_opsetid("custom", 1)]),
+         os.path.join(out, "hostile_no_outputs.onnx"))
+    save(small_model([helper.make_node("ConstantOfShape", ["shape"], ["c"]),
+                      helper.make_node("Add", ["x", "c"], ["y"])],
+                     [i64("shape", [10**12])], "huge"),
+         os.path.join(out, "hostile_huge_constant.onnx"))
+    # Built by hand: the helper checks the element count that the hostile file gets wrong.
+    overflow = TensorProto(name="w", data_type=TensorProto.FLOAT,
+                           dims=[4611686018427387905, 4], raw_data=np.ones(4, np.float32).tobytes())
+    save(small_model([helper.make_node("Add", ["x", "w"], ["y"])], [overflow], "overflow"),
+         os.path.join(out, "hostile_overflowing_shape.onnx"))
+    save(small_model([helper.make_node("Div", ["a", "b"], ["q"]),
+                      helper.make_node("Reshape", ["x", "q"], ["y"])],
+                     [i64("a", [-2**63]), i64("b", [-1])], "div"),
+         os.path.join(out, "hostile_int64_division.onnx"))
+    save(small_model([helper.make_node("Split", ["c", "sizes"], ["p", "q"], axis=0),
+                      helper.make_node("Add", ["x", "q"], ["y"])],
+                     [numpy_helper.from_array(np.arange(4, dtype=np.float32), "c"),
+                      i64("sizes", [-1, 5])], "split"),
+         os.path.join(out, "hostile_negative_split.onnx"))
 
 
 def main():
@@ -101,6 +137,7 @@ def main():
     m = up.mean(axis=2, keepdims=True)
     e = np.exp(m - m.max(axis=1, keepdims=True))
     y = e / e.sum(axis=1, keepdims=True)
+    hostile(out)
     x.tofile(os.path.join(out, "conv_prelu.input.f32"))
     y.astype(np.float32).tofile(os.path.join(out, "conv_prelu.output.f32"))
 
