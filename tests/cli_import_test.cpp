@@ -3,11 +3,13 @@
 // opset 9): what it refuses and how, and that what it imports computes what ONNX says.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "pipecut/files.h"
+#include "pipecut/image.h"
 #include "pipecut/model.h"
 #include "support/cli_support.h"
 #include "support/test_support.h"
@@ -196,6 +198,65 @@ TEST(ImportUltraFace, ScoresAndBoxesMatchTheReference) {
     ASSERT_EQ(y.size(), name == "scores" ? 4420u * 2 : 4420u * 4);
     EXPECT_LT(relative_gap(y, ref), 1e-4) << name;
   }
+}
+
+// UltraFace in INT8 (pipecut quantize: concatenations, softmax): on a photo of faces, the anchors
+// float scores above 0.7 are found by the 8-bit model too.
+TEST(ImportUltraFace, Int8FindsTheSameFaces) {
+  const fs::path model =
+      fs::path(PIPECUT_SHARED_DIR) / "models/float/face_ultraface_rfb320_simplified.onnx";
+  if (!fs::exists(model)) GTEST_SKIP() << model << " is absent";
+  const fs::path dir = testing::fresh_dir("import-ultraface-int8");
+  const fs::path images = fs::path(PIPECUT_SHARED_DIR) / "images";
+  const auto q =
+      run_cli("quantize " + model.string() + " -o " + (dir / "face_int8.tflite").string() +
+              " --calib " + images.string() + " --mean 127 --std 128");
+  ASSERT_EQ(q.status, 0) << q.err;
+  ASSERT_EQ(run_cli("import " + model.string() + " -o " + (dir / "face.tflite").string()).status,
+            0);
+  const Model qm = Model::load(dir / "face_int8.tflite");
+  const Tensor& qin = qm.tensor(qm.inputs()[0]);
+  const Image image = resize_image(load_image(images / "face.jpg"), 320, 240);
+  std::vector<float> x(image.rgb.size());
+  std::vector<uint8_t> xq(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = (static_cast<float>(image.rgb[i]) - 127.0f) / 128.0f;
+    const float v =
+        std::round(x[i] / qin.quant.scale[0]) + static_cast<float>(qin.quant.zero_point[0]);
+    xq[i] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(v, -128.0f, 127.0f)));
+  }
+  write_floats(dir / "x.f32", x);
+  write_file_atomic(dir / "x.i8", xq);
+  ASSERT_EQ(
+      run_cli("run " + (dir / "face.tflite").string() + " --input " + (dir / "x.f32").string() +
+              " --output " + (dir / "of").string() + " --iterations 1")
+          .status,
+      0);
+  ASSERT_EQ(
+      run_cli("run " + (dir / "face_int8.tflite").string() + " --input " + (dir / "x.i8").string() +
+              " --output " + (dir / "oq").string() + " --iterations 1")
+          .status,
+      0);
+  const auto sf = floats(dir / "of" / "scores.raw");
+  const auto sb = read_file(dir / "oq" / "scores.raw");
+  int scores_out = -1;
+  for (int t : qm.outputs())
+    if (qm.tensor(t).name == "scores") scores_out = t;
+  ASSERT_GE(scores_out, 0);
+  const Tensor& so = qm.tensor(scores_out);
+  ASSERT_EQ(sf.size(), sb.size());
+  int faces = 0, found = 0;
+  for (size_t a = 1; a < sf.size(); a += 2) {  // (background, face) per anchor
+    const float q = (static_cast<float>(static_cast<int8_t>(sb[a])) -
+                     static_cast<float>(so.quant.zero_point[0])) *
+                    so.quant.scale[0];
+    if (sf[a] > 0.7f) {
+      ++faces;
+      found += q > 0.6f;
+    }
+  }
+  EXPECT_GE(faces, 10);
+  EXPECT_GE(found * 10, faces * 9) << found << " of " << faces;
 }
 
 }  // namespace

@@ -251,71 +251,76 @@ TEST(ImportTorchvision, OptimalSplitUnderAWorkerLimit) {
 }
 
 // INT8 (per-channel, pipecut quantize calibrated on ../shared/images) against float on every
-// photo: top-1 equal wherever float's top-1 probability is above 0.5 (in practice on all).
+// photo: top-1 equal wherever float's top-1 probability is above 0.5, and on at least 90% of
+// all. ResNet-18 (convolutions, residual adds), SqueezeNet (concatenations, ceil-mode pooling)
+// and MobileNet v3 (hard-swish, squeeze-and-excitation products).
 TEST(ImportTorchvision, Int8TopOneAgreesWithFloatOnPhotos) {
   const fs::path dir = testing::fresh_dir("import-int8-photos");
   const fs::path images = fs::path(PIPECUT_SHARED_DIR) / "images";
-  const fs::path tflite = dir / "resnet18.tflite", int8 = dir / "resnet18_int8.tflite";
-  ASSERT_EQ(
-      run_cli("import " + (kModels / "resnet18_op13.onnx").string() + " -o " + tflite.string())
-          .status,
-      0);
-  const auto q = run_cli("quantize " + tflite.string() + " -o " + int8.string() + " --calib " +
-                         images.string() + " --mean 116.3 --std 58.4");
-  ASSERT_EQ(q.status, 0) << q.err;
-  const Model qm = Model::load(int8);
-  const Tensor& qin = qm.tensor(qm.inputs()[0]);
-  const Tensor& qout = qm.tensor(qm.outputs()[0]);
-  ASSERT_EQ(qin.type, DType::kInt8);
-  const float mean[3] = {0.485f, 0.456f, 0.406f}, stdev[3] = {0.229f, 0.224f, 0.225f};
-  int photos = 0, confident = 0, agree_confident = 0, agree = 0;
-  for (const auto& entry : fs::directory_iterator(images)) {
-    const std::string name = entry.path().filename().string();
-    const std::string ext = entry.path().extension().string();
-    if ((ext != ".jpg" && ext != ".png" && ext != ".bmp") ||
-        name.find("mask") != std::string::npos || name.find("golden") != std::string::npos)
-      continue;
-    const Image image = resize_image(load_image(entry.path()), 224, 224);
-    std::vector<float> x(image.rgb.size());
-    std::vector<uint8_t> xq(x.size());
-    for (size_t i = 0; i < x.size(); ++i) {
-      x[i] = (static_cast<float>(image.rgb[i]) / 255.0f - mean[i % 3]) / stdev[i % 3];
-      const float v =
-          std::round(x[i] / qin.quant.scale[0]) + static_cast<float>(qin.quant.zero_point[0]);
-      xq[i] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(v, -128.0f, 127.0f)));
+  for (const std::string model :
+       {"resnet18_op13", "squeezenet1_1_op13", "mobilenet_v3_small_op17"}) {
+    SCOPED_TRACE(model);
+    const fs::path tflite = dir / (model + ".tflite"), int8 = dir / (model + "_int8.tflite");
+    ASSERT_EQ(run_cli("import " + (kModels / (model + ".onnx")).string() + " -o " + tflite.string())
+                  .status,
+              0);
+    const auto q = run_cli("quantize " + tflite.string() + " -o " + int8.string() + " --calib " +
+                           images.string() + " --mean 116.3 --std 58.4");
+    ASSERT_EQ(q.status, 0) << q.err;
+    const Model qm = Model::load(int8);
+    const Tensor& qin = qm.tensor(qm.inputs()[0]);
+    const Tensor& qout = qm.tensor(qm.outputs()[0]);
+    ASSERT_EQ(qin.type, DType::kInt8);
+    const float mean[3] = {0.485f, 0.456f, 0.406f}, stdev[3] = {0.229f, 0.224f, 0.225f};
+    int photos = 0, confident = 0, agree_confident = 0, agree = 0;
+    for (const auto& entry : fs::directory_iterator(images)) {
+      const std::string name = entry.path().filename().string();
+      const std::string ext = entry.path().extension().string();
+      if ((ext != ".jpg" && ext != ".png" && ext != ".bmp") ||
+          name.find("mask") != std::string::npos || name.find("golden") != std::string::npos)
+        continue;
+      const Image image = resize_image(load_image(entry.path()), 224, 224);
+      std::vector<float> x(image.rgb.size());
+      std::vector<uint8_t> xq(x.size());
+      for (size_t i = 0; i < x.size(); ++i) {
+        x[i] = (static_cast<float>(image.rgb[i]) / 255.0f - mean[i % 3]) / stdev[i % 3];
+        const float v =
+            std::round(x[i] / qin.quant.scale[0]) + static_cast<float>(qin.quant.zero_point[0]);
+        xq[i] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(v, -128.0f, 127.0f)));
+      }
+      write_floats(dir / "x.f32", x);
+      write_file_atomic(dir / "x.i8", xq);
+      const auto f = run_cli("run " + tflite.string() + " --input " + (dir / "x.f32").string() +
+                             " --output " + (dir / "of").string() + " --iterations 1");
+      const auto i8 = run_cli("run " + int8.string() + " --input " + (dir / "x.i8").string() +
+                              " --output " + (dir / "oq").string() + " --iterations 1");
+      ASSERT_EQ(f.status, 0) << f.err;
+      ASSERT_EQ(i8.status, 0) << i8.err;
+      const auto yf = floats(dir / "of" / "output.raw");
+      const auto yb = read_file(dir / "oq" / "output.raw");
+      std::vector<float> yq(yb.size());
+      for (size_t i = 0; i < yb.size(); ++i)
+        yq[i] = (static_cast<float>(static_cast<int8_t>(yb[i])) -
+                 static_cast<float>(qout.quant.zero_point[0])) *
+                qout.quant.scale[0];
+      const float top = *std::max_element(yf.begin(), yf.end());
+      double sum = 0;
+      for (float v : yf) sum += std::exp(static_cast<double>(v - top));
+      const bool same = argmax(yf) == argmax(yq);
+      ++photos;
+      agree += same;
+      if (1.0 / sum > 0.5) {
+        ++confident;
+        agree_confident += same;
+        EXPECT_TRUE(same) << name;
+      }
     }
-    write_floats(dir / "x.f32", x);
-    write_file_atomic(dir / "x.i8", xq);
-    const auto f = run_cli("run " + tflite.string() + " --input " + (dir / "x.f32").string() +
-                           " --output " + (dir / "of").string() + " --iterations 1");
-    const auto i8 = run_cli("run " + int8.string() + " --input " + (dir / "x.i8").string() +
-                            " --output " + (dir / "oq").string() + " --iterations 1");
-    ASSERT_EQ(f.status, 0) << f.err;
-    ASSERT_EQ(i8.status, 0) << i8.err;
-    const auto yf = floats(dir / "of" / "output.raw");
-    const auto yb = read_file(dir / "oq" / "output.raw");
-    std::vector<float> yq(yb.size());
-    for (size_t i = 0; i < yb.size(); ++i)
-      yq[i] = (static_cast<float>(static_cast<int8_t>(yb[i])) -
-               static_cast<float>(qout.quant.zero_point[0])) *
-              qout.quant.scale[0];
-    const float top = *std::max_element(yf.begin(), yf.end());
-    double sum = 0;
-    for (float v : yf) sum += std::exp(static_cast<double>(v - top));
-    const bool same = argmax(yf) == argmax(yq);
-    ++photos;
-    agree += same;
-    if (1.0 / sum > 0.5) {
-      ++confident;
-      agree_confident += same;
-      EXPECT_TRUE(same) << name;
-    }
+    std::cout << model << ": " << photos << " photos: INT8 top-1 equals float's on " << agree
+              << "; float above 0.5 on " << confident << ", of those equal on " << agree_confident
+              << "\n";
+    EXPECT_GE(photos, 15);
+    EXPECT_GE(agree * 10, photos * 9);
   }
-  std::cout << photos << " photos: INT8 top-1 equals float's on " << agree
-            << "; float above 0.5 on " << confident << ", of those equal on " << agree_confident
-            << "\n";
-  EXPECT_GE(photos, 15);
-  EXPECT_GE(confident, photos / 2);  // the check above must have something to check
 }
 
 }  // namespace

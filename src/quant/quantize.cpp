@@ -59,7 +59,13 @@ int int8_version(int32_t code) {
       return 4;
     case BuiltinOperator_RESHAPE:
     case BuiltinOperator_SQUEEZE:
+    case BuiltinOperator_HARD_SWISH:
       return 1;
+    case BuiltinOperator_CONCATENATION:
+    case BuiltinOperator_STRIDED_SLICE:
+    case BuiltinOperator_RESIZE_BILINEAR:
+    case BuiltinOperator_RESIZE_NEAREST_NEIGHBOR:
+      return 2;
     default:
       return 2;
   }
@@ -135,6 +141,27 @@ class Quantizer {
     x.quantization = quant({p.scale}, {p.zero_point}, 0);
     done_[t] = p;
     return p;
+  }
+
+  // A constant operand of an element-wise op (a scale or shift an import made of a
+  // BatchNormalization, say): int8, asymmetric per tensor over its own values, as the converter
+  // quantizes one. Converted once; a constant shared by several ops keeps that form.
+  void constant_operand(int t, const std::string& where) {
+    if (tensor(t).type == tflite::TensorType_INT8) return;
+    const std::vector<float> values = floats(view(t, where));
+    float lo = 0.0f, hi = 0.0f;
+    for (float v : values) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    const Params p = asymmetric(lo, hi);
+    std::vector<uint8_t> bytes;
+    for (float v : values) {
+      const float q = std::round(v / p.scale) + static_cast<float>(p.zero_point);
+      bytes.push_back(static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f))));
+    }
+    tensor(t).buffer = static_cast<uint32_t>(new_buffer(std::move(bytes)));
+    give(t, tflite::TensorType_INT8, p);
   }
 
   int new_buffer(std::vector<uint8_t> bytes) {
@@ -235,12 +262,20 @@ class Quantizer {
     using namespace tflite;
     const auto& in = op.inputs;
     const std::string where = "op " + std::to_string(op.index) + " " + model_.op_type(op);
-    if (op.outputs.size() != 1) fail(where + ": ops with several outputs are not supported yet");
-    const int out = op.outputs[0];
     const auto input = [&](size_t i) {
       if (i >= in.size() || in[i] < 0) fail(where + ": a required input is missing");
       return in[i];
     };
+    if (op.builtin_code == BuiltinOperator_SPLIT || op.builtin_code == BuiltinOperator_SPLIT_V) {
+      // Pieces of one tensor keep its scale. SPLIT reads (axis, data), SPLIT_V (data, sizes, axis).
+      const Params p = activation(input(op.builtin_code == BuiltinOperator_SPLIT ? 1 : 0));
+      for (int o : op.outputs) set(o, p);
+      auto& code = *m_->operator_codes[static_cast<size_t>(op.opcode_index)];
+      code.version = std::max(code.version, 2);
+      return;
+    }
+    if (op.outputs.size() != 1) fail(where + ": ops with several outputs are not supported yet");
+    const int out = op.outputs[0];
     switch (op.builtin_code) {
       case BuiltinOperator_CONV_2D:
       case BuiltinOperator_DEPTHWISE_CONV_2D:
@@ -275,6 +310,9 @@ class Quantizer {
       case BuiltinOperator_RESHAPE:
       case BuiltinOperator_SQUEEZE:
       case BuiltinOperator_PAD:
+      case BuiltinOperator_STRIDED_SLICE:
+      case BuiltinOperator_RESIZE_NEAREST_NEIGHBOR:
+      case BuiltinOperator_RESIZE_BILINEAR:
         set(out, activation(input(0)));  // the same scale in and out, as TFLite requires
         break;
       case BuiltinOperator_PADV2: {
@@ -298,6 +336,12 @@ class Quantizer {
         give(value, tflite::TensorType_INT8, p);
         break;
       }
+      case BuiltinOperator_CONCATENATION:
+        // Each piece keeps its own scale and the output covers them all (the calibrated range
+        // of the output is their union): the kernel requantizes the pieces that differ, as
+        // TFLite's does, instead of coarsening every producer to the widest range.
+      case BuiltinOperator_HARD_SWISH:
+      case BuiltinOperator_LEAKY_RELU:
       case BuiltinOperator_ADD:
       case BuiltinOperator_SUB:
       case BuiltinOperator_MUL:
@@ -306,9 +350,11 @@ class Quantizer {
       case BuiltinOperator_RELU6:
         for (int t : in) {
           if (t < 0 || model_.tensor(t).type != DType::kFloat32) continue;  // axes, paddings
-          if (model_.tensor(t).is_constant())
-            fail(where + ": constant float operands are not supported yet");
-          activation(t);
+          if (model_.tensor(t).is_constant()) {
+            constant_operand(t, where);
+          } else {
+            activation(t);
+          }
         }
         activation(out);
         break;
