@@ -28,15 +28,28 @@ struct Ranges {
   int inputs = 0;
 };
 
-// Runs `model` (float32) on each calibration input with our CPU runtime and records the min and
-// max of every float activation. Throws pipecut::Error for inputs the model refuses.
+// How a tensor's range is drawn from the values calibration saw:
+//  - kMinMax: their minimum and maximum (nothing clipped);
+//  - kPercentile: the `percentile`-th and (100 - percentile)-th percentiles (outliers clipped);
+//  - kMse: the range, shrunk by the factor (1, 0.99, ..., 0.2 of each side) that minimises the
+//    mean squared error of int8 quantization over the values' histogram.
+// The last two take a second pass over the inputs (a 2048-bin histogram per tensor over the first
+// pass's range). See docs/quantize.md for what each gives on the real models.
+enum class RangeMethod { kMinMax, kPercentile, kMse };
+struct CalibrateOptions {
+  RangeMethod method = RangeMethod::kMinMax;
+  double percentile = 99.99;
+};
+
+// Runs `model` (float32) on each calibration input with our CPU runtime and records the range of
+// every float activation. Throws pipecut::Error for inputs the model refuses.
 Ranges calibrate(const Model& model, const std::vector<std::vector<TensorValue>>& inputs,
-                 const ProgressFn& progress = {});
+                 const ProgressFn& progress = {}, const CalibrateOptions& options = {});
 // The same for `count` inputs made one at a time by `input_at(i)` (pictures decoded as they are
-// needed, so a large calibration set never sits in memory whole).
+// needed, so a large calibration set never sits in memory whole; twice for the histogram methods).
 Ranges calibrate(const Model& model, int count,
                  const std::function<std::vector<TensorValue>(int)>& input_at,
-                 const ProgressFn& progress = {});
+                 const ProgressFn& progress = {}, const CalibrateOptions& options = {});
 
 enum class IoType { kInt8, kUInt8, kFloat32 };
 

@@ -20,6 +20,8 @@ namespace {
 struct QuantizeArgs {
   std::string model, output;
   std::vector<std::string> calib;
+  std::string range = "minmax";
+  double percentile = 99.99;
   int random = 0;
   float mean = 127.5f, std = 127.5f;
   bool per_tensor = false;
@@ -66,6 +68,14 @@ void add_quantize(CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--mean", args->mean, "pictures: (pixel - mean) / std")->capture_default_str();
   cmd->add_option("--std", args->std, "pictures: (pixel - mean) / std")->capture_default_str();
+  cmd->add_option("--range", args->range,
+                  "activation ranges from calibration: minmax (nothing clipped), percentile "
+                  "(--percentile P of the values), or mse (least int8 error)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"minmax", "percentile", "mse"}));
+  cmd->add_option("--percentile", args->percentile, "with --range percentile")
+      ->capture_default_str()
+      ->check(CLI::Range(50.000001, 100.0));
   cmd->add_flag("--per-tensor", args->per_tensor, "one scale per weight tensor, not per channel");
   cmd->add_option("--io-type", args->io_type,
                   "the model's inputs and outputs: int8, or uint8 / float32 with a QUANTIZE in and "
@@ -93,7 +103,12 @@ void add_quantize(CLI::App& app) {
           image_input_normalised(specs[0], files[static_cast<size_t>(i)], args->mean, args->std)};
     };
     ProgressBar bar(true);
-    const Ranges ranges = calibrate(model, count, input_at, bar.callback());
+    CalibrateOptions calibrate_options;
+    calibrate_options.method = args->range == "percentile" ? RangeMethod::kPercentile
+                               : args->range == "mse"      ? RangeMethod::kMse
+                                                           : RangeMethod::kMinMax;
+    calibrate_options.percentile = args->percentile;
+    const Ranges ranges = calibrate(model, count, input_at, bar.callback(), calibrate_options);
     bar.finish();
     QuantizeOptions options;
     options.per_tensor = args->per_tensor;
