@@ -211,6 +211,54 @@ TEST(QuantizeRanges, MethodsSideBySide) {
   }
 }
 
+// Per-tensor weights on the VWW MobileNet (depthwise convolutions, where per-tensor loses most):
+// without and with cross-layer equalization and bias correction, side by side. Equalization
+// keeps the float function; the printed figures are docs/quantize.md's.
+TEST(QuantizePerTensor, EqualizationAndBiasCorrectionOnVww) {
+  const Case c{"vww_tiny_mobilenet_v1_0.25_96.tflite", "", 0, 255};
+  const Model fmodel = Model::load(float_model(c.float_file));
+  auto fp32 = load_cpu(fmodel);
+  int pairs = 0;
+  const Model equalized = Model::from_bytes(equalize_model(fmodel, &pairs), "equalized");
+  EXPECT_GE(pairs, 10);
+  auto eq32 = load_cpu(equalized);
+  std::vector<std::vector<TensorValue>> calibration;
+  for (const auto& name : kPhotos) {
+    calibration.push_back({image_input_normalised(fp32->inputs()[0], photo(name), c.mean, c.std)});
+    // The same function in float (up to rounding).
+    const auto a = as_floats(fp32->run(calibration.back())[0], {});
+    const auto b = as_floats(eq32->run(calibration.back())[0], {});
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-4f) << name;
+  }
+  const Ranges plain_ranges = calibrate(fmodel, calibration);
+  const Ranges eq_ranges = calibrate(equalized, calibration);
+  struct Row {
+    std::string label;
+    bool equalize, correct;
+  };
+  std::map<std::string, Agreement> got;
+  for (const Row& row : {Row{"per-tensor", false, false}, Row{"--equalize", true, false},
+                         Row{"--bias-correction", false, true}, Row{"both", true, true}}) {
+    QuantizeOptions options;
+    options.per_tensor = true;
+    options.bias_correction = row.correct;
+    const Model& source = row.equalize ? equalized : fmodel;
+    const Model q = Model::from_bytes(
+        quantize_model(source, row.equalize ? eq_ranges : plain_ranges, options), "q");
+    auto exec = load_cpu(q);
+    const Agreement a = compare(*fp32, *exec, c.mean, c.std);
+    got[row.label] = a;
+    std::cout << "VWW per-tensor " << row.label << ": top-1 " << a.top1 << " of " << a.n
+              << ", largest probability gap " << a.worst << "\n";
+  }
+  // Each must help per-tensor: no photo lost, a narrower largest gap (measured: 0.185 plain,
+  // 0.047 equalized, 0.059 bias-corrected, 0.064 both).
+  for (const std::string label : {"--equalize", "--bias-correction", "both"}) {
+    EXPECT_GE(got[label].top1, got["per-tensor"].top1) << label;
+    EXPECT_LT(got[label].worst, got["per-tensor"].worst * 0.6f) << label;
+  }
+}
+
 TEST(QuantizeErrors, PerTensorWeightsHaveOneScaleAndTheirBiasesToo) {
   const Model fmodel = Model::load(float_model("cifar10_tiny_resnet8.tflite"));
   const Ranges ranges = calibrate(fmodel, {random_inputs(load_cpu(fmodel)->inputs(), 7)});

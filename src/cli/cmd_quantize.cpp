@@ -22,6 +22,7 @@ struct QuantizeArgs {
   std::vector<std::string> calib;
   std::string range = "minmax";
   double percentile = 99.99;
+  bool equalize = false, bias_correction = false;
   int random = 0;
   float mean = 127.5f, std = 127.5f;
   bool per_tensor = false;
@@ -76,6 +77,11 @@ void add_quantize(CLI::App& app) {
   cmd->add_option("--percentile", args->percentile, "with --range percentile")
       ->capture_default_str()
       ->check(CLI::Range(50.000001, 100.0));
+  cmd->add_flag("--equalize", args->equalize,
+                "cross-layer equalization first: consecutive convolutions get equal weight ranges "
+                "per channel (helps --per-tensor)");
+  cmd->add_flag("--bias-correction", args->bias_correction,
+                "biases absorb the mean shift the weights' rounding causes");
   cmd->add_flag("--per-tensor", args->per_tensor, "one scale per weight tensor, not per channel");
   cmd->add_option("--io-type", args->io_type,
                   "the model's inputs and outputs: int8, or uint8 / float32 with a QUANTIZE in and "
@@ -88,7 +94,11 @@ void add_quantize(CLI::App& app) {
       throw Error(args->output + ": exists; pass --force to replace it");
     if (args->calib.empty() == (args->random == 0))
       throw Error("quantize: give calibration pictures (--calib) or --random N, one of them");
-    const Model model = load_model_file(args->model);
+    const Model loaded = load_model_file(args->model);
+    int pairs = 0;
+    const Model model = args->equalize
+                            ? Model::from_bytes(equalize_model(loaded, &pairs), loaded.origin())
+                            : loaded;
     const auto specs = load_cpu(model)->inputs();
     // Inputs are made one at a time as calibration needs them.
     std::vector<std::filesystem::path> files;
@@ -112,6 +122,7 @@ void add_quantize(CLI::App& app) {
     bar.finish();
     QuantizeOptions options;
     options.per_tensor = args->per_tensor;
+    options.bias_correction = args->bias_correction;
     options.io_type = args->io_type == "float32" ? IoType::kFloat32
                       : args->io_type == "uint8" ? IoType::kUInt8
                                                  : IoType::kInt8;

@@ -12,14 +12,25 @@ namespace pipecut {
 
 namespace {
 
-void widen(std::pair<float, float>& range, const TensorValue& v) {
+// Channel sums (last axis) and how many values each has seen.
+struct ChannelSums {
+  std::vector<double> sums;
+  double per_channel = 0;
+};
+
+void widen(std::pair<float, float>& range, const TensorValue& v, ChannelSums* sums = nullptr) {
   const size_t n = v.data.size() / 4;
+  const size_t channels =
+      v.shape.empty() || v.shape.back() <= 0 ? 1 : static_cast<size_t>(v.shape.back());
+  if (sums && sums->sums.size() != channels) sums->sums.assign(channels, 0.0);
   for (size_t i = 0; i < n; ++i) {
     float x;
     std::memcpy(&x, v.data.data() + 4 * i, 4);
     range.first = std::min(range.first, x);
     range.second = std::max(range.second, x);
+    if (sums) sums->sums[i % channels] += x;
   }
+  if (sums) sums->per_channel += static_cast<double>(n / channels);
 }
 
 constexpr int kBins = 2048;
@@ -117,6 +128,7 @@ Ranges calibrate(const Model& model, int count,
   }
   auto executable = load_cpu(model, options);
   Ranges ranges;
+  std::map<int, ChannelSums> sums;
   const auto fresh =
       std::make_pair(std::numeric_limits<float>::max(), std::numeric_limits<float>::lowest());
   for (int i = 0; i < count; ++i) {
@@ -125,20 +137,25 @@ Ranges calibrate(const Model& model, int count,
     for (size_t k = 0; k < input.size(); ++k) {
       const int t = model.inputs().at(k);
       if (model.tensor(t).type != DType::kFloat32) continue;
-      widen(ranges.min_max.try_emplace(t, fresh).first->second, input[k]);
+      widen(ranges.min_max.try_emplace(t, fresh).first->second, input[k], &sums[t]);
     }
     for (const TensorValue& v : executable->kept()) {
       const auto it = index_of.find(v.name);
       if (it != index_of.end())
-        widen(ranges.min_max.try_emplace(it->second, fresh).first->second, v);
+        widen(ranges.min_max.try_emplace(it->second, fresh).first->second, v, &sums[it->second]);
     }
     for (size_t k = 0; k < outputs.size(); ++k) {
       const int t = model.outputs().at(k);
       if (model.tensor(t).type == DType::kFloat32)
-        widen(ranges.min_max.try_emplace(t, fresh).first->second, outputs[k]);
+        widen(ranges.min_max.try_emplace(t, fresh).first->second, outputs[k], &sums[t]);
     }
     ++ranges.inputs;
     if (progress) progress(i + 1, count, "calibrating");
+  }
+  for (const auto& [t, s] : sums) {
+    if (s.per_channel <= 0) continue;
+    auto& means = ranges.channel_means[t];
+    for (double sum : s.sums) means.push_back(static_cast<float>(sum / s.per_channel));
   }
   if (calibrate_options.method == RangeMethod::kMinMax) return ranges;
 

@@ -234,11 +234,43 @@ class Quantizer {
     return floor;
   }
 
+  // (dequantized - float weights) x the input's channel means, per output channel: the mean
+  // shift the weights' rounding adds to the output, which bias correction takes off the bias.
+  // Empty when calibration has no means for the input.
+  std::vector<float> rounding_shift(int weights_t, int input_t, int32_t code,
+                                    const std::vector<float>& scales, const std::string& where) {
+    const auto it = ranges_.channel_means.find(input_t);
+    if (it == ranges_.channel_means.end()) return {};
+    const std::vector<float>& mu = it->second;
+    const Tensor& wv = view(weights_t, where);
+    const std::vector<float> w = floats(wv);
+    const auto& s = wv.shape;
+    const bool depthwise = code == tflite::BuiltinOperator_DEPTHWISE_CONV_2D;
+    const int64_t outputs = depthwise ? s.back() : s.front();
+    const int64_t in_channels = static_cast<int64_t>(mu.size());
+    if (outputs <= 0 || in_channels <= 0) return {};
+    if (depthwise ? outputs % in_channels != 0 : s.back() != in_channels) return {};
+    std::vector<double> shift(static_cast<size_t>(outputs), 0.0);
+    const int64_t per_output = static_cast<int64_t>(w.size()) / outputs;
+    for (size_t e = 0; e < w.size(); ++e) {
+      const auto i = static_cast<int64_t>(e);
+      const int64_t o = depthwise ? i % outputs : i / per_output;
+      const int64_t c = depthwise ? o / (outputs / in_channels) : i % in_channels;
+      const float scale = scales[scales.size() == 1 ? 0 : static_cast<size_t>(o)];
+      const float q = std::clamp(std::round(w[e] / scale), -127.0f, 127.0f);
+      shift[static_cast<size_t>(o)] +=
+          static_cast<double>(q * scale - w[e]) * mu[static_cast<size_t>(c)];
+    }
+    return std::vector<float>(shift.begin(), shift.end());
+  }
+
   void bias(int t, float input_scale, const std::vector<float>& weight_scales,
-            const std::string& where) {
+            const std::string& where, const std::vector<float>& shift = {}) {
     if (t < 0) return;
     const Tensor& v = view(t, where);
-    const std::vector<float> b = floats(v);
+    std::vector<float> b = floats(v);
+    if (shift.size() == b.size())
+      for (size_t c = 0; c < b.size(); ++c) b[c] -= shift[c];
     std::vector<float> scales(weight_scales.size());
     for (size_t c = 0; c < scales.size(); ++c) scales[c] = input_scale * weight_scales[c];
     if (const auto it = bias_scales_.find(t); it != bias_scales_.end()) {
@@ -292,7 +324,10 @@ class Quantizer {
         const int bias_index = in.size() > 2 ? in[2] : -1;
         const auto floor = bias_floor(bias_index, x.scale, w.shape[channel_axis], axis >= 0, where);
         const auto scales = weights(input(1), axis, floor, where);
-        bias(bias_index, x.scale, scales, where);
+        bias(bias_index, x.scale, scales, where,
+             options_.bias_correction
+                 ? rounding_shift(input(1), input(0), op.builtin_code, scales, where)
+                 : std::vector<float>{});
         activation(out);
         break;
       }
