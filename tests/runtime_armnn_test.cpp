@@ -30,8 +30,10 @@
 #include <utility>
 #include <vector>
 
+#include "pipecut/inputs.h"
 #include "pipecut/model.h"
 #include "pipecut/model_writer.h"
+#include "pipecut/quant.h"
 #include "pipecut/runtime.h"
 #include "support/armnn_reference.h"
 #include "support/test_support.h"
@@ -236,6 +238,35 @@ std::filesystem::path with_every_op_output(const Model& source, const std::strin
 // Every op alone, fed the bytes Arm NN gave its inputs, on each classifier: the two agree within
 // one step on every byte of every layer. The steps the final outputs differ by are therefore
 // single roundings carried along the network, not an op that computes something else.
+// Models pipecut quantize makes (the three real float models of ../shared/models/float,
+// calibrated on seeded inputs) load in Arm NN's TFLite parser, and their outputs there are within
+// kMaxSteps of pipecut's runtime on seeded 8-bit inputs.
+TEST(RuntimeArmnn, PipecutQuantizedModelsMatchArmnn) {
+  for (const std::string name : {"cifar10_tiny_resnet8", "vww_tiny_mobilenet_v1_0.25_96",
+                                 "imagenet_mobilenet_v1_0.25_224"}) {
+    const auto source =
+        std::filesystem::path(PIPECUT_SHARED_DIR) / "models" / "float" / (name + ".tflite");
+    if (!std::filesystem::exists(source)) GTEST_SKIP() << source << " is absent";
+    const Model fmodel = Model::load(source);
+    std::vector<std::vector<TensorValue>> calibration;
+    const auto specs = load_cpu(fmodel)->inputs();
+    for (uint64_t seed = 1; seed <= 8; ++seed) calibration.push_back(random_inputs(specs, seed));
+    const std::vector<uint8_t> bytes = quantize_model(fmodel, calibrate(fmodel, calibration));
+    const std::filesystem::path path =
+        testing::fresh_dir("runtime_armnn_quantized_" + name) / (name + "_int8.tflite");
+    testing::write_bytes(path, bytes);
+    const Model q = Model::load(path);
+    auto exe = load_cpu(q);
+    for (uint64_t seed = 100; seed < 103; ++seed) {
+      const auto inputs = random_inputs(exe->inputs(), seed);
+      std::vector<std::vector<uint8_t>> raw;
+      for (const auto& v : inputs) raw.push_back(v.data);
+      run_and_compare(name + " (pipecut int8) seed " + std::to_string(seed), path, raw,
+                      std::vector<int>(exe->outputs().size(), kMaxSteps));
+    }
+  }
+}
+
 TEST(RuntimeArmnn, EveryOpAloneAgreesWithinOneStep) {
   for (const ClassifierCase& c : kCases) {
     const Model source = Model::load(coral_model(c.model));
