@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -30,7 +31,6 @@
 #include <utility>
 #include <vector>
 
-#include "pipecut/inputs.h"
 #include "pipecut/model.h"
 #include "pipecut/model_writer.h"
 #include "pipecut/quant.h"
@@ -241,6 +241,27 @@ std::filesystem::path with_every_op_output(const Model& source, const std::strin
 // Models pipecut quantize makes (the three real float models of ../shared/models/float,
 // calibrated on seeded inputs) load in Arm NN's TFLite parser, and their outputs there are within
 // kMaxSteps of pipecut's runtime on seeded 8-bit inputs.
+// Seeded inputs of the specs' shapes: floats in [-1, 1] for float inputs, any byte for 8-bit ones.
+std::vector<TensorValue> seeded_inputs(const std::vector<TensorSpec>& specs, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<TensorValue> values;
+  for (const TensorSpec& spec : specs) {
+    TensorValue v{spec.name, spec.type, spec.shape, spec.quant, {}};
+    const auto n = static_cast<size_t>(spec.byte_size());
+    if (spec.type == DType::kFloat32) {
+      std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+      std::vector<float> f(n / 4);
+      for (float& x : f) x = uniform(rng);
+      v.data.resize(n);
+      std::memcpy(v.data.data(), f.data(), n);
+    } else {
+      for (size_t i = 0; i < n; ++i) v.data.push_back(static_cast<uint8_t>(rng()));
+    }
+    values.push_back(std::move(v));
+  }
+  return values;
+}
+
 TEST(RuntimeArmnn, PipecutQuantizedModelsMatchArmnn) {
   for (const std::string name : {"cifar10_tiny_resnet8", "vww_tiny_mobilenet_v1_0.25_96",
                                  "imagenet_mobilenet_v1_0.25_224"}) {
@@ -250,15 +271,15 @@ TEST(RuntimeArmnn, PipecutQuantizedModelsMatchArmnn) {
     const Model fmodel = Model::load(source);
     std::vector<std::vector<TensorValue>> calibration;
     const auto specs = load_cpu(fmodel)->inputs();
-    for (uint64_t seed = 1; seed <= 8; ++seed) calibration.push_back(random_inputs(specs, seed));
+    for (uint32_t seed = 1; seed <= 8; ++seed) calibration.push_back(seeded_inputs(specs, seed));
     const std::vector<uint8_t> bytes = quantize_model(fmodel, calibrate(fmodel, calibration));
     const std::filesystem::path path =
         testing::fresh_dir("runtime_armnn_quantized_" + name) / (name + "_int8.tflite");
     testing::write_bytes(path, bytes);
     const Model q = Model::load(path);
     auto exe = load_cpu(q);
-    for (uint64_t seed = 100; seed < 103; ++seed) {
-      const auto inputs = random_inputs(exe->inputs(), seed);
+    for (uint32_t seed = 100; seed < 103; ++seed) {
+      const auto inputs = seeded_inputs(exe->inputs(), seed);
       std::vector<std::vector<uint8_t>> raw;
       for (const auto& v : inputs) raw.push_back(v.data);
       run_and_compare(name + " (pipecut int8) seed " + std::to_string(seed), path, raw,
