@@ -82,16 +82,17 @@ if /usr/bin/python3 -c "import torch, torchvision" 2> /dev/null; then
   # Two runs: a CSV holds one set of counters.
   PIPECUT_ONNX_DIR="$scratch/onnx" run import bench_import --benchmark_filter=BM_ImportResNet50
   PIPECUT_ONNX_DIR="$scratch/onnx" run resnet18 bench_import --benchmark_filter=BM_ResNet18Float
-  awk -F, '
+  awk -F, -v out="$scratch/pipecut_ms" '
     /^name,/ { for (i = 1; i <= NF; ++i) { gsub(/"/, "", $i); col[$i] = i }; next }
     /^"BM_ImportResNet50/ { printf "import resnet50: %.0f ms (goal < 1000)\n", $col["real_time"] }
     /^"BM_ResNet18Float/ { printf "pipecut resnet18 float, %d thread(s): median %.2f ms  p90 %.2f ms\n", $col["threads"], $col["median_ms"], $col["p90_ms"]
                            pc[$col["threads"]] = $col["median_ms"] }
-    END { for (t in pc) print t, pc[t] > "'"$scratch"'/pipecut_ms" }' "$scratch/import.csv" "$scratch/resnet18.csv"
+    END { for (t in pc) print t, pc[t] > out }' "$scratch/import.csv" "$scratch/resnet18.csv"
   for threads in 1 2; do
     torch_ms=$(/usr/bin/python3 tests/support/torch_models.py time resnet18 --threads $threads --iterations 30 |
       /usr/bin/python3 -c "import json, sys; print(json.load(sys.stdin)['median_ms'])")
     pipecut_ms=$(awk -v t=$threads '$1 == t { print $2 }' "$scratch/pipecut_ms")
+    [ -n "$pipecut_ms" ] || { echo "no pipecut figure for $threads thread(s)" >&2; exit 1; }
     awk -v t=$threads -v p="$pipecut_ms" -v q="$torch_ms" 'BEGIN {
       printf "PyTorch resnet18, %d thread(s): median %.2f ms; pipecut / PyTorch = %.2f\n", t, q, p / q }'
   done

@@ -271,6 +271,16 @@ TEST(ImportTorchvision, Int8TopOneAgreesWithFloatOnPhotos) {
     const Tensor& qin = qm.tensor(qm.inputs()[0]);
     const Tensor& qout = qm.tensor(qm.outputs()[0]);
     ASSERT_EQ(qin.type, DType::kInt8);
+    // TFLite's int8 CONCATENATION takes pieces at the output's scale only (QUANTIZE before the
+    // others).
+    for (const Op& op : qm.ops()) {
+      if (qm.op_type(op) != "CONCATENATION") continue;
+      const auto& o = qm.tensor(op.outputs[0]).quant;
+      for (int t : op.inputs) {
+        EXPECT_EQ(qm.tensor(t).quant.scale, o.scale) << qm.tensor(t).name;
+        EXPECT_EQ(qm.tensor(t).quant.zero_point, o.zero_point) << qm.tensor(t).name;
+      }
+    }
     const float mean[3] = {0.485f, 0.456f, 0.406f}, stdev[3] = {0.229f, 0.224f, 0.225f};
     int photos = 0, confident = 0, agree_confident = 0, agree = 0;
     for (const auto& entry : fs::directory_iterator(images)) {

@@ -185,7 +185,6 @@ TEST(QuantizeRanges, MethodsSideBySide) {
       {"percentile 99.99", {RangeMethod::kPercentile, 99.99}},
       {"percentile 99.9", {RangeMethod::kPercentile, 99.9}},
       {"mse", {RangeMethod::kMse, 0}}};
-  std::map<std::string, int> total;
   for (const Case& c : cases) {
     const Model fmodel = Model::load(float_model(c.float_file));
     auto fp32 = load_cpu(fmodel);
@@ -193,21 +192,31 @@ TEST(QuantizeRanges, MethodsSideBySide) {
     for (const auto& name : kPhotos)
       calibration.push_back(
           {image_input_normalised(fp32->inputs()[0], photo(name), c.mean, c.std)});
+    const Ranges minmax = calibrate(fmodel, calibration);
     for (const auto& [label, options] : methods) {
       const Ranges ranges = calibrate(fmodel, calibration, {}, options);
+      // Clipping methods only narrow: every range inside minmax's, and some strictly so.
+      int narrower = 0;
+      for (const auto& [t, range] : ranges.min_max) {
+        const auto& full = minmax.min_max.at(t);
+        const float slack = 1e-6f * (full.second - full.first);
+        EXPECT_GE(range.first, full.first - slack) << label << " " << fmodel.tensor(t).name;
+        EXPECT_LE(range.second, full.second + slack) << label << " " << fmodel.tensor(t).name;
+        narrower += range.second - range.first < 0.999f * (full.second - full.first);
+      }
+      if (options.method == RangeMethod::kMinMax) {
+        EXPECT_EQ(narrower, 0);
+      } else {
+        EXPECT_GT(narrower, 0) << label;
+      }
       const Model q = Model::from_bytes(quantize_model(fmodel, ranges), "quantized");
       auto exec = load_cpu(q);
       const Agreement a = compare(*fp32, *exec, c.mean, c.std);
       std::cout << c.float_file << " " << label << ": top-1 " << a.top1 << " of " << a.n
                 << ", in top 5 " << a.in_top5 << ", largest probability gap " << a.worst << "\n";
-      total[label] += a.top1;
-      if (label == "minmax") {
-        EXPECT_GE(a.top1, a.n / 2);
-      }
+      // Measured: minmax 11 of 18 on the ImageNet model, a tight 99.9 percentile 7 (docs).
+      EXPECT_GE(a.top1, options.method == RangeMethod::kMinMax ? a.n / 2 : a.n / 3) << label;
     }
-  }
-  for (const auto& [label, top1] : total) {
-    EXPECT_GE(total.at("minmax"), top1 - 1) << label;
   }
 }
 

@@ -26,6 +26,7 @@ void widen(std::pair<float, float>& range, const TensorValue& v, ChannelSums* su
   for (size_t i = 0; i < n; ++i) {
     float x;
     std::memcpy(&x, v.data.data() + 4 * i, 4);
+    if (!std::isfinite(x)) continue;  // a NaN or an infinity has no int8 place; it is not a range
     range.first = std::min(range.first, x);
     range.second = std::max(range.second, x);
     if (sums) sums->sums[i % channels] += x;
@@ -45,7 +46,8 @@ struct Histogram {
     for (size_t i = 0; i < n; ++i) {
       float x;
       std::memcpy(&x, v.data.data() + 4 * i, 4);
-      const int b = width > 0 ? static_cast<int>((x - lo) / width) : 0;
+      if (!std::isfinite(x)) continue;
+      const int b = width > 0 ? static_cast<int>(std::clamp((x - lo) / width, 0.0f, 4096.0f)) : 0;
       counts[static_cast<size_t>(std::clamp(b, 0, kBins - 1))] += 1;
     }
   }
@@ -187,6 +189,10 @@ Ranges calibrate(const Model& model, int count,
   }
   for (auto& [t, range] : ranges.min_max) {
     const Histogram& h = histograms.at(t);
+    double seen = 0;
+    for (double c : h.counts) seen += c;
+    // Nothing finite seen, or a range that is not a range: the first pass's stays.
+    if (seen == 0 || !std::isfinite(h.lo) || !std::isfinite(h.hi) || !(h.hi > h.lo)) continue;
     range = calibrate_options.method == RangeMethod::kPercentile
                 ? percentile_range(h, calibrate_options.percentile)
                 : mse_range(h);

@@ -25,6 +25,7 @@ struct FloatView {
     if (t < 0) return false;
     const auto& tensor = *g.tensors[static_cast<size_t>(t)];
     if (tensor.type != tflite::TensorType_FLOAT32 || tensor.buffer == 0) return false;
+    if (tensor.buffer >= m.buffers.size()) return false;
     buffer = m.buffers[tensor.buffer].get();
     size_t n = 1;
     for (int32_t d : tensor.shape) n *= static_cast<size_t>(std::max(d, 0));
@@ -62,7 +63,11 @@ class Equalizer {
 
  private:
   BuiltinOperator code(const tflite::OperatorT& op) const {
-    return m_.operator_codes[op.opcode_index]->builtin_code;
+    if (op.opcode_index >= m_.operator_codes.size()) return tflite::BuiltinOperator_CUSTOM;
+    const auto& c = *m_.operator_codes[op.opcode_index];
+    // Files before schema 3a keep the code in the 8-bit field only.
+    return static_cast<BuiltinOperator>(
+        std::max<int32_t>(c.deprecated_builtin_code, static_cast<int32_t>(c.builtin_code)));
   }
   bool is_conv(const tflite::OperatorT& op) const {
     return code(op) == tflite::BuiltinOperator_CONV_2D ||
@@ -80,28 +85,41 @@ class Equalizer {
     const auto* o = op.builtin_options.AsDepthwiseConv2DOptions();
     return o ? std::max(o->depth_multiplier, 1) : 1;
   }
-  bool own(int t) const {  // the weights are this tensor's alone
-    return buffer_users_.at(g_.tensors[static_cast<size_t>(t)]->buffer) == 1;
+  // The constant is this op's alone: one tensor on its buffer, one reader of the tensor.
+  bool own(int t) const {
+    if (t < 0 || static_cast<size_t>(t) >= g_.tensors.size()) return false;
+    const auto users = buffer_users_.find(g_.tensors[static_cast<size_t>(t)]->buffer);
+    const auto readers = readers_.find(t);
+    return users != buffer_users_.end() && users->second == 1 && readers != readers_.end() &&
+           readers->second == 1;
   }
 
   bool equalize(tflite::OperatorT& first, tflite::OperatorT& second) {
     if (!is_conv(first) || !is_conv(second) || first.outputs.size() != 1) return false;
     const int32_t y = first.outputs[0];
-    if (second.inputs.empty() || second.inputs[0] != y || readers_[y] != 1) return false;
+    if (second.inputs.empty() || second.inputs[0] != y) return false;
+    if (const auto it = readers_.find(y); it == readers_.end() || it->second != 1) return false;
     if (std::find(g_.outputs.begin(), g_.outputs.end(), y) != g_.outputs.end()) return false;
     if (!scale_equivariant(first)) return false;
     const bool second_dw = code(second) == tflite::BuiltinOperator_DEPTHWISE_CONV_2D;
     if (second_dw && multiplier(second) != 1) return false;
     if (first.inputs.size() < 2 || second.inputs.size() < 2) return false;
     if (!own(first.inputs[1]) || !own(second.inputs[1])) return false;
+    if (first.inputs[1] == second.inputs[1]) return false;
     FloatView wa, wb, ba;
     if (!wa.load(m_, g_, first.inputs[1]) || !wb.load(m_, g_, second.inputs[1])) return false;
+    if (wa.shape.size() != 4 || wb.shape.size() != 4) return false;
     const bool has_bias = first.inputs.size() > 2 && first.inputs[2] >= 0;
     if (has_bias && (!own(first.inputs[2]) || !ba.load(m_, g_, first.inputs[2]))) return false;
     const bool first_dw = code(first) == tflite::BuiltinOperator_DEPTHWISE_CONV_2D;
     const int64_t channels = first_dw ? wa.shape.back() : wa.shape.front();
     if ((second_dw ? wb.shape.back() : wb.shape.back()) != channels) return false;
     if (has_bias && static_cast<int64_t>(ba.values.size()) != channels) return false;
+    if (channels <= 0 || static_cast<int64_t>(wa.values.size()) % channels != 0) return false;
+    // The bound holds for the product of all sweeps' scales of this channel.
+    std::vector<float>& total = cumulative_[first.inputs[1]];
+    if (total.size() != static_cast<size_t>(channels))
+      total.assign(static_cast<size_t>(channels), 1.0f);
     // Channel c of the first op's output; channel c of the second op's input.
     const auto out_channel = [&](size_t e) {
       return first_dw
@@ -123,7 +141,8 @@ class Equalizer {
         // Bounded: a channel with tiny weights but a real bias would otherwise be scaled up
         // by 100x or more, its activations then widen the whole tensor's int8 range and crush
         // the other channels (on VWW unbounded scales cost 6 of 18 photos; see quantize.md).
-        s[c] = std::clamp(std::sqrt(r1[c] / r2[c]), 0.25f, 4.0f);
+        const float want = std::sqrt(r1[c] / r2[c]) * total[c];
+        s[c] = std::clamp(want, 0.25f, 4.0f) / total[c];
         changed = changed || std::abs(s[c] - 1.0f) > 1e-3f;
       }
     }
@@ -133,6 +152,7 @@ class Equalizer {
     for (size_t e = 0; e < wb.values.size(); ++e)
       wb.values[e] *= s[static_cast<size_t>(in_channel(e))];
     for (size_t c = 0; c < ba.values.size(); ++c) ba.values[c] /= s[c];
+    for (size_t c = 0; c < s.size(); ++c) total[c] *= s[c];
     wa.store();
     wb.store();
     if (has_bias) ba.store();
@@ -142,6 +162,7 @@ class Equalizer {
   tflite::ModelT& m_;
   tflite::SubGraphT& g_;
   std::map<int32_t, int> readers_;
+  std::map<int32_t, std::vector<float>> cumulative_;  // by the first op's weights: scale so far
   std::map<uint32_t, int> buffer_users_;
 };
 
@@ -150,6 +171,9 @@ class Equalizer {
 std::vector<uint8_t> equalize_model(const Model& model, int* pairs) {
   std::unique_ptr<tflite::ModelT> m(model.flatbuffer()->UnPack());
   if (m->subgraphs.size() != 1) throw Error(model.origin() + ": equalize needs one subgraph");
+  for (const auto& buffer : m->buffers)
+    if (buffer && buffer->offset > 1)
+      throw Error(model.origin() + ": buffers stored past the flatbuffer are not supported");
   Equalizer equalizer(*m);
   int total = 0;
   for (int sweep = 0; sweep < 3; ++sweep) total = std::max(total, equalizer.sweep());

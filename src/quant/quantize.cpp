@@ -60,6 +60,7 @@ int int8_version(int32_t code) {
     case BuiltinOperator_RESHAPE:
     case BuiltinOperator_SQUEEZE:
     case BuiltinOperator_HARD_SWISH:
+    case BuiltinOperator_LEAKY_RELU:
       return 1;
     case BuiltinOperator_CONCATENATION:
     case BuiltinOperator_STRIDED_SLICE:
@@ -84,6 +85,7 @@ class Quantizer {
     graph_ = m_->subgraphs[0].get();
     for (int t : model_.inputs()) activation(t);
     for (const Op& op : model_.ops()) quantize_op(op);
+    insert_requantizations();
     if (options_.io_type != IoType::kInt8) convert_io();
     // Keras models carry a dynamic batch (-1) in their shape signatures; the quantized model
     // takes the batch its shapes have (1), as 8-bit targets need static shapes.
@@ -151,6 +153,7 @@ class Quantizer {
     const std::vector<float> values = floats(view(t, where));
     float lo = 0.0f, hi = 0.0f;
     for (float v : values) {
+      if (!std::isfinite(v)) fail(where + ": constant '" + view(t, where).name + "' is not finite");
       lo = std::min(lo, v);
       hi = std::max(hi, v);
     }
@@ -371,10 +374,22 @@ class Quantizer {
         give(value, tflite::TensorType_INT8, p);
         break;
       }
-      case BuiltinOperator_CONCATENATION:
-        // Each piece keeps its own scale and the output covers them all (the calibrated range
-        // of the output is their union): the kernel requantizes the pieces that differ, as
-        // TFLite's does, instead of coarsening every producer to the widest range.
+      case BuiltinOperator_CONCATENATION: {
+        // TFLite's int8 concatenation takes pieces at the output's scale only. Each producer
+        // keeps its own calibrated scale (not widened to the union), and a piece at another
+        // scale goes through an int8 -> int8 QUANTIZE first, as the TFLite converter writes it.
+        for (int t : in) {
+          if (t < 0 || model_.tensor(t).type != DType::kFloat32) continue;
+          if (model_.tensor(t).is_constant()) fail(where + ": constant pieces are not supported");
+          activation(t);
+        }
+        const Params o = activation(out);
+        for (size_t k = 0; k < in.size(); ++k) {
+          if (in[k] < 0 || activation(in[k]) == o) continue;
+          requantize_.push_back({op.index, static_cast<int>(k), o});
+        }
+        break;
+      }
       case BuiltinOperator_HARD_SWISH:
       case BuiltinOperator_LEAKY_RELU:
       case BuiltinOperator_ADD:
@@ -416,6 +431,37 @@ class Quantizer {
     c->version = version;
     m_->operator_codes.push_back(std::move(c));
     return static_cast<int32_t>(m_->operator_codes.size()) - 1;
+  }
+
+  // Inputs that must reach their op at another scale: an int8 QUANTIZE is put before the op.
+  struct Requantize {
+    int op = 0, input = 0;
+    Params to;
+  };
+  std::vector<Requantize> requantize_;
+
+  void insert_requantizations() {
+    if (requantize_.empty()) return;
+    std::map<int, std::vector<std::unique_ptr<tflite::OperatorT>>> before;  // by op index
+    for (const Requantize& r : requantize_) {
+      auto& consumer = *graph_->operators[static_cast<size_t>(r.op)];
+      const int32_t from = consumer.inputs[static_cast<size_t>(r.input)];
+      const int32_t twin = add_twin(from, "_requantized");
+      give(twin, tflite::TensorType_INT8, r.to);
+      auto q = std::make_unique<tflite::OperatorT>();
+      q->opcode_index = static_cast<uint32_t>(opcode(tflite::BuiltinOperator_QUANTIZE, 2));
+      q->inputs = {from};
+      q->outputs = {twin};
+      consumer.inputs[static_cast<size_t>(r.input)] = twin;
+      before[r.op].push_back(std::move(q));
+    }
+    std::vector<std::unique_ptr<tflite::OperatorT>> ops;
+    for (size_t i = 0; i < graph_->operators.size(); ++i) {
+      if (auto it = before.find(static_cast<int>(i)); it != before.end())
+        for (auto& q : it->second) ops.push_back(std::move(q));
+      ops.push_back(std::move(graph_->operators[i]));
+    }
+    graph_->operators = std::move(ops);
   }
 
   // A copy of tensor t (shape, signature, name + suffix) with no buffer, as a new index.
