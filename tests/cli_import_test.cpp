@@ -12,51 +12,19 @@
 #include "pipecut/image.h"
 #include "pipecut/model.h"
 #include "support/cli_support.h"
+#include "support/float_files.h"
 #include "support/test_support.h"
 
 namespace pipecut {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::read_floats;
+using testing::relative_gap;
 using testing::run_cli;
+using testing::write_floats;
 
 const std::string kPython = "/usr/bin/python3";  // Debian's: it has python3-onnx and numpy
-
-std::vector<float> floats(const fs::path& path) {
-  const auto bytes = read_file(path);
-  std::vector<float> out(bytes.size() / 4);
-  std::memcpy(out.data(), bytes.data(), out.size() * 4);
-  return out;
-}
-
-void write_floats(const fs::path& path, const std::vector<float>& v) {
-  write_file_atomic(
-      path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(v.data()), v.size() * 4));
-}
-
-// NCHW data as NHWC.
-std::vector<float> to_nhwc(const std::vector<float>& x, int n, int c, int h, int w) {
-  std::vector<float> out(x.size());
-  for (int b = 0; b < n; ++b)
-    for (int k = 0; k < c; ++k)
-      for (int y = 0; y < h; ++y)
-        for (int z = 0; z < w; ++z)
-          out[static_cast<size_t>(((b * h + y) * w + z) * c + k)] =
-              x[static_cast<size_t>(((b * c + k) * h + y) * w + z)];
-  return out;
-}
-
-// Largest difference relative to the reference's range.
-double relative_gap(const std::vector<float>& a, const std::vector<float>& ref) {
-  EXPECT_EQ(a.size(), ref.size());
-  float lo = ref.at(0), hi = ref.at(0), gap = 0;
-  for (size_t i = 0; i < ref.size() && i < a.size(); ++i) {
-    lo = std::min(lo, ref[i]);
-    hi = std::max(hi, ref[i]);
-    gap = std::max(gap, std::abs(a[i] - ref[i]));
-  }
-  return gap / std::max(hi - lo, 1e-30f);
-}
 
 // Each test makes its own cases (ctest runs the tests in separate processes, side by side).
 class ImportCases : public ::testing::Test {
@@ -151,12 +119,13 @@ TEST_F(ImportCases, LessCommonOpsComputeWhatNumpySays) {
   ASSERT_EQ(r.status, 0) << r.err;
   const auto summary = nlohmann::json::parse(r.out);
   EXPECT_EQ(summary["transposes"].get<int>(), 0);
-  write_floats(dir_ / "ops.nhwc", to_nhwc(floats(dir_ / "conv_prelu.input.f32"), 1, 3, 8, 8));
+  write_floats(dir_ / "ops.nhwc",
+               testing::nchw_to_nhwc(read_floats(dir_ / "conv_prelu.input.f32"), 1, 3, 8, 8));
   const auto run = run_cli("run " + out.string() + " --input " + (dir_ / "ops.nhwc").string() +
                            " --output " + (dir_ / "ops-out").string() + " --iterations 1");
   ASSERT_EQ(run.status, 0) << run.err;
-  const auto y = floats(dir_ / "ops-out" / "y.raw");
-  const auto ref = to_nhwc(floats(dir_ / "conv_prelu.output.f32"), 1, 4, 1, 16);
+  const auto y = read_floats(dir_ / "ops-out" / "y.raw");
+  const auto ref = testing::nchw_to_nhwc(read_floats(dir_ / "conv_prelu.output.f32"), 1, 4, 1, 16);
   EXPECT_LT(relative_gap(y, ref), 1e-5);
 }
 
@@ -183,7 +152,7 @@ TEST(ImportUltraFace, ScoresAndBoxesMatchTheReference) {
     v = static_cast<float>(state >> 8) / static_cast<float>(1u << 24) * 2.0f - 1.0f;
   }
   write_floats(dir / "input.nchw", x);
-  write_floats(dir / "input.nhwc", to_nhwc(x, 1, 3, 240, 320));
+  write_floats(dir / "input.nhwc", testing::nchw_to_nhwc(x, 1, 3, 240, 320));
   const std::string cmd = kPython + " " + PIPECUT_TEST_SUPPORT_DIR "/onnx_reference.py " +
                           model.string() + " --input " + (dir / "input.nchw").string() + " -o " +
                           (dir / "reference").string();
@@ -193,8 +162,8 @@ TEST(ImportUltraFace, ScoresAndBoxesMatchTheReference) {
                            " --iterations 1");
   ASSERT_EQ(run.status, 0) << run.err;
   for (const std::string name : {"scores", "boxes"}) {
-    const auto y = floats(dir / "out" / (name + ".raw"));
-    const auto ref = floats(dir / "reference" / (name + ".f32"));
+    const auto y = read_floats(dir / "out" / (name + ".raw"));
+    const auto ref = read_floats(dir / "reference" / (name + ".f32"));
     ASSERT_EQ(y.size(), name == "scores" ? 4420u * 2 : 4420u * 4);
     EXPECT_LT(relative_gap(y, ref), 1e-4) << name;
   }
@@ -237,7 +206,7 @@ TEST(ImportUltraFace, Int8FindsTheSameFaces) {
               " --output " + (dir / "oq").string() + " --iterations 1")
           .status,
       0);
-  const auto sf = floats(dir / "of" / "scores.raw");
+  const auto sf = read_floats(dir / "of" / "scores.raw");
   const auto sb = read_file(dir / "oq" / "scores.raw");
   int scores_out = -1;
   for (int t : qm.outputs())

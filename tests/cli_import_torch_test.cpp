@@ -13,51 +13,20 @@
 #include "pipecut/image.h"
 #include "pipecut/model.h"
 #include "support/cli_support.h"
+#include "support/float_files.h"
 #include "support/test_support.h"
 
 namespace pipecut {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::read_floats;
+using testing::relative_gap;
 using testing::run_cli;
+using testing::write_floats;
 
 const fs::path kModels = PIPECUT_ONNX_MODELS_DIR;
 const std::string kPython = "/usr/bin/python3";
-
-std::vector<float> floats(const fs::path& path) {
-  const auto bytes = read_file(path);
-  std::vector<float> out(bytes.size() / 4);
-  std::memcpy(out.data(), bytes.data(), out.size() * 4);
-  return out;
-}
-
-void write_floats(const fs::path& path, const std::vector<float>& v) {
-  write_file_atomic(
-      path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(v.data()), v.size() * 4));
-}
-
-std::vector<float> to_nhwc(const std::vector<float>& x, const std::vector<int64_t>& s) {
-  const int64_t n = s[0], c = s[1], h = s[2], w = s[3];
-  std::vector<float> out(x.size());
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t k = 0; k < c; ++k)
-      for (int64_t y = 0; y < h; ++y)
-        for (int64_t z = 0; z < w; ++z)
-          out[static_cast<size_t>(((b * h + y) * w + z) * c + k)] =
-              x[static_cast<size_t>(((b * c + k) * h + y) * w + z)];
-  return out;
-}
-
-double relative_gap(const std::vector<float>& a, const std::vector<float>& ref) {
-  EXPECT_EQ(a.size(), ref.size());
-  float lo = ref.at(0), hi = ref.at(0), gap = 0;
-  for (size_t i = 0; i < ref.size() && i < a.size(); ++i) {
-    lo = std::min(lo, ref[i]);
-    hi = std::max(hi, ref[i]);
-    gap = std::max(gap, std::abs(a[i] - ref[i]));
-  }
-  return gap / std::max(hi - lo, 1e-30f);
-}
 
 size_t argmax(const std::vector<float>& v) {
   return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin());
@@ -78,9 +47,13 @@ TEST(ImportTorchvision, EveryModelMatchesPyTorch) {
     const std::string name = model["name"];
     const auto shape = model["input"]["shape"].get<std::vector<int64_t>>();
     const auto out_shape = model["output"]["shape"].get<std::vector<int64_t>>();
-    write_floats(dir / (name + ".nhwc"), to_nhwc(floats(kModels / (name + ".input.f32")), shape));
-    auto ref = floats(kModels / (name + ".output.f32"));
-    if (out_shape.size() == 4) ref = to_nhwc(ref, out_shape);  // image-like outputs are NHWC
+    write_floats(dir / (name + ".nhwc"),
+                 testing::nchw_to_nhwc(read_floats(kModels / (name + ".input.f32")), shape[0],
+                                       shape[1], shape[2], shape[3]));
+    auto ref = read_floats(kModels / (name + ".output.f32"));
+    if (out_shape.size() == 4)
+      ref = testing::nchw_to_nhwc(ref, out_shape[0], out_shape[1], out_shape[2],
+                                  out_shape[3]);  // image-like outputs are NHWC
     for (const auto& [opset, file] : model["files"].items()) {
       SCOPED_TRACE(name + " opset " + opset);
       const fs::path tflite = dir / (name + "_" + opset + ".tflite");
@@ -95,7 +68,7 @@ TEST(ImportTorchvision, EveryModelMatchesPyTorch) {
           run_cli("run " + tflite.string() + " --input " + (dir / (name + ".nhwc")).string() +
                   " --output " + out.string() + " --iterations 1");
       ASSERT_EQ(run.status, 0) << run.err;
-      const auto y = floats(out / "output.raw");
+      const auto y = read_floats(out / "output.raw");
       EXPECT_LT(relative_gap(y, ref), 1e-4);
       if (model["classifier"].get<bool>()) {
         EXPECT_EQ(argmax(y), argmax(ref));
@@ -134,8 +107,8 @@ TEST(ImportTorchvision, PhotoMatchesPyTorch) {
         run_cli("run " + tflite.string() + " --input " + (dir / "parrot.nhwc").string() +
                 " --output " + (dir / (name + "-out")).string() + " --iterations 1");
     ASSERT_EQ(run.status, 0) << run.err;
-    const auto y = floats(dir / (name + "-out") / "output.raw");
-    const auto ref = floats(dir / (name + ".torch"));
+    const auto y = read_floats(dir / (name + "-out") / "output.raw");
+    const auto ref = read_floats(dir / (name + ".torch"));
     EXPECT_LT(relative_gap(y, ref), 1e-4);
     EXPECT_EQ(argmax(y), argmax(ref));
   }
@@ -157,9 +130,9 @@ TEST(ImportTorchvision, KeepNchwIoAndDynamicBatch) {
       run_cli("run " + tflite.string() + " --input " + (kModels / "resnet18.input.f32").string() +
               " --output " + (dir / "out").string() + " --iterations 1");
   ASSERT_EQ(run.status, 0) << run.err;
-  EXPECT_LT(
-      relative_gap(floats(dir / "out" / "output.raw"), floats(kModels / "resnet18.output.f32")),
-      1e-4);
+  EXPECT_LT(relative_gap(read_floats(dir / "out" / "output.raw"),
+                         read_floats(kModels / "resnet18.output.f32")),
+            1e-4);
   const auto batch2 = run_cli("import " + (kModels / "resnet18_dynbatch_op13.onnx").string() +
                               " -o " + (dir / "b2.tflite").string() + " --batch 2");
   ASSERT_EQ(batch2.status, 0) << batch2.err;
@@ -306,7 +279,7 @@ TEST(ImportTorchvision, Int8TopOneAgreesWithFloatOnPhotos) {
                               " --output " + (dir / "oq").string() + " --iterations 1");
       ASSERT_EQ(f.status, 0) << f.err;
       ASSERT_EQ(i8.status, 0) << i8.err;
-      const auto yf = floats(dir / "of" / "output.raw");
+      const auto yf = read_floats(dir / "of" / "output.raw");
       const auto yb = read_file(dir / "oq" / "output.raw");
       std::vector<float> yq(yb.size());
       for (size_t i = 0; i < yb.size(); ++i)
