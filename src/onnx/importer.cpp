@@ -387,7 +387,7 @@ void Importer::fuse(const onnx::NodeProto& consumer, int output) {
 
 tflite::ActivationFunctionType Importer::take_activation(int output) {
   const onnx::NodeProto* c = sole_consumer(output);
-  if (!c || (!c->domain().empty() && c->domain() != "ai.onnx"))
+  if (!c || (!c->domain().empty() && c->domain() != "ai.onnx") || c->output_size() != 1)
     return tflite::ActivationFunctionType_NONE;
   if (c->op_type() == "Relu") {
     fuse(*c, output);
@@ -449,8 +449,8 @@ std::vector<int32_t> Importer::finish_outputs() {
     const std::string& name = output.name();
     Value& v = value(name);
     if (v.is_const) fail("output '" + name + "' is a constant; there is nothing to compute");
-    const bool image =
-        v.shape.size() == 4 && !options_.keep_nchw_io && normal(v.perm, 4) == nhwc_perm();
+    // 4-D outputs are NHWC as the inputs are (docs/import.md), whatever order the data is in.
+    const bool image = v.shape.size() == 4 && !options_.keep_nchw_io;
     int t = tensor_of(name, image ? nhwc_perm() : identity_perm(v.shape.size()));
     const bool is_input =
         std::find(tflite_inputs_.begin(), tflite_inputs_.end(), t) != tflite_inputs_.end();
