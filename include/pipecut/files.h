@@ -43,6 +43,8 @@ std::string xxh3_128_hex(std::span<const uint8_t> bytes);
 // speed (SHA-256 of a 165 MiB model alone took longer than copying the whole tree's bytes); it
 // detects accidental change (a truncated copy, a file replaced by another), not tampering.
 std::string content_hash(std::span<const uint8_t> bytes);
+// Whether `recorded` names an algorithm content_hash_like knows ("xxh3_128:" or "sha256:").
+bool is_content_hash(std::string_view recorded);
 // The hash of `bytes` with the algorithm `recorded` names ("xxh3_128:..." or, in trees written
 // before XXH3, "sha256:..."), for comparing with it; throws Error for any other algorithm.
 std::string content_hash_like(std::span<const uint8_t> bytes, std::string_view recorded);

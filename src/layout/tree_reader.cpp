@@ -4,6 +4,7 @@
 
 #include "layout/meta_json.h"
 #include "pipecut/error.h"
+#include "pipecut/files.h"
 #include "pipecut/split_tree.h"
 
 namespace pipecut {
@@ -21,7 +22,7 @@ std::vector<std::string> names(const nlohmann::ordered_json& list) {
 std::string recorded_hash(const nlohmann::json& object, const fs::path& meta_path) {
   if (object.contains("hash")) {
     const auto hash = object.at("hash").get<std::string>();
-    if (hash.rfind("xxh3_128:", 0) != 0 && hash.rfind("sha256:", 0) != 0) {
+    if (!is_content_hash(hash)) {
       throw Error(meta_path.string() + ": unknown hash '" + hash.substr(0, 24) +
                   "' (expected xxh3_128:... or sha256:...)");
     }

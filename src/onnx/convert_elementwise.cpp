@@ -49,26 +49,10 @@ std::vector<T> fold(const Shape& out, const Shape& sa, const std::vector<T>& a, 
   return r;
 }
 
-std::vector<float> as_floats(const Value& v) {
-  return v.is_float ? v.f : std::vector<float>(v.i.begin(), v.i.end());
-}
-
-// The order an element-wise op of output rank `rank` computes in: that of a full-rank
-// activation operand (NHWC data stays NHWC), else ONNX's own.
-Perm operand_order(const std::vector<const Value*>& operands, size_t rank) {
-  for (const Value* v : operands) {
-    if (!v->is_const && v->shape.size() == rank && !v->perm.empty() &&
-        v->perm != identity_perm(rank)) {
-      return v->perm;
-    }
-  }
-  return identity_perm(rank);
-}
-
 int operand(Importer& im, int i, size_t rank, const Perm& perm) {
   const Value& v = im.in(i);
   if (v.is_const) {
-    return broadcast_const(im, im.input_name(i), v.shape, as_floats(v), rank, perm);
+    return broadcast_const(im, im.input_name(i), v.shape, float_values(v), rank, perm);
   }
   if (v.shape.size() == rank) return im.tensor_in(i, perm);
   if (perm == identity_perm(rank)) return im.tensor_in(i, identity_perm(v.shape.size()));
@@ -139,12 +123,13 @@ void convert_binary(Importer& im) {
         return p / q;
       });
     } else {
-      r.f = fold<float>(out, a.shape, as_floats(a), b.shape, as_floats(b), [&](float p, float q) {
-        if (type == "Add") return p + q;
-        if (type == "Sub") return p - q;
-        if (type == "Mul") return p * q;
-        return p / q;
-      });
+      r.f = fold<float>(out, a.shape, float_values(a), b.shape, float_values(b),
+                        [&](float p, float q) {
+                          if (type == "Add") return p + q;
+                          if (type == "Sub") return p - q;
+                          if (type == "Mul") return p * q;
+                          return p / q;
+                        });
     }
     im.set_const_output(0, std::move(r));
     im.count_folded();
@@ -257,7 +242,7 @@ void convert_prelu(Importer& im) {
   const Value& x = im.in(0);
   const Value& slope = im.in(1);
   if (x.is_const || !slope.is_const) im.fail("needs an activation and a constant slope");
-  const auto s = as_floats(slope);
+  const auto s = float_values(slope);
   if (s.size() == 1) {
     tflite::LeakyReluOptionsT o;
     o.alpha = s[0];

@@ -10,10 +10,6 @@ namespace pipecut::onnx_import {
 
 namespace {
 
-Perm normal(const Perm& p, size_t rank) {
-  return p.empty() ? identity_perm(rank) : p;
-}
-
 // Output 0 is input 0 with the logical shape `out` (same elements, same logical order).
 void reshape_to(Importer& im, const Shape& out) {
   const Value& x = im.in(0);
@@ -27,7 +23,7 @@ void reshape_to(Importer& im, const Shape& out) {
   }
   // Data stored in another order can be reshaped as it is when its non-unit axes are stored in
   // their logical order ([N, C, 1, 1] stored as NHWC, say); otherwise it is put in order first.
-  const Perm have = normal(x.perm, x.shape.size());
+  const Perm have = order_or_identity(x.perm, x.shape.size());
   const int xt = im.tensor_in(0, same_bytes(x.shape, have, identity_perm(x.shape.size()))
                                      ? have
                                      : identity_perm(x.shape.size()));
@@ -178,7 +174,7 @@ void convert_transpose(Importer& im) {
   }
   // No data moves: the same bytes, relabelled. Physical axis k held logical axis q[k] of the
   // input, which is logical axis pinv[q[k]] of the output.
-  const Perm q = normal(x.perm, rank);
+  const Perm q = order_or_identity(x.perm, rank);
   Value v = x;
   v.shape = out;
   v.perm.clear();
@@ -231,14 +227,9 @@ void convert_concat(Importer& im) {
     im.count_folded();
     return;
   }
-  Perm perm = identity_perm(rank);
-  for (int i = 0; i < n; ++i) {
-    const Value& v = im.in(i);
-    if (!v.is_const && !v.perm.empty() && v.perm != identity_perm(rank)) {
-      perm = v.perm;
-      break;
-    }
-  }
+  std::vector<const Value*> operands;
+  for (int i = 0; i < n; ++i) operands.push_back(&im.in(i));
+  const Perm perm = operand_order(operands, rank);
   std::vector<int32_t> inputs;
   for (int i = 0; i < n; ++i) inputs.push_back(im.tensor_in(i, perm));
   const auto act = im.take_activation(0);
@@ -283,7 +274,7 @@ void convert_split(Importer& im) {
     im.count_folded();
     return;
   }
-  const Perm perm = normal(x.perm, rank);
+  const Perm perm = order_or_identity(x.perm, rank);
   const int xt = im.tensor_in(0, perm);
   const std::string name = im.output_name(0);
   std::vector<int32_t> outputs, size_splits;
@@ -346,7 +337,7 @@ void convert_slice(Importer& im) {
     im.count_folded();
     return;
   }
-  const Perm perm = normal(x.perm, rank);
+  const Perm perm = order_or_identity(x.perm, rank);
   const int xt = im.tensor_in(0, perm);
   const std::string name = im.output_name(0);
   std::vector<int32_t> b32, e32, s32;

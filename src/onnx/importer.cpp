@@ -71,11 +71,25 @@ bool same_bytes(const Shape& logical, const Perm& a, const Perm& b) {
   return non_unit(a) == non_unit(b);
 }
 
-namespace {
-
-Perm normal(const Perm& p, size_t rank) {
+Perm order_or_identity(const Perm& p, size_t rank) {
   return p.empty() ? identity_perm(rank) : p;
 }
+
+std::vector<float> float_values(const Value& v) {
+  return v.is_float ? v.f : std::vector<float>(v.i.begin(), v.i.end());
+}
+
+Perm operand_order(const std::vector<const Value*>& operands, size_t rank) {
+  for (const Value* v : operands) {
+    if (!v->is_const && v->shape.size() == rank && !v->perm.empty() &&
+        v->perm != identity_perm(rank)) {
+      return v->perm;
+    }
+  }
+  return identity_perm(rank);
+}
+
+namespace {
 
 std::vector<int32_t> to_i32(const Shape& shape, const std::string& what,
                             const std::function<void(const std::string&)>& fail) {
@@ -285,8 +299,7 @@ std::vector<int64_t> Importer::const_ints(int i) const {
 std::vector<float> Importer::const_floats(int i) const {
   const Value& v = in(i);
   if (!v.is_const) fail("input '" + input_name(i) + "' must be a constant known at import");
-  if (!v.is_float) return std::vector<float>(v.i.begin(), v.i.end());
-  return v.f;
+  return float_values(v);
 }
 
 std::string Importer::aux(const std::string& what) const {
@@ -310,16 +323,15 @@ int Importer::tensor_in(int i, const Perm& perm) {
 
 int Importer::tensor_of(const std::string& name, const Perm& perm_arg) {
   Value& v = value(name);
-  const Perm want = normal(perm_arg, v.shape.size());
+  const Perm want = order_or_identity(perm_arg, v.shape.size());
   if (want.size() != v.shape.size()) fail("'" + name + "' has an unexpected rank");
   const auto key = std::make_pair(name, want);
   if (const auto it = transposed_.find(key); it != transposed_.end()) return it->second;
   int t;
   if (v.is_const) {
-    std::vector<float> data = v.is_float ? v.f : std::vector<float>(v.i.begin(), v.i.end());
-    t = const_tensor(name, physical_shape(v.shape, want), permute(data, v.shape, want));
+    t = const_tensor(name, physical_shape(v.shape, want), permute(float_values(v), v.shape, want));
   } else {
-    const Perm have = normal(v.perm, v.shape.size());
+    const Perm have = order_or_identity(v.perm, v.shape.size());
     if (have == want) return v.tensor;
     const auto phys = to_i32(physical_shape(v.shape, want), name, [this](auto& w) { fail(w); });
     if (same_bytes(v.shape, have, want)) {  // only unit axes move: a free RESHAPE will do
@@ -349,7 +361,7 @@ int Importer::tensor_of(const std::string& name, const Perm& perm_arg) {
 int Importer::new_output(int i, const Shape& logical, const Perm& perm) {
   const std::string& name = output_name(i);
   check_size(logical, "output '" + name + "'");
-  const Perm p = normal(perm, logical.size());
+  const Perm p = order_or_identity(perm, logical.size());
   Value v;
   v.shape = logical;
   v.perm = p;

@@ -31,6 +31,13 @@ struct Value {
 };
 
 Perm identity_perm(size_t rank);
+// `p`, or the identity of `rank` for an empty order (data in ONNX's own order).
+Perm order_or_identity(const Perm& p, size_t rank);
+// A constant's values as float32 (integer constants converted).
+std::vector<float> float_values(const Value& v);
+// The order an op over `operands` (all of rank `rank` or broadcast to it) computes in: that of
+// the first full-rank activation stored in another order (NHWC data stays NHWC), else ONNX's own.
+Perm operand_order(const std::vector<const Value*>& operands, size_t rank);
 Perm nhwc_perm();  // {0, 2, 3, 1}: NCHW data stored as NHWC
 Shape physical_shape(const Shape& logical, const Perm& perm);
 // The most elements one tensor may have (1 GiB of float32): TFLite files stop at 2 GiB, and a

@@ -2,6 +2,7 @@
 
 #include "pipecut/error.h"
 #include "pipecut/files.h"
+#include "util/hex.h"
 
 namespace pipecut {
 
@@ -10,27 +11,20 @@ namespace {
 constexpr std::string_view kXxh3Prefix = "xxh3_128:";
 constexpr std::string_view kSha256Prefix = "sha256:";
 
-std::string hex(const unsigned char* bytes, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(digits[bytes[i] >> 4]);
-    out.push_back(digits[bytes[i] & 15]);
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string xxh3_128_hex(std::span<const uint8_t> bytes) {
   XXH128_canonical_t canonical;  // big-endian, as xxhsum -H2 prints it
   XXH128_canonicalFromHash(&canonical, XXH3_128bits(bytes.data(), bytes.size()));
-  return hex(canonical.digest, sizeof(canonical.digest));
+  return lower_hex(canonical.digest, sizeof(canonical.digest));
 }
 
 std::string content_hash(std::span<const uint8_t> bytes) {
   return std::string(kXxh3Prefix) + xxh3_128_hex(bytes);
+}
+
+bool is_content_hash(std::string_view recorded) {
+  return recorded.rfind(kXxh3Prefix, 0) == 0 || recorded.rfind(kSha256Prefix, 0) == 0;
 }
 
 std::string content_hash_like(std::span<const uint8_t> bytes, std::string_view recorded) {
