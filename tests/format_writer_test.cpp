@@ -4,6 +4,7 @@
 #include <set>
 
 #include "format/tflite_schema.h"
+#include "pipecut/files.h"
 #include "pipecut/model.h"
 #include "pipecut/model_writer.h"
 #include "support/test_support.h"
@@ -177,6 +178,35 @@ TEST(Writer, PartGetsItsOwnSignature) {
   ASSERT_EQ(metadata->size(), 1u);
   EXPECT_EQ(metadata->Get(0)->name()->str(), "min_runtime_version");
   EXPECT_EQ(part.flatbuffer()->metadata_buffer(), nullptr);  // the source has no such list
+}
+
+// Large weights are not copied into the builder: they come as pieces of the source's own memory,
+// placed where the file needs them (16-byte aligned), and the gathered file, its hash and the
+// contiguous bytes agree.
+TEST(Writer, LargeWeightsAreGatheredFromTheSource) {
+  const Model source = Model::load(coral_model("mobilenet_v2_1.0_224_quant.tflite"));
+  const auto contiguous = write_submodel(source, whole(source));
+  const auto src = source.bytes();
+  std::vector<uint8_t> joined;
+  std::string hash;
+  int from_source = 0;
+  const auto path = testing::fresh_dir("writer_gather") / "whole.tflite";
+  write_submodel_to(source, whole(source), [&](FilePieces pieces) {
+    for (const auto& p : pieces) {
+      if (!p.empty() && p.data() >= src.data() && p.data() + p.size() <= src.data() + src.size()) {
+        ++from_source;
+        EXPECT_EQ(joined.size() % 16, 0u) << "a gathered buffer starts unaligned";
+        EXPECT_GE(p.size(), size_t{16} << 10);
+      }
+      joined.insert(joined.end(), p.begin(), p.end());
+    }
+    hash = content_hash(pieces);
+    write_file_atomic(path, pieces);
+  });
+  EXPECT_GT(from_source, 10);  // MobileNet v2 has dozens of weight tensors of 16 KiB or more
+  EXPECT_EQ(joined, contiguous);
+  EXPECT_EQ(hash, content_hash(contiguous));
+  EXPECT_EQ(testing::read_bytes(path), contiguous);
 }
 
 }  // namespace

@@ -32,6 +32,10 @@ class MappedFile {
 };
 void write_file_atomic(const std::filesystem::path& path, std::span<const uint8_t> bytes);
 void write_file_atomic(const std::filesystem::path& path, std::string_view text);
+// The file whose bytes are the pieces in order, gathered by the kernel (writev): no copy is made
+// in user memory first.
+void write_file_atomic(const std::filesystem::path& path,
+                       std::span<const std::span<const uint8_t>> pieces);
 
 // Lower-case hex SHA-256 (`inspect` prints it: the identity users compare with sha256sum).
 std::string sha256_hex(std::span<const uint8_t> bytes);
@@ -43,6 +47,8 @@ std::string xxh3_128_hex(std::span<const uint8_t> bytes);
 // speed (SHA-256 of a 165 MiB model alone took longer than copying the whole tree's bytes); it
 // detects accidental change (a truncated copy, a file replaced by another), not tampering.
 std::string content_hash(std::span<const uint8_t> bytes);
+// The same hash of the pieces' concatenation.
+std::string content_hash(std::span<const std::span<const uint8_t>> pieces);
 // Whether `recorded` names an algorithm content_hash_like knows ("xxh3_128:" or "sha256:").
 bool is_content_hash(std::string_view recorded);
 // The hash of `bytes` with the algorithm `recorded` names ("xxh3_128:..." or, in trees written

@@ -21,10 +21,14 @@ struct SubmodelSpec {
 
 std::vector<uint8_t> write_submodel(const Model& source, const SubmodelSpec& spec);
 
+// A file as pieces in file order; their concatenation is the file.
+using FilePieces = std::span<const std::span<const uint8_t>>;
+using PiecesSink = std::function<void(FilePieces)>;
+
 // The same bytes, handed to `sink` (valid only during the call) instead of copied into a vector:
-// for writing a file or hashing straight from the builder's memory, which the next call on the
-// same thread reuses, so that writing many models does not fault in fresh pages for each.
-using BytesSink = std::function<void(std::span<const uint8_t>)>;
-void write_submodel_to(const Model& source, const SubmodelSpec& spec, const BytesSink& sink);
+// the builder's memory (which the next call on the same thread reuses, so writing many models
+// does not fault in fresh pages for each) with the large constant buffers left where they are in
+// the source's memory, for a writer to gather (write_file_atomic with pieces) and a hash to read.
+void write_submodel_to(const Model& source, const SubmodelSpec& spec, const PiecesSink& sink);
 
 }  // namespace pipecut

@@ -36,7 +36,7 @@ std::vector<SegmentPlan> plan_segments(const Model& model, const Graph& graph,
 std::vector<uint8_t> write_segment(const Model& model, const SegmentPlan& plan,
                                    const std::string& description = {});
 // The same bytes handed to `sink` (see write_submodel_to), without a copy.
-void write_segment_to(const Model& model, const SegmentPlan& plan, const BytesSink& sink);
+void write_segment_to(const Model& model, const SegmentPlan& plan, const PiecesSink& sink);
 
 // The ops strictly after the producer of `from` (or from op 0 when it is a model input) up to
 // and including the producer of `to`: what `pipecut slice --from --to` extracts.

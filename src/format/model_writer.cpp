@@ -1,6 +1,7 @@
 // Writing a submodel: small tables (tensors, ops, opcodes, metadata) go through the generated
-// object API, so every field the schema knows is carried over; constant buffers are copied once
-// straight from the source bytes into the new file.
+// object API, so every field the schema knows is carried over. Large constant buffers are not
+// copied into the builder at all: their space is reserved, and the file is handed on as pieces
+// (builder bytes, source weights, builder bytes, ...) that a writer gathers with one writev.
 #include "pipecut/model_writer.h"
 
 #include <sys/mman.h>
@@ -19,6 +20,9 @@ namespace pipecut {
 namespace {
 
 constexpr size_t kBufferAlignment = 16;  // what the TFLite converter uses for weight data
+// Constant buffers from this size up stay in the source's memory (one more piece for the writer);
+// smaller ones are copied into the builder, where a copy costs less than a piece.
+constexpr size_t kGatherFrom = 16 << 10;
 constexpr const char* kModelDescriptionMetadata = "TFLITE_METADATA";  // describes the model's I/O
 
 // The builder's memory, kept per thread from one model to the next: a file of tens of MiB built
@@ -76,7 +80,7 @@ class SubmodelWriter {
   SubmodelWriter(const Model& source, const SubmodelSpec& spec)
       : source_(source), spec_(spec), root_(source.flatbuffer()) {}
 
-  void write(const BytesSink& sink) {
+  void write(const PiecesSink& sink) {
     collect_tensors();
     size_t estimate = 1 << 16;
     for (int t : tensors_) estimate += source_.tensor(t).data.size() + kBufferAlignment;
@@ -109,7 +113,7 @@ class SubmodelWriter {
       throw Error(source_.origin() +
                   ": the submodel would exceed 2 GiB, which pipecut does not write");
     }
-    sink(std::span<const uint8_t>(fbb.GetBufferPointer(), fbb.GetSize()));
+    sink(pieces());
   }
 
  private:
@@ -149,7 +153,18 @@ class SubmodelWriter {
     if (it != buffer_map_.end()) return it->second;
     auto& fbb = *builder_;
     fbb.ForceVectorAlignment(data.size(), sizeof(uint8_t), kBufferAlignment);
-    const auto vec = fbb.CreateVector(data.data(), data.size());
+    flatbuffers::Offset<flatbuffers::Vector<uint8_t>> vec;
+    if (data.size() >= kGatherFrom) {
+      // Space only; the bytes are gathered from the source when the file is written. The builder
+      // grows from the end, so a place's distance from the end survives later growth.
+      uint8_t* place = nullptr;
+      vec = fbb.CreateUninitializedVector(data.size(), &place);
+      const size_t from_end =
+          fbb.GetSize() - static_cast<size_t>(place - fbb.GetCurrentBufferPointer());
+      gathered_.push_back({from_end, data});
+    } else {
+      vec = fbb.CreateVector(data.data(), data.size());
+    }
     const auto index = static_cast<uint32_t>(buffer_offsets_.size());
     buffer_offsets_.push_back(tflite::CreateBuffer(fbb, vec));
     buffer_map_.emplace(source_buffer, index);
@@ -286,6 +301,29 @@ class SubmodelWriter {
     return fbb.CreateVector(out);
   }
 
+  // The finished file as pieces in file order: the builder's bytes around the gathered buffers.
+  std::vector<std::span<const uint8_t>> pieces() const {
+    const uint8_t* begin = builder_->GetBufferPointer();
+    const size_t size = builder_->GetSize();
+    std::vector<std::span<const uint8_t>> out;
+    out.reserve(gathered_.size() * 2 + 1);
+    size_t at = 0;
+    // Buffers were created back to front, so the last one created comes first in the file.
+    for (auto g = gathered_.rbegin(); g != gathered_.rend(); ++g) {
+      const size_t start = size - g->from_end;
+      out.emplace_back(begin + at, start - at);
+      out.push_back(g->data);
+      at = start + g->data.size();
+    }
+    out.emplace_back(begin + at, size - at);
+    return out;
+  }
+
+  struct Gathered {
+    size_t from_end;  // where the buffer's bytes start, counted from the file's end
+    std::span<const uint8_t> data;
+  };
+
   const Model& source_;
   const SubmodelSpec& spec_;
   const tflite::Model* root_;
@@ -296,19 +334,23 @@ class SubmodelWriter {
   std::unordered_map<uint32_t, uint32_t> buffer_map_;
   std::unordered_map<int, int> opcode_map_;
   std::vector<int> opcode_order_;
+  std::vector<Gathered> gathered_;
 };
 
 }  // namespace
 
 std::vector<uint8_t> write_submodel(const Model& source, const SubmodelSpec& spec) {
   std::vector<uint8_t> bytes;
-  SubmodelWriter(source, spec).write([&](std::span<const uint8_t> b) {
-    bytes.assign(b.begin(), b.end());
+  SubmodelWriter(source, spec).write([&](FilePieces pieces) {
+    size_t size = 0;
+    for (const auto& p : pieces) size += p.size();
+    bytes.reserve(size);
+    for (const auto& p : pieces) bytes.insert(bytes.end(), p.begin(), p.end());
   });
   return bytes;
 }
 
-void write_submodel_to(const Model& source, const SubmodelSpec& spec, const BytesSink& sink) {
+void write_submodel_to(const Model& source, const SubmodelSpec& spec, const PiecesSink& sink) {
   SubmodelWriter(source, spec).write(sink);
 }
 

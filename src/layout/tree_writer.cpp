@@ -85,10 +85,11 @@ void write_contents(const Model& model, const Graph& graph,
                      : plan_op_range(model, graph,
                                      segments[static_cast<size_t>(c.first_seg - 1)].first_op,
                                      segments[static_cast<size_t>(c.last_seg - 1)].last_op);
-        write_segment_to(model, c.plan, [&](std::span<const uint8_t> bytes) {
-          c.bytes = static_cast<int64_t>(bytes.size());
-          c.hash = content_hash(bytes);
-          write_file_atomic(staging / c.rel, bytes);
+        write_segment_to(model, c.plan, [&](FilePieces pieces) {
+          c.bytes = 0;
+          for (const auto& p : pieces) c.bytes += static_cast<int64_t>(p.size());
+          c.hash = content_hash(pieces);
+          write_file_atomic(staging / c.rel, pieces);
         });
         const std::lock_guard<std::mutex> lock(mutex);
         done(c);

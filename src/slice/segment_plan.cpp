@@ -98,7 +98,7 @@ std::vector<uint8_t> write_segment(const Model& model, const SegmentPlan& plan,
   return write_submodel(model, segment_spec(plan, description));
 }
 
-void write_segment_to(const Model& model, const SegmentPlan& plan, const BytesSink& sink) {
+void write_segment_to(const Model& model, const SegmentPlan& plan, const PiecesSink& sink) {
   write_submodel_to(model, segment_spec(plan, {}), sink);
 }
 

@@ -1,5 +1,8 @@
 #include <xxhash.h>
 
+#include <memory>
+#include <new>
+
 #include "pipecut/error.h"
 #include "pipecut/files.h"
 #include "util/hex.h"
@@ -21,6 +24,18 @@ std::string xxh3_128_hex(std::span<const uint8_t> bytes) {
 
 std::string content_hash(std::span<const uint8_t> bytes) {
   return std::string(kXxh3Prefix) + xxh3_128_hex(bytes);
+}
+
+std::string content_hash(std::span<const std::span<const uint8_t>> pieces) {
+  struct StateDeleter {
+    void operator()(XXH3_state_t* s) const { XXH3_freeState(s); }
+  };
+  const std::unique_ptr<XXH3_state_t, StateDeleter> state(XXH3_createState());
+  if (!state || XXH3_128bits_reset(state.get()) != XXH_OK) throw std::bad_alloc();
+  for (const auto& piece : pieces) XXH3_128bits_update(state.get(), piece.data(), piece.size());
+  XXH128_canonical_t canonical;
+  XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(state.get()));
+  return std::string(kXxh3Prefix) + lower_hex(canonical.digest, sizeof(canonical.digest));
 }
 
 bool is_content_hash(std::string_view recorded) {

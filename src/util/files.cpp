@@ -3,10 +3,13 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -91,25 +94,67 @@ void write_all(int fd, const uint8_t* data, size_t size, const fs::path& path) {
   }
 }
 
-}  // namespace
+// Writes the pieces in order with as few writev calls as the kernel allows (IOV_MAX pieces per
+// call; a short write resumes inside the piece it stopped in).
+void write_all(int fd, std::span<const std::span<const uint8_t>> pieces, const fs::path& path) {
+  std::vector<iovec> iov;
+  iov.reserve(pieces.size());
+  for (const auto& p : pieces) {
+    if (!p.empty()) iov.push_back({const_cast<uint8_t*>(p.data()), p.size()});
+  }
+  size_t next = 0;
+  while (next < iov.size()) {
+    const int count = static_cast<int>(std::min<size_t>(iov.size() - next, IOV_MAX));
+    ssize_t n = ::writev(fd, iov.data() + next, count);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      throw Error(path.string() +
+                  ": write failed: " + (n < 0 ? std::strerror(errno) : "nothing written"));
+    }
+    while (n > 0 && next < iov.size()) {
+      iovec& v = iov[next];
+      const size_t used = std::min(v.iov_len, static_cast<size_t>(n));
+      v.iov_base = static_cast<uint8_t*>(v.iov_base) + used;
+      v.iov_len -= used;
+      n -= static_cast<ssize_t>(used);
+      if (v.iov_len == 0) ++next;
+    }
+  }
+}
 
-void write_file_atomic(const fs::path& path, std::span<const uint8_t> bytes) {
+// Creates a temporary beside `path`, lets `fill` write it, then renames it into place.
+template <typename Fill>
+void write_atomically(const fs::path& path, const Fill& fill) {
   const fs::path tmp = temporary_beside(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(path.string() + ": cannot create: " + std::strerror(errno));
   try {
-    write_all(fd, bytes.data(), bytes.size(), path);
-    if (::close(fd) != 0) throw Error(path.string() + ": close failed: " + std::strerror(errno));
+    fill(fd);
   } catch (...) {
     ::close(fd);
     ::unlink(tmp.c_str());
     throw;
+  }
+  if (::close(fd) != 0) {  // closed either way; a failure may mean the data never reached disk
+    const std::string reason = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw Error(path.string() + ": close failed: " + reason);
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string reason = std::strerror(errno);
     ::unlink(tmp.c_str());
     throw Error(path.string() + ": cannot rename into place: " + reason);
   }
+}
+
+}  // namespace
+
+void write_file_atomic(const fs::path& path, std::span<const uint8_t> bytes) {
+  write_atomically(path, [&](int fd) { write_all(fd, bytes.data(), bytes.size(), path); });
+}
+
+void write_file_atomic(const fs::path& path, std::span<const std::span<const uint8_t>> pieces) {
+  write_atomically(path, [&](int fd) { write_all(fd, pieces, path); });
 }
 
 void write_file_atomic(const fs::path& path, std::string_view text) {
