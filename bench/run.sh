@@ -100,4 +100,25 @@ else
   echo "(skipped: Debian's python3-torch is not installed)"
 fi
 echo
+echo "== NATS JetStream against the in-process pipeline: 3 relay stages, 200 frames =="
+run remote bench_remote
+awk -F, '
+  /^name,/ { for (i = 1; i <= NF; ++i) { gsub(/"/, "", $i); col[$i] = i }; next }
+  /^"BM_/ {
+    name = $1; gsub(/"/, "", name); split(name, p, "/")
+    kib = p[2]; window = p[3]; kind = (p[1] == "BM_InProcess") ? "local" : (p[4] == 1 ? "memory" : "file")
+    ms[kind, kib, window] = $col["real_time"] / 200; fps[kind, kib, window] = $col["fps"]
+  }
+  END {
+    printf "%-8s %-8s %14s %14s %22s\n", "KiB", "streams", "frames/s", "local frames/s", "added ms per hop (4)"
+    for (k = 1; k <= 3; ++k) {
+      kib = (k == 1) ? 50 : (k == 2) ? 200 : 800
+      for (m = 1; m <= 2; ++m) {
+        kind = (m == 1) ? "memory" : "file"
+        printf "%-8d %-8s %14.0f %14.0f %22.2f\n", kib, kind, fps[kind, kib, 8], fps["local", kib, 8],
+               (ms[kind, kib, 1] - ms["local", kib, 1]) / 4
+      }
+    }
+  }' "$scratch/remote.csv"
+echo
 echo "(targets: >= 500 GOPS per thread on ResNet-50; pipeline ratio >= 0.95; split / copy <= 1.0; import resnet50 < 1 s)"

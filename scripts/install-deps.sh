@@ -24,6 +24,8 @@ packages=(
   libonnx-dev libprotobuf-dev  # ONNX import: Debian's ONNX library and the protobuf headers it needs
   python3-torch python3-torchvision  # tests only: export torchvision models to ONNX (/usr/bin/python3)
   python3-onnx python3-numpy  # tests only: small ONNX cases and the reference evaluation
+  libnats-dev                # NATS's C client with JetStream: serve/infer's work queues
+  nats-server                # the NATS server: the serve/infer tests start their own on 127.0.0.1
   libstb-dev                 # stb_image: decodes PNG (the report test's screenshot; images later)
   chromium                   # headless Chromium renders pipecut report's page in its test
   fonts-dejavu-core          # a font, so the rendered page has text

@@ -113,6 +113,47 @@ TEST(PartitionSpeed, MatchesExhaustiveSearchOnRandomProblems) {
   EXPECT_GT(checked, 300);
 }
 
+// A segment no worker can hold costs +infinity (the CPU target's memory limit): the search never
+// takes one, and throws when every partition needs one.
+TEST(PartitionSpeed, InfiniteSegmentsAreNeverChosen) {
+  std::mt19937 rng(3);
+  int checked = 0, impossible = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const int n = 1 + static_cast<int>(rng() % 9);
+    std::vector<int64_t> prefixes;
+    for (int i = 0; i < n; ++i) prefixes.push_back(10 * (i + 1));
+    const int segments = rng() % 2 == 0 ? 1 + static_cast<int>(rng() % 4) : 0;
+    const auto problem = numbers(prefixes, 10 * (n + 1), 0, 10 * (n + 1), segments);
+    Costs costs;
+    costs.segment.assign(static_cast<size_t>(n) + 2,
+                         std::vector<double>(static_cast<size_t>(n) + 2, 0));
+    for (auto& row : costs.segment)
+      for (auto& v : row) v = rng() % 3 == 0 ? INFINITY : static_cast<double>(rng() % 1000) / 10.0;
+    for (int i = 0; i < n; ++i) costs.handoff.push_back(static_cast<double>(rng() % 100) / 10.0);
+    for (Algorithm objective : {Algorithm::kLatency, Algorithm::kThroughput}) {
+      if (objective == Algorithm::kThroughput && segments == 0) continue;  // K from the window
+      double best = INFINITY;
+      for (uint32_t mask = 0; mask < (1u << n); ++mask) {
+        std::vector<int> cuts;
+        for (int i = 0; i < n; ++i)
+          if (mask & (1u << i)) cuts.push_back(i);
+        if (segments > 0 && static_cast<int>(cuts.size()) + 1 != segments) continue;
+        best = std::min(best, value(problem, costs, cuts, objective));
+      }
+      if (best == INFINITY) {
+        EXPECT_THROW(partition_for_speed(problem, costs.view(), objective), Error);
+        ++impossible;
+        continue;
+      }
+      const Partition p = partition_for_speed(problem, costs.view(), objective);
+      EXPECT_NEAR(value(problem, costs, p.cuts, objective), best, 1e-9) << "trial " << trial;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 200);
+  EXPECT_GT(impossible, 5);
+}
+
 TEST(PartitionSpeed, LatencyPrefersFewerHandOffsThroughputBalances) {
   // Four equal pieces of 1 ms; a hand-off costs 0.5 ms. Latency: one segment (4 ms) if it fits.
   const auto problem = numbers({10, 20, 30}, 40, 0, 40);

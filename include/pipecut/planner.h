@@ -17,10 +17,14 @@ SizeMetric parse_size_metric(const std::string& name);  // throws Error
 
 // What the speed objectives (Algorithm::kLatency, kThroughput) need to know of the target, in
 // milliseconds: ops first..last run as one segment whose inputs and outputs total `in_bytes` and
-// `out_bytes`, and handing `bytes` of tensors from one worker to the next.
+// `out_bytes`, and handing `bytes` of tensors from one worker to the next. Optionally the bytes a
+// worker needs to hold ops first..last (memory_bytes); with memory_limit > 0, the speed
+// objectives treat a segment that needs more as infeasible (time_plan ignores the limit).
 struct SpeedModel {
   std::function<double(int first_op, int last_op, int64_t in_bytes, int64_t out_bytes)> segment_ms;
   std::function<double(int64_t bytes)> handoff_ms;
+  std::function<int64_t(int first_op, int last_op)> memory_bytes;
+  int64_t memory_limit = 0;
 };
 
 struct SplitOptions {
@@ -32,6 +36,9 @@ struct SplitOptions {
   SizeMetric metric = SizeMetric::kParams;
   CandidateOptions candidates;  // multi-tensor cuts, Edge TPU op rule
   SpeedModel speed;             // required by the latency and throughput algorithms
+  // kThroughput without `segments`: 0 takes the fewest segments the window allows (a given set
+  // of accelerators); N > 0 takes the knee of plan_granularity over K = 1..N (network_plan.h).
+  int max_segments = 0;
 };
 
 struct SplitPlan {

@@ -1,12 +1,16 @@
 // pipecut plan MODEL: the algorithms' partitions side by side, without writing files.
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/granularity_output.h"
 #include "cli/split_options.h"
 #include "cli/table.h"
 #include "pipecut/error.h"
+#include "pipecut/files.h"
 #include "pipecut/json.h"
 #include "pipecut/onnx_import.h"
 #include "pipecut/sizes.h"
@@ -19,6 +23,8 @@ struct PlanArgs {
   std::string model;
   std::string algorithms = "greedy,optimal,balanced";
   bool json = false;
+  bool granularity = false;
+  std::string svg;
   SplitArgs split;
 };
 
@@ -41,8 +47,19 @@ std::string cut_label(const Model& model, const SplitPlan& plan, size_t i) {
   return label;
 }
 
+int64_t largest_worker(const Model& model, const SplitPlan& plan, const SpeedModel& speed) {
+  int64_t largest = 0;
+  const int ops = static_cast<int>(model.ops().size());
+  for (size_t i = 0; i < plan.sizes.size(); ++i) {
+    const int first = i == 0 ? 0 : plan.cut_positions[i - 1] + 1;
+    const int last = i + 1 == plan.sizes.size() ? ops - 1 : plan.cut_positions[i];
+    largest = std::max(largest, speed.memory_bytes(first, last));
+  }
+  return largest;
+}
+
 void print_side_by_side(const Model& model, const std::vector<Outcome>& outcomes,
-                        const SplitOptions& o) {
+                        const SplitOptions& o, bool cpu) {
   std::cout << "model: " << model.origin() << "\nwindow: " << format_size(o.low) << " .. "
             << format_size(o.high) << " (" << size_metric_name(o.metric) << ")\n\n";
   size_t rows = 0;
@@ -98,21 +115,29 @@ void print_side_by_side(const Model& model, const std::vector<Outcome>& outcomes
   summary_row("in window", [](const SplitPlan& p) {
     return std::string(p.partition.within_window ? "yes" : "NO");
   });
-  if (o.speed.segment_ms) {  // the Edge TPU pipeline each plan makes, estimated
-    summary_row("TPU latency", [&](const SplitPlan& p) {
+  if (o.speed.segment_ms) {  // the Edge TPU (or CPU worker) pipeline each plan makes, estimated
+    summary_row(cpu ? "CPU latency" : "TPU latency", [&](const SplitPlan& p) {
       return fixed(time_plan(model, p, o.speed).latency_ms, 2) + " ms";
     });
-    summary_row("TPU slowest", [&](const SplitPlan& p) {
+    summary_row(cpu ? "CPU slowest" : "TPU slowest", [&](const SplitPlan& p) {
       const auto t = time_plan(model, p, o.speed);
       return fixed(t.bottleneck_ms, 2) + " ms (seg " + std::to_string(t.bottleneck_segment + 1) +
              ")";
+    });
+  }
+  if (o.speed.memory_bytes) {
+    summary_row("largest worker", [&](const SplitPlan& p) {
+      const int64_t largest = largest_worker(model, p, o.speed);
+      return format_size(largest) +
+             (o.speed.memory_limit > 0 && largest > o.speed.memory_limit ? " !" : "");
     });
   }
   table.print(std::cout, "");
   for (const auto& out : outcomes) {
     if (!out.ok) std::cout << "\n" << out.name << ": " << out.error << "\n";
   }
-  std::cout << "\n(! marks a segment outside the window)\n";
+  std::cout << "\n(! marks a segment outside the window"
+            << (o.speed.memory_limit > 0 ? ", or a worker over --worker-memory" : "") << ")\n";
 }
 
 }  // namespace
@@ -127,19 +152,40 @@ void add_plan(CLI::App& app) {
                   "comma-separated: greedy, optimal, balanced, latency, throughput")
       ->capture_default_str();
   cmd->add_flag("--json", args->json, "print JSON instead of the table");
+  cmd->add_flag("--granularity", args->granularity,
+                "CPU workers on a network: per K = 1..--max-k the best split for throughput, its "
+                "largest worker, slowest stage, latency and bytes on the wire; the knee marked");
+  cmd->add_option("--svg", args->svg, "with --granularity: plot slowest stage and latency to FILE");
   add_split_options(*cmd, args->split);
   cmd->callback([args] {
+    if (!args->svg.empty() && !args->granularity) throw Error("--svg needs --granularity");
+    resolve_split_args(args->split, args->granularity);
     SplitOptions options = to_split_options(args->split);
     if (!options.cuts.empty()) throw Error("plan: --cuts has nothing to compare; use split --cuts");
     const Model model = load_model_file(args->model);
     const Graph graph(model);
-    SplitArgs size_args = args->split;
-    size_args.objective = "size";
-    attach_speed_model(options, size_args, model);
+    if (args->granularity) {
+      attach_speed_model(options, args->split, model);
+      const Granularity table = plan_granularity(model, graph, options, args->split.max_k);
+      if (!args->svg.empty()) {
+        write_file_atomic(
+            args->svg,
+            granularity_svg(table, std::filesystem::path(model.origin()).filename().string() +
+                                       ": " + network_target_text(args->split)));
+      }
+      if (args->json) {
+        std::cout << granularity_json(model, table, args->split)
+                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << "\n";
+      } else {
+        print_granularity(std::cout, model, table, args->split);
+        if (!args->svg.empty()) std::cout << "wrote " << args->svg << "\n";
+      }
+      return;
+    }
+    attach_speed_model(options, args->split, model);  // each algorithm below sets its own
     std::string algorithms = args->algorithms;
     if (args->split.objective != "size") {
-      if (args->split.target != "edgetpu")
-        throw Error("--objective " + args->split.objective + " needs --target edgetpu");
       if (("," + algorithms + ",").find("," + args->split.objective + ",") == std::string::npos)
         algorithms += "," + args->split.objective;
     }
@@ -168,11 +214,17 @@ void add_plan(CLI::App& app) {
         auto entry = plan_json(model, out.plan);
         if (options.speed.segment_ms) {
           const auto t = time_plan(model, out.plan, options.speed);
-          entry["edgetpu_estimate"] = {{"source", "estimated"},
-                                       {"link", args->split.link},
-                                       {"latency_ms", t.latency_ms},
-                                       {"bottleneck_ms", t.bottleneck_ms},
-                                       {"bottleneck_segment", t.bottleneck_segment + 1}};
+          const bool cpu = args->split.target == "cpu";
+          entry[cpu ? "network_estimate" : "edgetpu_estimate"] = {
+              {"source", "estimated"},
+              {"link", args->split.link},
+              {"latency_ms", t.latency_ms},
+              {"bottleneck_ms", t.bottleneck_ms},
+              {"bottleneck_segment", t.bottleneck_segment + 1}};
+          if (cpu && options.speed.memory_bytes) {
+            entry["network_estimate"]["max_worker_bytes"] =
+                largest_worker(model, out.plan, options.speed);
+          }
         }
         j.push_back(entry);
       }
@@ -180,7 +232,7 @@ void add_plan(CLI::App& app) {
                        2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
     } else {
-      print_side_by_side(model, outcomes, options);
+      print_side_by_side(model, outcomes, options, args->split.target == "cpu");
     }
     bool any = false;
     for (const auto& out : outcomes) any = any || out.ok;

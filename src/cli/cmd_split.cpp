@@ -1,4 +1,5 @@
 // pipecut split MODEL -o OUTDIR: choose the cuts and write the segment tree.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -81,6 +82,22 @@ void print_summary(const Model& model, const SplitPlan& plan, const TreeSummary&
   std::cout << ") to " << summary.out_dir.string() << "\n";
 }
 
+// With --target cpu and a cost model: the pipeline of CPU workers the plan makes, estimated.
+std::string network_line(const Model& model, const SplitPlan& plan, const SpeedModel& speed,
+                         const SplitArgs& args) {
+  const PlanTiming t = time_plan(model, plan, speed);
+  int64_t largest = 0;
+  const int ops = static_cast<int>(model.ops().size());
+  for (size_t i = 0; i < plan.sizes.size(); ++i) {
+    const int first = i == 0 ? 0 : plan.cut_positions[i - 1] + 1;
+    const int last = i + 1 == plan.sizes.size() ? ops - 1 : plan.cut_positions[i];
+    largest = std::max(largest, speed.memory_bytes(first, last));
+  }
+  return "CPU workers (estimated): slowest stage " + fixed(t.bottleneck_ms, 2) + " ms (seg " +
+         std::to_string(t.bottleneck_segment + 1) + "), latency " + fixed(t.latency_ms, 2) +
+         " ms, largest worker " + format_size(largest) + "; " + network_target_text(args);
+}
+
 }  // namespace
 
 void add_split(CLI::App& app) {
@@ -104,6 +121,7 @@ void add_split(CLI::App& app) {
       ->check(CLI::Range(1, 64));
   add_split_options(*cmd, args->split);
   cmd->callback([args] {
+    resolve_split_args(args->split);
     SplitOptions options = to_split_options(args->split);
     options.algorithm = parse_algorithm(args->algorithm);
     if (std::filesystem::exists(args->out_dir) && !args->force) {
@@ -128,7 +146,8 @@ void add_split(CLI::App& app) {
         compiler = find_edgetpu_compiler(args->compiler);
       } catch (const Error& e) {
         if (!args->compiler.empty()) throw;
-        estimate_split_tree(written, edgetpu_device(args->split.link), args->split.link);
+        const std::string link = args->split.target == "edgetpu" ? args->split.link : "usb3";
+        estimate_split_tree(written, edgetpu_device(link), link);
         compile_note =
             "edgetpu_compiler not found: recorded estimates (\"edgetpu_estimate\", "
             "marked estimated) in each meta.json instead";
@@ -166,6 +185,8 @@ void add_split(CLI::App& app) {
       print_summary(model, plan, summary,
                     args->split.target == "edgetpu" ? tpu_cells(summary, args->split.link)
                                                     : std::map<std::string, std::string>{});
+      if (args->split.target == "cpu" && options.speed.segment_ms)
+        std::cout << network_line(model, plan, options.speed, args->split) << "\n";
       if (!compile_note.empty()) std::cout << compile_note << "\n";
     }
     if (compile_failures > 0) {

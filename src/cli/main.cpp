@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   pipecut::cli::add_quantize(app);
   pipecut::cli::add_dequantize(app);
   pipecut::cli::add_import(app);
+  pipecut::cli::add_serve(app);
+  pipecut::cli::add_infer(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -23,6 +23,10 @@ constexpr size_t kSlowestOpsShown = 10;
 Profile make_profile(const Model& model, std::vector<OpTime> times) {
   Profile p;
   p.macs = op_macs(model);
+  for (const Op& op : model.ops()) {
+    p.outputs.push_back(op.outputs.empty() || op.outputs[0] < 0 ? ""
+                                                                : model.tensor(op.outputs[0]).name);
+  }
   for (const OpTime& t : times) {
     p.total_ms += t.milliseconds;
     auto row = std::find_if(p.by_type.begin(), p.by_type.end(),
@@ -73,12 +77,17 @@ nlohmann::ordered_json profile_json(const Profile& p, int runs) {
   for (const OpTime& t : p.ops) {
     ops.push_back({{"op_index", t.op_index},
                    {"op_type", t.op_type},
+                   {"output", p.outputs[static_cast<size_t>(t.op_index)]},
                    {"kernel", t.kernel},
                    {"ms", t.milliseconds},
                    {"macs", p.macs[static_cast<size_t>(t.op_index)]},
                    {"gops", op_gops(p, t)}});
   }
-  return {{"runs", runs}, {"kernel_ms", p.total_ms}, {"by_type", types}, {"ops", ops}};
+  return {{"runs", runs},
+          {"kernel_ms", p.total_ms},
+          {"model_ops", p.outputs.size()},
+          {"by_type", types},
+          {"ops", ops}};
 }
 
 }  // namespace pipecut::cli

@@ -1,7 +1,10 @@
 #include <algorithm>
+#include <cstdio>
+#include <limits>
 #include <numeric>
 
 #include "pipecut/error.h"
+#include "pipecut/network_plan.h"
 #include "pipecut/planner.h"
 #include "pipecut/sizes.h"
 
@@ -96,10 +99,40 @@ SplitPlan plan_named_cuts(const Model& model, const Graph& graph, const SplitOpt
   return plan;
 }
 
+// Throughput for workers on a network: as many segments as the knee of the granularity table.
+SplitPlan plan_at_knee(const Model& model, const Graph& graph, const SplitOptions& options) {
+  SplitOptions each = options;
+  each.max_segments = 0;
+  const Granularity table = plan_granularity(model, graph, each, options.max_segments);
+  if (table.knee < 0) {
+    throw Error(
+        model.origin() + ": no partition into 1.." +
+        std::to_string(table.rows.empty() ? options.max_segments : table.rows.back().segments) +
+        " segments keeps every worker within " + format_size(options.speed.memory_limit) +
+        " (weights plus activation arena; raise --worker-memory or --max-k)");
+  }
+  const GranularityRow& knee = table.rows[static_cast<size_t>(table.knee)];
+  SplitPlan plan = knee.plan;
+  double best = knee.timing.bottleneck_ms;
+  for (const auto& row : table.rows)
+    if (row.feasible) best = std::min(best, row.timing.bottleneck_ms);
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "%d segments: the knee of K = 1..%d, the fewest whose slowest stage is within "
+                "%.0f %% of the best (%.3f ms)",
+                knee.segments, table.rows.back().segments, kKneeTolerance * 100, best);
+  plan.partition.log.push_back(line);
+  return plan;
+}
+
 }  // namespace
 
 SplitPlan plan_split(const Model& model, const Graph& graph, const SplitOptions& options) {
   if (model.ops().empty()) throw Error(model.origin() + ": the model has no ops to split");
+  if (options.cuts.empty() && options.algorithm == Algorithm::kThroughput &&
+      options.segments == 0 && options.max_segments > 0) {
+    return plan_at_knee(model, graph, options);
+  }
   const std::vector<int64_t> sizes = op_sizes(model, options.metric);
   const std::vector<int64_t> prefix = prefix_sums(sizes);
   const auto candidates = find_cut_candidates(model, graph, options.candidates);
@@ -147,19 +180,37 @@ SplitPlan plan_split(const Model& model, const Graph& graph, const SplitOptions&
       int64_t model_in = 0, model_out = 0;
       for (int t : model.inputs()) model_in += model.tensor(t).byte_size();
       for (int t : model.outputs()) model_out += model.tensor(t).byte_size();
-      SegmentCosts costs;
-      costs.segment_ms = [&](int from, int to) {
-        const bool starts = from < 0, ends = to >= static_cast<int>(used.size());
-        const int first = starts ? 0 : used[static_cast<size_t>(from)]->position + 1;
-        const int last = ends ? last_op : used[static_cast<size_t>(to)]->position;
-        const int64_t in = starts ? model_in : used[static_cast<size_t>(from)]->crossing_bytes;
-        const int64_t out = ends ? model_out : used[static_cast<size_t>(to)]->crossing_bytes;
-        return options.speed.segment_ms(first, last, in, out);
+      const bool limited = options.speed.memory_bytes && options.speed.memory_limit > 0;
+      const auto solve = [&](bool with_limit) {
+        SegmentCosts costs;
+        costs.segment_ms = [&](int from, int to) {
+          const bool starts = from < 0, ends = to >= static_cast<int>(used.size());
+          const int first = starts ? 0 : used[static_cast<size_t>(from)]->position + 1;
+          const int last = ends ? last_op : used[static_cast<size_t>(to)]->position;
+          if (with_limit && options.speed.memory_bytes(first, last) > options.speed.memory_limit)
+            return std::numeric_limits<double>::infinity();  // no worker can hold it
+          const int64_t in = starts ? model_in : used[static_cast<size_t>(from)]->crossing_bytes;
+          const int64_t out = ends ? model_out : used[static_cast<size_t>(to)]->crossing_bytes;
+          return options.speed.segment_ms(first, last, in, out);
+        };
+        costs.handoff_ms = [&](int cut) {
+          return options.speed.handoff_ms(used[static_cast<size_t>(cut)]->crossing_bytes);
+        };
+        return partition_for_speed(problem, costs, options.algorithm);
       };
-      costs.handoff_ms = [&](int cut) {
-        return options.speed.handoff_ms(used[static_cast<size_t>(cut)]->crossing_bytes);
-      };
-      plan.partition = partition_for_speed(problem, costs, options.algorithm);
+      try {
+        plan.partition = solve(limited);
+      } catch (const Error&) {
+        if (!limited) throw;
+        solve(false);  // throws when the window alone leaves no partition; else memory is why
+        throw Error("no partition " +
+                    (problem.segments > 0
+                         ? "into " + std::to_string(problem.segments) + " segments "
+                         : std::string()) +
+                    "keeps every worker within " + format_size(options.speed.memory_limit) +
+                    " (weights plus activation arena; raise --worker-memory" +
+                    (problem.segments > 0 ? " or --segments)" : ")"));
+      }
     } else {
       plan.partition = run_partition(problem, options.algorithm);
     }

@@ -1,0 +1,74 @@
+// pipecut serve TREE --nats URL: the tree's stages as workers on NATS JetStream work queues.
+#include <pthread.h>
+#include <signal.h>
+
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/remote_options.h"
+#include "pipecut/error.h"
+#include "pipecut/remote.h"
+
+namespace pipecut::cli {
+
+namespace {
+
+struct ServeArgs {
+  RemoteArgs remote;
+  std::vector<int> stages;
+  int workers = 1;
+  int threads = 1;
+};
+
+}  // namespace
+
+void add_serve(CLI::App& app) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Serve a split tree's stages as workers on NATS JetStream (until SIGINT/SIGTERM)");
+  add_remote_options(*cmd, args->remote);
+  cmd->add_option("--stages", args->stages, "stages to serve, 1-based (default: all)")
+      ->delimiter(',');
+  cmd->add_option("--workers", args->workers, "workers per stage")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--threads", args->threads, "CPU threads per worker")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->callback([args] {
+    const RemoteLayout layout = remote_layout(args->remote.tree, args->remote.folder);
+    // SIGINT and SIGTERM go to one waiting thread, which stops the workers: a frame in progress is
+    // finished and acknowledged first, never left half done.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    StageWorkers::Options options;
+    options.stages = args->stages;
+    options.workers = args->workers;
+    options.threads = args->threads;
+    StageWorkers workers(layout, to_nats_options(args->remote), options);
+    std::string served;
+    for (int s : args->stages) served += (served.empty() ? "" : ",") + std::to_string(s);
+    const char* noun = args->stages.size() == 1 ? "stage " : "stages ";
+    std::cerr << "serving " << (served.empty() ? "every stage" : noun + served) << " of "
+              << layout.stages.size() << " (queues " << layout.id << ") with " << args->workers
+              << " worker(s) each on " << args->remote.nats.url << std::endl;
+    std::thread waiter([&workers, signals] {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      workers.stop();
+    });
+    const std::string failure = workers.wait();
+    if (!failure.empty()) {
+      pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter's sigwait
+      waiter.join();
+      throw Error(failure);
+    }
+    waiter.join();
+  });
+}
+
+}  // namespace pipecut::cli

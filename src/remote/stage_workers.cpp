@@ -1,0 +1,230 @@
+// Stage workers: pull a frame, run the segment, publish what the later stages need, acknowledge.
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "pipecut/error.h"
+#include "pipecut/model.h"
+#include "pipecut/remote.h"
+#include "remote/frame_codec.h"
+#include "remote/message_headers.h"
+#include "remote/nats_session.h"
+
+namespace pipecut {
+
+using remote::Header;
+using remote::NatsSession;
+
+namespace {
+
+struct Counters {
+  std::atomic<uint64_t> frames{0}, redelivered{0}, failed_attempts{0};
+};
+
+uint64_t parse_count(const std::string& text) {
+  if (text.empty() || text.size() > 19 || !std::all_of(text.begin(), text.end(), ::isdigit))
+    return 0;
+  return std::stoull(text);
+}
+
+// The stage's name in messages: "stage 3 (seg3.tflite)".
+std::string stage_label(const RemoteLayout& layout, int stage) {
+  return "stage " + std::to_string(stage) + " (" +
+         layout.stages[static_cast<size_t>(stage) - 1].file.filename().string() + ")";
+}
+
+}  // namespace
+
+struct StageWorkers::Impl {
+  RemoteLayout layout;
+  NatsOptions nats;
+  Options options;
+  std::vector<int> stages;
+  std::vector<std::unique_ptr<Counters>> counters;  // per entry of `stages`
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::string fatal;  // the first worker's reason for giving up
+
+  void give_up(const std::string& reason) {
+    {
+      const std::lock_guard lock(mutex);
+      if (fatal.empty()) fatal = reason;
+    }
+    changed.notify_all();
+  }
+
+  void work(size_t slot, int stage, const std::shared_ptr<Executable>& exe) {
+    const RemoteLayout::Stage& me = layout.stages[static_cast<size_t>(stage) - 1];
+    const bool last = static_cast<size_t>(stage) == layout.stages.size();
+    Counters& count = *counters[slot];
+    try {
+      NatsSession session(nats, "pipecut-" + layout.id + "-s" + std::to_string(stage));
+      natsSubscription* sub = session.pull_subscribe(me.stream, me.subject, "stage");
+      while (!stopping) {
+        remote::MsgPtr msg = session.fetch_one(sub, std::chrono::milliseconds(500));
+        if (!msg) continue;
+        handle(session, *exe, stage, me, last, msg.get(), count);
+      }
+    } catch (const std::exception& e) {
+      give_up(stage_label(layout, stage) + ": " + e.what());
+    }
+  }
+
+  void handle(NatsSession& session, Executable& exe, int stage, const RemoteLayout::Stage& me,
+              bool last, natsMsg* msg, Counters& count) {
+    const uint64_t delivered = remote::deliveries(msg);
+    const std::string run = remote::header(msg, remote::kRunHeader);
+    const std::string reply = remote::header(msg, remote::kReplyHeader);
+    const uint64_t frame_number = parse_count(remote::header(msg, remote::kFrameHeader));
+    const uint64_t redelivered =
+        parse_count(remote::header(msg, remote::kRedeliveredHeader)) + (delivered - 1);
+    if (run.empty() || reply.empty()) {  // not from a pipecut client: nobody to tell
+      natsMsg_Term(msg, nullptr);
+      return;
+    }
+    std::vector<Header> headers{{remote::kRunHeader, run},
+                                {remote::kReplyHeader, reply},
+                                {remote::kFrameHeader, std::to_string(frame_number)},
+                                {remote::kRedeliveredHeader, std::to_string(redelivered)}};
+    std::string failure;
+    bool retry = true;
+    remote::Frame out;
+    out.number = frame_number;
+    try {
+      remote::Frame in;
+      try {
+        in = remote::decode_frame(
+            std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(natsMsg_GetData(msg)),
+                                     static_cast<size_t>(natsMsg_GetDataLength(msg))));
+      } catch (const Error&) {
+        retry = false;  // the same bytes will not decode the next time either
+        throw;
+      }
+      if (options.before_run) options.before_run(stage, in.number);
+      const auto find = [&](const std::vector<TensorValue>& list, const std::string& name) {
+        return std::find_if(list.begin(), list.end(),
+                            [&](const TensorValue& v) { return v.name == name; });
+      };
+      std::vector<TensorValue> inputs;
+      for (const TensorSpec& spec : exe.inputs()) {
+        const auto it = find(in.tensors, spec.name);
+        if (it == in.tensors.end()) {
+          retry = false;
+          throw Error("the frame has no tensor " + spec.name);
+        }
+        inputs.push_back(*it);
+      }
+      std::vector<TensorValue> outputs = exe.run(inputs);
+      for (const std::string& name : me.forwards) {
+        auto it = find(outputs, name);
+        if (it == outputs.end()) {
+          it = find(in.tensors, name);
+          if (it == in.tensors.end()) throw Error("the frame has no tensor " + name);
+        }
+        out.tensors.push_back(*it);
+      }
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    if (!failure.empty()) {
+      ++count.failed_attempts;
+      if (retry && delivered < static_cast<uint64_t>(nats.max_attempts)) {
+        natsMsg_NakWithDelay(msg, 200, nullptr);  // another worker may take it
+        return;
+      }
+      headers.push_back({remote::kFailedHeader, stage_label(layout, stage) + ": " + failure});
+      session.publish(reply, {}, remote::message_id(run, frame_number, "fail"), headers);
+    } else {
+      const std::vector<uint8_t> body = remote::encode_frame(out);
+      const std::string next = last ? "out" : "s" + std::to_string(stage + 1);
+      const std::string subject = last ? reply : layout.stages[static_cast<size_t>(stage)].subject;
+      session.publish(subject, body, remote::message_id(run, frame_number, next), headers);
+      ++count.frames;
+      if (delivered > 1) ++count.redelivered;
+    }
+    // Acknowledged only now: a worker that dies before this line leaves the frame to another,
+    // and its publish, sent again, is dropped as a duplicate. The acknowledgement is not waited
+    // for (one round trip less per hop): one the server never gets has the same outcome.
+    natsMsg_Ack(msg, nullptr);
+  }
+};
+
+StageWorkers::StageWorkers(const RemoteLayout& layout, const NatsOptions& nats,
+                           const Options& options)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& im = *impl_;
+  im.layout = layout;
+  im.nats = nats;
+  im.options = options;
+  if (options.workers < 1) throw Error("serve: --workers must be at least 1");
+  im.stages = options.stages;
+  if (im.stages.empty())
+    for (size_t i = 1; i <= layout.stages.size(); ++i) im.stages.push_back(static_cast<int>(i));
+  for (int s : im.stages) {
+    if (s < 1 || static_cast<size_t>(s) > layout.stages.size())
+      throw Error("serve: stage " + std::to_string(s) + " does not exist (the tree has " +
+                  std::to_string(layout.stages.size()) + ")");
+  }
+  // Checked before any frame is taken: the server's limits, and every queue in place.
+  {
+    NatsSession session(nats, "pipecut-" + layout.id + "-setup");
+    for (int s : im.stages) {
+      const auto& st = layout.stages[static_cast<size_t>(s) - 1];
+      if (st.largest_message > session.max_payload()) {
+        throw Error(stage_label(layout, s) + " sends messages of " +
+                    std::to_string(st.largest_message) + " bytes, above the server's limit of " +
+                    std::to_string(session.max_payload()) +
+                    " bytes (raise max_payload in nats-server's configuration)");
+      }
+    }
+    for (const auto& st : layout.stages) session.ensure_work_queue(st.stream, st.subject);
+    session.ensure_work_queue(layout.results_stream, "pipecut." + layout.id + ".out.*",
+                              std::chrono::hours(1));
+  }
+  CpuOptions cpu;
+  cpu.threads = options.threads;
+  for (size_t slot = 0; slot < im.stages.size(); ++slot) {
+    im.counters.push_back(std::make_unique<Counters>());
+    const int s = im.stages[slot];
+    for (int w = 0; w < options.workers; ++w) {
+      std::shared_ptr<Executable> exe =
+          options.make_stage
+              ? options.make_stage(s)
+              : load_cpu(Model::load(layout.stages[static_cast<size_t>(s) - 1].file), cpu);
+      if (!exe) throw Error("serve: no executable for stage " + std::to_string(s));
+      im.threads.emplace_back([&im, slot, s, exe] { im.work(slot, s, exe); });
+    }
+  }
+}
+
+StageWorkers::~StageWorkers() {
+  stop();
+  for (auto& t : impl_->threads) t.join();
+}
+
+void StageWorkers::stop() {
+  {
+    const std::lock_guard lock(impl_->mutex);  // so that wait() cannot miss the change
+    impl_->stopping = true;
+  }
+  impl_->changed.notify_all();
+}
+
+std::string StageWorkers::wait() {
+  std::unique_lock lock(impl_->mutex);
+  impl_->changed.wait(lock, [&] { return impl_->stopping || !impl_->fatal.empty(); });
+  return impl_->fatal;
+}
+
+std::vector<WorkerStats> StageWorkers::stats() const {
+  std::vector<WorkerStats> out;
+  for (const auto& c : impl_->counters)
+    out.push_back({c->frames.load(), c->redelivered.load(), c->failed_attempts.load()});
+  return out;
+}
+
+}  // namespace pipecut

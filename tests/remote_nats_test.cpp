@@ -1,0 +1,181 @@
+// Stage workers and their client over a NATS JetStream server of the test's own (127.0.0.1, a
+// free port, a temporary store): results come back bit-exact with the local cascade and in order;
+// a frame that makes a stage throw is failed with the stage's reason after the retries while the
+// others arrive; a server whose message limit is below a stage's messages is refused at startup;
+// the frame codec refuses short and foreign messages.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "pipecut/error.h"
+#include "pipecut/inputs.h"
+#include "pipecut/remote.h"
+#include "remote/frame_codec.h"
+#include "support/nats_server.h"
+#include "support/test_support.h"
+
+namespace pipecut {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::NatsServer;
+
+// MobileNet v2 cut into 3 stages (about 1.2 MiB of weights each), written once per test run.
+const fs::path& tree() {
+  static const fs::path dir = [] {
+    // One folder per process: ctest runs each case in a process of its own, several at once.
+    const fs::path d = testing::fresh_dir("remote_tree_" + std::to_string(::getpid()));
+    const auto r = testing::run_cli(
+        "split " + testing::coral_model("mobilenet_v2_1.0_224_quant.tflite").string() + " -o " +
+        (d / "tree").string() + " --max-size 1300KiB");
+    if (r.status != 0) throw std::runtime_error("split failed: " + r.err);
+    return d / "tree";
+  }();
+  return dir;
+}
+
+NatsOptions options_for(const NatsServer& server) {
+  NatsOptions o;
+  o.url = server.url();
+  o.ack_wait = std::chrono::seconds(2);
+  return o;
+}
+
+TEST(Remote, ServedTreeGivesTheLocalCascadeBitForBitInOrder) {
+  const RemoteLayout layout = remote_layout(tree());
+  ASSERT_EQ(layout.stages.size(), 3u);
+  NatsServer server(testing::fresh_dir("remote_exact"));
+  StageWorkers workers(layout, options_for(server), {});
+  RemotePipeline client(layout, options_for(server));
+  LocalCascade cascade(layout);
+  std::vector<std::vector<TensorValue>> inputs, expected;
+  for (uint64_t i = 0; i < 5; ++i) {
+    inputs.push_back(random_inputs(layout.inputs, 40 + i));
+    expected.push_back(cascade.run(inputs.back()));
+  }
+  constexpr uint64_t kFrames = 40;
+  uint64_t pushed = 0, popped = 0;
+  while (popped < kFrames) {
+    while (pushed < kFrames && pushed - popped < 8) client.push(inputs[pushed++ % inputs.size()]);
+    const auto r = client.pop(std::chrono::seconds(60));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->frame, popped);  // in push order
+    ASSERT_FALSE(r->failed) << r->reason;
+    const auto& want = expected[popped % expected.size()];
+    ASSERT_EQ(r->outputs.size(), want.size());
+    for (size_t k = 0; k < want.size(); ++k) {
+      EXPECT_EQ(r->outputs[k].name, want[k].name);
+      EXPECT_EQ(r->outputs[k].data, want[k].data) << "frame " << popped;
+    }
+    ++popped;
+  }
+  EXPECT_FALSE(client.pop(std::chrono::seconds(1)));  // every pushed frame was popped
+  const RemoteStats st = client.stats();
+  EXPECT_EQ(st.results, kFrames);
+  EXPECT_EQ(st.failed, 0u);
+  // Each stage ran each frame once. A worker counts a frame just after its publish, so the last
+  // counts may trail the client's last result by a moment.
+  uint64_t ran = 0;
+  for (int wait = 0; wait < 100; ++wait) {
+    ran = 0;
+    for (const auto& w : workers.stats()) ran += w.frames;
+    if (ran >= 3 * kFrames) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(ran, 3 * kFrames);
+}
+
+TEST(Remote, FrameThatMakesAStageThrowIsFailedAfterItsRetriesAndTheOthersArrive) {
+  const RemoteLayout layout = remote_layout(tree());
+  NatsServer server(testing::fresh_dir("remote_throw"));
+  NatsOptions nats = options_for(server);
+  nats.max_attempts = 2;
+  StageWorkers::Options wo;
+  wo.before_run = [](int stage, uint64_t frame) {
+    if (stage == 2 && frame == 5) throw Error("injected fault");
+  };
+  StageWorkers workers(layout, nats, wo);
+  RemotePipeline client(layout, nats);
+  LocalCascade cascade(layout);
+  const auto input = random_inputs(layout.inputs, 9);
+  const auto want = cascade.run(input);
+  for (int i = 0; i < 12; ++i) client.push(input);
+  for (uint64_t i = 0; i < 12; ++i) {
+    const auto r = client.pop(std::chrono::seconds(60));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->frame, i);
+    if (i == 5) {
+      EXPECT_TRUE(r->failed);
+      EXPECT_NE(r->reason.find("stage 2 (seg2"), std::string::npos) << r->reason;
+      EXPECT_NE(r->reason.find("injected fault"), std::string::npos) << r->reason;
+      EXPECT_TRUE(r->outputs.empty());
+    } else {
+      ASSERT_FALSE(r->failed) << r->reason;
+      EXPECT_EQ(r->outputs[0].data, want[0].data);
+    }
+  }
+  EXPECT_EQ(client.stats().failed, 1u);
+  EXPECT_EQ(workers.stats()[1].failed_attempts, 2u);  // the first delivery and one retry
+}
+
+TEST(Remote, MessagesAboveTheServersLimitAreRefusedAtStartup) {
+  const RemoteLayout layout = remote_layout(tree());
+  // Stage 1 sends a 7x7x... feature map of several KiB; the client sends a 150 KiB picture.
+  NatsServer server(testing::fresh_dir("remote_limit"), "max_payload: 4096");
+  try {
+    StageWorkers workers(layout, options_for(server), {});
+    FAIL() << "the workers started";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("above the server's limit of 4096 bytes"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    RemotePipeline client(layout, options_for(server));
+    FAIL() << "the client started";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("exceed the server's limit of 4096 bytes"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(RemoteCodec, RoundTripsAndRefusesShortOrForeignMessages) {
+  remote::Frame f;
+  f.number = 77;
+  TensorValue t;
+  t.name = "conv/out";
+  t.type = DType::kInt8;
+  t.shape = {1, 2, 2, 3};
+  t.quant.scale = {0.5f, 0.25f};
+  t.quant.zero_point = {-3, 4};
+  t.quant.axis = 3;
+  t.data = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  f.tensors = {t, t};
+  f.tensors[1].name = "second";
+  const auto bytes = remote::encode_frame(f);
+  const remote::Frame back = remote::decode_frame(bytes);
+  EXPECT_EQ(back.number, 77u);
+  ASSERT_EQ(back.tensors.size(), 2u);
+  EXPECT_EQ(back.tensors[0].name, "conv/out");
+  EXPECT_EQ(back.tensors[1].name, "second");
+  EXPECT_EQ(back.tensors[0].shape, t.shape);
+  EXPECT_EQ(back.tensors[0].quant, t.quant);
+  EXPECT_EQ(back.tensors[1].data, t.data);
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    EXPECT_THROW(remote::decode_frame(std::span<const uint8_t>(bytes.data(), cut)), Error)
+        << "cut at " << cut;
+  }
+  auto foreign = bytes;
+  foreign[0] ^= 0xff;
+  EXPECT_THROW(remote::decode_frame(foreign), Error);
+  auto longer = bytes;
+  longer.push_back(0);
+  EXPECT_THROW(remote::decode_frame(longer), Error);
+}
+
+}  // namespace
+}  // namespace pipecut
