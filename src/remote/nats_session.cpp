@@ -43,6 +43,10 @@ NatsSession::NatsSession(const NatsOptions& options, const std::string& client_n
   check(natsOptions_SetURL(raw, options.url.c_str()), where);
   check(natsOptions_SetName(raw, client_name.c_str()), where);
   check(natsOptions_SetTimeout(raw, 2000), where);
+  // Frames are hundreds of KiB: read and write the socket in 1 MiB pieces, not the default 32 KiB.
+  check(natsOptions_SetIOBufSize(raw, 1 << 20), where);
+  // Acknowledgements go out at once instead of waiting for the library's flusher thread.
+  check(natsOptions_SetSendAsap(raw, true), where);
   // After the first connection: keep trying for about a minute (a server restart takes seconds).
   check(natsOptions_SetAllowReconnect(raw, true), where);
   check(natsOptions_SetMaxReconnect(raw, 240), where);

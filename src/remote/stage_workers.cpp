@@ -105,18 +105,30 @@ struct StageWorkers::Impl {
         throw;
       }
       if (options.before_run) options.before_run(stage, in.number);
-      const auto find = [&](const std::vector<TensorValue>& list, const std::string& name) {
+      const auto find = [](auto& list, const std::string& name) {
         return std::find_if(list.begin(), list.end(),
                             [&](const TensorValue& v) { return v.name == name; });
       };
+      const auto forwarded = [&](const std::string& name) {
+        return std::find(me.forwards.begin(), me.forwards.end(), name) != me.forwards.end();
+      };
+      // Tensors are moved, not copied, wherever they have one use (each copy of a 784 KiB
+      // feature map costs as much as a small op).
       std::vector<TensorValue> inputs;
       for (const TensorSpec& spec : exe.inputs()) {
         const auto it = find(in.tensors, spec.name);
-        if (it == in.tensors.end()) {
-          retry = false;
-          throw Error("the frame has no tensor " + spec.name);
+        if (it == in.tensors.end() || it->type != spec.type ||
+            static_cast<int64_t>(it->data.size()) != spec.byte_size()) {
+          retry = false;  // the same frame will not fit the next time either
+          throw Error(it == in.tensors.end()
+                          ? "the frame has no tensor " + spec.name
+                          : "the frame's " + spec.name + " is not " + dtype_name(spec.type) +
+                                " of " + std::to_string(spec.byte_size()) + " bytes");
         }
-        inputs.push_back(*it);
+        if (forwarded(spec.name))
+          inputs.push_back(*it);
+        else
+          inputs.push_back(std::move(*it));
       }
       std::vector<TensorValue> outputs = exe.run(inputs);
       for (const std::string& name : me.forwards) {
@@ -125,7 +137,7 @@ struct StageWorkers::Impl {
           it = find(in.tensors, name);
           if (it == in.tensors.end()) throw Error("the frame has no tensor " + name);
         }
-        out.tensors.push_back(*it);
+        out.tensors.push_back(std::move(*it));
       }
     } catch (const std::exception& e) {
       failure = e.what();
