@@ -2,8 +2,8 @@
 // killed with SIGKILL mid-stream on two stages and restarted a second later, and the server
 // itself restarted (file-backed streams): every frame still arrives exactly once, in order and bit
 // for bit the local cascade's. Refusals are one line and a non-zero exit.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -41,34 +41,45 @@ class Child {
     posix_spawn_file_actions_destroy(&actions);
   }
   ~Child() {
-    if (pid_ > 0) {
+    if (pid_ > 0 && !reaped_) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
     }
   }
   bool started() const { return pid_ > 0; }
+  // Still running (not exited, not killed); an exit seen here is kept for wait().
+  bool running() {
+    if (pid_ <= 0 || reaped_) return false;
+    if (::waitpid(pid_, &status_, WNOHANG) == 0) return true;
+    reaped_ = true;
+    return false;
+  }
   void kill9() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
+    if (pid_ > 0 && !reaped_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
     pid_ = -1;
   }
-  // Its exit status; -1 when it did not exit within `limit` (then it is killed).
+  // Its exit status; -1 when it did not exit within `limit` (then it is killed) or was killed.
   int wait(std::chrono::seconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
-    int status = 0;
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+    while (running()) {
       if (std::chrono::steady_clock::now() > deadline) {
         kill9();
         return -1;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    if (!reaped_) return -1;
     pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
   }
 
  private:
   pid_t pid_ = -1;
+  bool reaped_ = false;
+  int status_ = 0;
 };
 
 std::string read_text(const fs::path& p) {
@@ -104,14 +115,18 @@ TEST(CliServe, KilledWorkersAndARestartedServerLoseAndRepeatNoFrame) {
   ASSERT_TRUE(infer.started());
   using std::chrono::milliseconds;
   std::this_thread::sleep_for(milliseconds(1500));
+  // Every fault lands while infer is still streaming (1,500 frames take several seconds).
+  ASSERT_TRUE(infer.running()) << read_text(dir / "infer.err");
   workers[1]->kill9();  // stage 2, mid-stream
   std::this_thread::sleep_for(milliseconds(1000));
   workers[1] = worker(2, 1);
   std::this_thread::sleep_for(milliseconds(700));
+  ASSERT_TRUE(infer.running()) << read_text(dir / "infer.err");
   workers[2]->kill9();  // stage 3
   std::this_thread::sleep_for(milliseconds(1000));
   workers[2] = worker(3, 1);
   std::this_thread::sleep_for(milliseconds(700));
+  ASSERT_TRUE(infer.running()) << read_text(dir / "infer.err");
   server.stop();  // the frames queued on disk wait for it
   std::this_thread::sleep_for(milliseconds(500));
   server.start();

@@ -64,6 +64,9 @@ struct WorkerStats {
   uint64_t frames = 0;           // frames run and acknowledged
   uint64_t redelivered = 0;      // of those, frames another worker (or this one) had before
   uint64_t failed_attempts = 0;  // runs that threw
+  // Inside the segment's run(), summed over the frames run: wall time, and the worker thread's
+  // CPU time (below the wall time when other processes share the cores).
+  std::chrono::nanoseconds run_total{0}, cpu_total{0};
 };
 
 // Workers of one or more stages in this process: `workers` threads per stage, each with its own
@@ -114,8 +117,8 @@ struct RemoteStats {
   uint64_t redelivered = 0;  // sum over results
 };
 
-// The client side, like Pipeline: push() frames, pop() results in push order. Not thread-safe
-// between push() and pop() callers except as noted: one producer thread and one consumer thread.
+// The client side, like Pipeline: push() frames, pop() results in push order. At most one thread
+// pushes and one pops; stats() and cancel() may be called from any thread.
 class RemotePipeline {
  public:
   RemotePipeline(const RemoteLayout& layout, const NatsOptions& nats);
@@ -126,9 +129,13 @@ class RemotePipeline {
   // Sends one frame (values in inputs() order); returns its number (0, 1, ...).
   uint64_t push(const std::vector<TensorValue>& inputs);
   // The next result in push order; waits up to `timeout` for it (throws pipecut::Error naming the
-  // frame on timeout). nullopt when every pushed frame has been popped.
+  // frame on timeout). nullopt when every frame pushed so far has been popped: with a producer
+  // thread and a consumer thread, pop only as many frames as push() has returned.
   std::optional<RemoteResult> pop(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   RemoteStats stats() const;
+  // Makes a pop() in progress (within half a second) and every later one throw "cancelled", so
+  // that the caller can unwind and the destructor remove this run's consumer. Any thread.
+  void cancel();
 
  private:
   struct Impl;

@@ -1,10 +1,15 @@
 // pipecut infer TREE --nats URL: frames through a served tree, results in order, and the figures.
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/remote_options.h"
@@ -76,7 +81,29 @@ void add_infer(CLI::App& app) {
       LocalCascade cascade(layout);
       for (const auto& in : distinct) expected.push_back(cascade.run(in));
     }
+    // SIGINT and SIGTERM cancel the run, so that it unwinds and removes its result consumer from
+    // the server instead of leaving it behind.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     RemotePipeline pipeline(layout, to_nats_options(args->remote));
+    std::atomic<bool> finished{false};
+    std::thread waiter([&pipeline, &finished, signals] {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      if (!finished) pipeline.cancel();
+    });
+    struct Release {  // wakes the waiter however the run ends
+      std::thread& waiter;
+      std::atomic<bool>& finished;
+      ~Release() {
+        finished = true;
+        pthread_kill(waiter.native_handle(), SIGTERM);
+        waiter.join();
+      }
+    } release{waiter, finished};
     const size_t window =
         args->window > 0 ? static_cast<size_t>(args->window) : 2 * layout.stages.size() + 2;
     const auto timeout = std::chrono::milliseconds(std::llround(args->timeout_s * 1000));

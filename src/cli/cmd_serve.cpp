@@ -2,6 +2,8 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <thread>
 
@@ -68,6 +70,21 @@ void add_serve(CLI::App& app) {
       throw Error(failure);
     }
     waiter.join();
+    // What each stage did, for comparing with plan's estimates (docs/serve.md).
+    const auto stats = workers.stats();
+    for (size_t i = 0; i < stats.size(); ++i) {
+      const int stage = args->stages.empty() ? static_cast<int>(i) + 1 : args->stages[i];
+      const auto& s = stats[i];
+      const double n = static_cast<double>(std::max<uint64_t>(s.frames, 1));
+      std::fprintf(stderr,
+                   "stage %d: %llu frames (%llu redelivered, %llu failed runs), run %.3f ms/frame, "
+                   "CPU %.3f ms/frame\n",
+                   stage, static_cast<unsigned long long>(s.frames),
+                   static_cast<unsigned long long>(s.redelivered),
+                   static_cast<unsigned long long>(s.failed_attempts),
+                   std::chrono::duration<double, std::milli>(s.run_total).count() / n,
+                   std::chrono::duration<double, std::milli>(s.cpu_total).count() / n);
+    }
   });
 }
 

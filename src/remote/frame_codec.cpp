@@ -56,6 +56,10 @@ int64_t tensor_header_size(const std::string& name, size_t rank, const Quantizat
 }  // namespace
 
 std::vector<uint8_t> encode_frame(const Frame& frame) {
+  for (const auto& t : frame.tensors) {  // what decode_frame would refuse, refused here
+    if (t.name.size() > kMaxNameBytes || t.shape.size() > kMaxRank)
+      throw Error("tensor " + t.name.substr(0, 64) + " has a name or rank too large to send");
+  }
   Writer w;
   size_t total = 16;
   for (const auto& t : frame.tensors)
@@ -109,6 +113,21 @@ Frame decode_frame(std::span<const uint8_t> bytes) {
     t.quant.axis = r.get<int32_t>();
     const uint64_t size = r.get<uint64_t>();
     if (size > bytes.size()) throw Error("frame message: tensor " + t.name + " is cut short");
+    // The bytes must be what the shape and type say: a frame is never run on a tensor whose
+    // data and shape disagree.
+    const int bits = dtype_bits(t.type);
+    if (bits <= 0 || static_cast<uint8_t>(t.type) > static_cast<uint8_t>(DType::kFloat8E5M2))
+      throw Error("frame message: tensor " + t.name + " has an unknown or unsized type");
+    uint64_t elements = 1;
+    for (int32_t d : t.shape) {
+      if (d < 0) throw Error("frame message: tensor " + t.name + " has a negative dimension");
+      elements *= static_cast<uint64_t>(d);
+      if (elements > bytes.size() * 8)
+        throw Error("frame message: tensor " + t.name + " is cut short");
+    }
+    if ((elements * static_cast<uint64_t>(bits) + 7) / 8 != size)
+      throw Error("frame message: tensor " + t.name + " has " + std::to_string(size) +
+                  " bytes, not what its shape and type need");
     const uint8_t* data = r.take(static_cast<size_t>(size));
     t.data.assign(data, data + size);
     frame.tensors.push_back(std::move(t));

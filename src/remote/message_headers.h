@@ -19,4 +19,19 @@ inline std::string message_id(const std::string& run, uint64_t frame, const std:
   return run + "." + std::to_string(frame) + "." + where;
 }
 
+// A run id or subject token: 1 to 64 letters, digits, '-' or '_' (no '.', '*', '>' or spaces).
+inline bool valid_token(const std::string& t) {
+  return !t.empty() && t.size() <= 64 &&
+         t.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") ==
+             std::string::npos;
+}
+
+// Text safe as a header value: control characters become spaces, at most 1,000 bytes.
+inline std::string header_text(std::string text) {
+  if (text.size() > 1000) text = text.substr(0, 997) + "...";
+  for (char& c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return text;
+}
+
 }  // namespace pipecut::remote

@@ -1,5 +1,6 @@
 #include "remote/nats_session.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "pipecut/error.h"
@@ -27,9 +28,16 @@ struct OptionsDeleter {
 
 void check(natsStatus s, const std::string& what, jsErrCode js_error) {
   if (s == NATS_OK) return;
+  // The library's last error on this thread says more than the status ("certificate verify
+  // failed", the JetStream API's own description); one line either way.
   std::string text = natsStatus_GetText(s);
+  const char* detail = nats_GetLastError(nullptr);
+  if (detail && *detail && text.find(detail) == std::string::npos)
+    text += ": " + std::string(detail);
   if (js_error != 0)
     text += " (JetStream error " + std::to_string(static_cast<int>(js_error)) + ")";
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
   throw Error(what + ": " + text);
 }
 
@@ -115,6 +123,13 @@ void NatsSession::ensure_work_queue(const std::string& stream, const std::string
   cfg.Retention = js_WorkQueuePolicy;
   cfg.Storage = options_.memory_storage ? js_MemoryStorage : js_FileStorage;
   cfg.MaxAge = static_cast<int64_t>(max_age.count()) * 1'000'000'000;
+  // The window in which a republished message id is dropped: longer than a frame can wait for
+  // redelivery (every attempt's acknowledgement wait) plus a publisher's retries, with margin.
+  const auto window = std::max<std::chrono::milliseconds>(
+      std::chrono::minutes(2),
+      options_.ack_wait * (options_.max_attempts + 1) + kRetryWindow + std::chrono::minutes(1));
+  cfg.Duplicates = static_cast<int64_t>(window.count()) * 1'000'000;
+  if (cfg.MaxAge > 0 && cfg.Duplicates > cfg.MaxAge) cfg.Duplicates = cfg.MaxAge;
   err = static_cast<jsErrCode>(0);
   s = js_AddStream(&info, js_, &cfg, nullptr, &err);
   if (s == NATS_OK) {
@@ -126,10 +141,11 @@ void NatsSession::ensure_work_queue(const std::string& stream, const std::string
 }
 
 bool NatsSession::publish(const std::string& subject, std::span<const uint8_t> data,
-                          const std::string& msg_id, const std::vector<Header>& headers) {
+                          const std::string& msg_id, const std::vector<Header>& headers,
+                          std::chrono::milliseconds retry_for) {
   // The same message id on every attempt: a retry after a lost acknowledgement is a duplicate
   // the stream drops, never a second frame.
-  const auto deadline = Clock::now() + kRetryWindow;
+  const auto deadline = Clock::now() + std::min<std::chrono::milliseconds>(retry_for, kRetryWindow);
   for (;;) {
     natsMsg* raw = nullptr;
     check(natsMsg_Create(&raw, subject.c_str(), nullptr, reinterpret_cast<const char*>(data.data()),
@@ -157,16 +173,34 @@ bool NatsSession::publish(const std::string& subject, std::span<const uint8_t> d
 
 natsSubscription* NatsSession::pull_subscribe(const std::string& stream, const std::string& subject,
                                               const std::string& durable) {
+  // The first program to need the durable consumer creates it (its acknowledgement wait then
+  // holds for every worker); later ones bind to it as it is, whatever their own --ack-wait.
+  jsConsumerInfo* info = nullptr;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetConsumerInfo(&info, js_, stream.c_str(), durable.c_str(), nullptr, &err);
+  if (s == NATS_OK) {
+    jsConsumerInfo_Destroy(info);
+  } else {
+    if (err != JSConsumerNotFoundErr && s != NATS_NOT_FOUND)
+      check(s, "consumer " + durable + " on stream " + stream, err);
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = durable.c_str();
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = static_cast<int64_t>(options_.ack_wait.count()) * 1'000'000;
+    cc.MaxDeliver = -1;  // redelivery after a dead worker never gives up; throws are counted
+    cc.FilterSubject = subject.c_str();
+    err = static_cast<jsErrCode>(0);
+    s = js_AddConsumer(&info, js_, stream.c_str(), &cc, nullptr, &err);
+    if (s == NATS_OK) jsConsumerInfo_Destroy(info);
+    // Another worker may have created it in between; the bind below then finds it.
+  }
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Stream = stream.c_str();
-  so.Config.Durable = durable.c_str();
-  so.Config.AckPolicy = js_AckExplicit;
-  so.Config.AckWait = static_cast<int64_t>(options_.ack_wait.count()) * 1'000'000;
-  so.Config.MaxDeliver = -1;  // redelivery after a dead worker never gives up; throws are counted
-  so.Config.FilterSubject = subject.c_str();
+  so.Consumer = durable.c_str();
   natsSubscription* sub = nullptr;
-  jsErrCode err = static_cast<jsErrCode>(0);
+  err = static_cast<jsErrCode>(0);
   check(js_PullSubscribe(&sub, js_, subject.c_str(), durable.c_str(), nullptr, &so, &err),
         "consumer " + durable + " on stream " + stream, err);
   subscriptions_.push_back(sub);

@@ -45,8 +45,10 @@ class NatsSession {
                          std::chrono::seconds max_age = std::chrono::seconds(0));
   // Publishes and waits for the stream's acknowledgement; `msg_id` lets JetStream drop a second
   // copy. Returns whether the stream saw it as a duplicate.
+  // Failures while the connection is open are retried for up to `retry_for` (at most a minute).
   bool publish(const std::string& subject, std::span<const uint8_t> data, const std::string& msg_id,
-               const std::vector<Header>& headers);
+               const std::vector<Header>& headers,
+               std::chrono::milliseconds retry_for = std::chrono::seconds(60));
   // A pull subscription on the durable consumer `durable` of `stream`, filtered on `subject`,
   // with explicit acknowledgement after ack_wait and unlimited redelivery.
   natsSubscription* pull_subscribe(const std::string& stream, const std::string& subject,

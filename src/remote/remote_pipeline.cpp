@@ -1,6 +1,7 @@
 // The client of a served tree: frames out to stage 1, results back on this run's own subject,
 // each frame's first result kept and handed out in push order.
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <random>
@@ -47,6 +48,7 @@ struct RemotePipeline::Impl {
   uint64_t next = 0;  // the frame pop() returns next
   std::map<uint64_t, RemoteResult> waiting;
   RemoteStats stats;
+  std::atomic<bool> cancelled{false};
 
   // Takes one result message: the first per frame is kept, later ones are counted and dropped.
   void take(natsMsg* msg) {
@@ -75,6 +77,9 @@ struct RemotePipeline::Impl {
           auto it = std::find_if(f.tensors.begin(), f.tensors.end(),
                                  [&](const TensorValue& v) { return v.name == spec.name; });
           if (it == f.tensors.end()) throw Error("the result has no tensor " + spec.name);
+          if (it->type != spec.type || it->shape != spec.shape ||
+              static_cast<int64_t>(it->data.size()) != spec.byte_size())
+            throw Error("the result's " + spec.name + " is not the tensor the tree outputs");
           r.outputs.push_back(std::move(*it));
         }
       } catch (const Error& e) {
@@ -140,20 +145,22 @@ uint64_t RemotePipeline::push(const std::vector<TensorValue>& inputs) {
   }
   {
     const std::lock_guard lock(im.mutex);
-    frame.number = im.pushed++;
-    ++im.stats.pushed;
+    frame.number = im.pushed;  // counted only once sent: a failed push leaves no hole
   }
   const std::vector<uint8_t> body = remote::encode_frame(frame);
-  {
-    const std::lock_guard lock(im.mutex);
-    im.sent_at[frame.number] = Clock::now();
-  }
+  const auto sent = Clock::now();
   im.session->publish(im.layout.stages.front().subject, body,
                       remote::message_id(im.run, frame.number, "s1"),
                       {{remote::kRunHeader, im.run},
                        {remote::kReplyHeader, im.reply},
                        {remote::kFrameHeader, std::to_string(frame.number)},
                        {remote::kRedeliveredHeader, "0"}});
+  {
+    const std::lock_guard lock(im.mutex);
+    im.sent_at[frame.number] = sent;
+    ++im.pushed;
+    ++im.stats.pushed;
+  }
   return frame.number;
 }
 
@@ -161,6 +168,7 @@ std::optional<RemoteResult> RemotePipeline::pop(std::chrono::milliseconds timeou
   Impl& im = *impl_;
   const auto deadline = Clock::now() + timeout;
   for (;;) {
+    if (im.cancelled) throw Error("cancelled");
     {
       const std::lock_guard lock(im.mutex);
       if (im.next >= im.pushed) return std::nullopt;
@@ -186,6 +194,10 @@ std::optional<RemoteResult> RemotePipeline::pop(std::chrono::milliseconds timeou
     im.take(msg.get());
     natsMsg_Ack(msg.get(), nullptr);  // a lost one only brings a duplicate, which take() drops
   }
+}
+
+void RemotePipeline::cancel() {
+  impl_->cancelled = true;
 }
 
 RemoteStats RemotePipeline::stats() const {

@@ -1,9 +1,12 @@
 // Stage workers: pull a frame, run the segment, publish what the later stages need, acknowledge.
+#include <time.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "pipecut/error.h"
 #include "pipecut/model.h"
@@ -21,12 +24,20 @@ namespace {
 
 struct Counters {
   std::atomic<uint64_t> frames{0}, redelivered{0}, failed_attempts{0};
+  std::atomic<int64_t> run_ns{0}, cpu_ns{0};
 };
 
-uint64_t parse_count(const std::string& text) {
-  if (text.empty() || text.size() > 19 || !std::all_of(text.begin(), text.end(), ::isdigit))
-    return 0;
-  return std::stoull(text);
+int64_t thread_cpu_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
+
+uint64_t parse_count(const std::string& text, bool* ok = nullptr) {
+  const bool good = !text.empty() && text.size() <= 19 &&
+                    text.find_first_not_of("0123456789") == std::string::npos;
+  if (ok) *ok = good;
+  return good ? std::stoull(text) : 0;
 }
 
 // The stage's name in messages: "stage 3 (seg3.tflite)".
@@ -74,15 +85,38 @@ struct StageWorkers::Impl {
     }
   }
 
+  // Replies go to this tree's results subject and nowhere else.
+  bool valid_reply(const std::string& reply) const {
+    const std::string prefix = "pipecut." + layout.id + ".out.";
+    return reply.size() > prefix.size() && reply.compare(0, prefix.size(), prefix) == 0 &&
+           remote::valid_token(reply.substr(prefix.size()));
+  }
+
+  // Publishes; when that fails (the server away for longer than the retry, a stream refusing),
+  // hands the frame back to the queue for a later try instead of letting the worker die over it.
+  bool publish_or_hand_back(NatsSession& session, natsMsg* msg, const std::string& subject,
+                            std::span<const uint8_t> body, const std::string& id,
+                            const std::vector<Header>& headers) {
+    try {
+      session.publish(subject, body, id, headers, nats.ack_wait / 2);
+      return true;
+    } catch (const Error&) {
+      natsMsg_NakWithDelay(msg, 1000, nullptr);
+      return false;
+    }
+  }
+
   void handle(NatsSession& session, Executable& exe, int stage, const RemoteLayout::Stage& me,
               bool last, natsMsg* msg, Counters& count) {
     const uint64_t delivered = remote::deliveries(msg);
     const std::string run = remote::header(msg, remote::kRunHeader);
     const std::string reply = remote::header(msg, remote::kReplyHeader);
-    const uint64_t frame_number = parse_count(remote::header(msg, remote::kFrameHeader));
+    bool numbered = false;
+    const uint64_t frame_number = parse_count(remote::header(msg, remote::kFrameHeader), &numbered);
     const uint64_t redelivered =
         parse_count(remote::header(msg, remote::kRedeliveredHeader)) + (delivered - 1);
-    if (run.empty() || reply.empty()) {  // not from a pipecut client: nobody to tell
+    // Not from a pipecut client of this tree: nobody to tell, and nothing to retry.
+    if (!numbered || !remote::valid_token(run) || !valid_reply(reply)) {
       natsMsg_Term(msg, nullptr);
       return;
     }
@@ -104,6 +138,11 @@ struct StageWorkers::Impl {
         retry = false;  // the same bytes will not decode the next time either
         throw;
       }
+      if (in.number != frame_number) {
+        retry = false;
+        throw Error("the frame's body says frame " + std::to_string(in.number) +
+                    ", its header frame " + std::to_string(frame_number));
+      }
       if (options.before_run) options.before_run(stage, in.number);
       const auto find = [](auto& list, const std::string& name) {
         return std::find_if(list.begin(), list.end(),
@@ -117,25 +156,35 @@ struct StageWorkers::Impl {
       std::vector<TensorValue> inputs;
       for (const TensorSpec& spec : exe.inputs()) {
         const auto it = find(in.tensors, spec.name);
-        if (it == in.tensors.end() || it->type != spec.type ||
+        if (it == in.tensors.end() || it->type != spec.type || it->shape != spec.shape ||
             static_cast<int64_t>(it->data.size()) != spec.byte_size()) {
           retry = false;  // the same frame will not fit the next time either
           throw Error(it == in.tensors.end()
                           ? "the frame has no tensor " + spec.name
-                          : "the frame's " + spec.name + " is not " + dtype_name(spec.type) +
-                                " of " + std::to_string(spec.byte_size()) + " bytes");
+                          : "the frame's " + spec.name + " is not the " + dtype_name(spec.type) +
+                                " tensor of " + std::to_string(spec.byte_size()) +
+                                " bytes the stage reads");
         }
         if (forwarded(spec.name))
           inputs.push_back(*it);
         else
           inputs.push_back(std::move(*it));
       }
+      const auto wall0 = std::chrono::steady_clock::now();
+      const int64_t cpu0 = thread_cpu_ns();
       std::vector<TensorValue> outputs = exe.run(inputs);
+      count.cpu_ns += thread_cpu_ns() - cpu0;
+      count.run_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now() - wall0)
+                          .count();
       for (const std::string& name : me.forwards) {
         auto it = find(outputs, name);
         if (it == outputs.end()) {
           it = find(in.tensors, name);
-          if (it == in.tensors.end()) throw Error("the frame has no tensor " + name);
+          if (it == in.tensors.end()) {
+            retry = false;
+            throw Error("the frame has no tensor " + name + " to pass on");
+          }
         }
         out.tensors.push_back(std::move(*it));
       }
@@ -148,13 +197,18 @@ struct StageWorkers::Impl {
         natsMsg_NakWithDelay(msg, 200, nullptr);  // another worker may take it
         return;
       }
-      headers.push_back({remote::kFailedHeader, stage_label(layout, stage) + ": " + failure});
-      session.publish(reply, {}, remote::message_id(run, frame_number, "fail"), headers);
+      headers.push_back({remote::kFailedHeader,
+                         remote::header_text(stage_label(layout, stage) + ": " + failure)});
+      if (!publish_or_hand_back(session, msg, reply, {},
+                                remote::message_id(run, frame_number, "fail"), headers))
+        return;
     } else {
       const std::vector<uint8_t> body = remote::encode_frame(out);
       const std::string next = last ? "out" : "s" + std::to_string(stage + 1);
       const std::string subject = last ? reply : layout.stages[static_cast<size_t>(stage)].subject;
-      session.publish(subject, body, remote::message_id(run, frame_number, next), headers);
+      if (!publish_or_hand_back(session, msg, subject, body,
+                                remote::message_id(run, frame_number, next), headers))
+        return;
       ++count.frames;
       if (delivered > 1) ++count.redelivered;
     }
@@ -197,8 +251,11 @@ StageWorkers::StageWorkers(const RemoteLayout& layout, const NatsOptions& nats,
     session.ensure_work_queue(layout.results_stream, "pipecut." + layout.id + ".out.*",
                               std::chrono::hours(1));
   }
+  // Every executable is loaded before the first thread starts: a stage that cannot load is
+  // refused with nothing running.
   CpuOptions cpu;
   cpu.threads = options.threads;
+  std::vector<std::tuple<size_t, int, std::shared_ptr<Executable>>> jobs;
   for (size_t slot = 0; slot < im.stages.size(); ++slot) {
     im.counters.push_back(std::make_unique<Counters>());
     const int s = im.stages[slot];
@@ -208,8 +265,16 @@ StageWorkers::StageWorkers(const RemoteLayout& layout, const NatsOptions& nats,
               ? options.make_stage(s)
               : load_cpu(Model::load(layout.stages[static_cast<size_t>(s) - 1].file), cpu);
       if (!exe) throw Error("serve: no executable for stage " + std::to_string(s));
-      im.threads.emplace_back([&im, slot, s, exe] { im.work(slot, s, exe); });
+      jobs.emplace_back(slot, s, std::move(exe));
     }
+  }
+  try {
+    for (auto& [slot, s, exe] : jobs)
+      im.threads.emplace_back([&im, slot = slot, s = s, exe = exe] { im.work(slot, s, exe); });
+  } catch (...) {  // no more threads to be had: stop the ones started
+    stop();
+    for (auto& t : im.threads) t.join();
+    throw;
   }
 }
 
@@ -235,7 +300,9 @@ std::string StageWorkers::wait() {
 std::vector<WorkerStats> StageWorkers::stats() const {
   std::vector<WorkerStats> out;
   for (const auto& c : impl_->counters)
-    out.push_back({c->frames.load(), c->redelivered.load(), c->failed_attempts.load()});
+    out.push_back({c->frames.load(), c->redelivered.load(), c->failed_attempts.load(),
+                   std::chrono::nanoseconds(c->run_ns.load()),
+                   std::chrono::nanoseconds(c->cpu_ns.load())});
   return out;
 }
 
