@@ -13,6 +13,7 @@
 #include "pipecut/zoo.h"
 #include "support/cli_support.h"
 #include "support/test_support.h"
+#include "support/zoo_cache.h"
 
 namespace pipecut {
 namespace {
@@ -24,11 +25,7 @@ using testing::read_json;
 using testing::run_cli;
 
 const Model& zoo(const std::string& name) {
-  static std::map<std::string, Model> cache;
-  auto it = cache.find(name);
-  if (it == cache.end())
-    it = cache.emplace(name, Model::from_bytes(build_zoo_model(name), name + ".tflite")).first;
-  return it->second;
+  return testing::zoo_model(name);
 }
 
 int64_t total_params(const Model& m) {

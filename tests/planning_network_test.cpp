@@ -20,6 +20,7 @@
 #include "pipecut/runtime.h"
 #include "pipecut/zoo.h"
 #include "support/test_support.h"
+#include "support/zoo_cache.h"
 
 namespace pipecut {
 namespace {
@@ -28,11 +29,7 @@ using testing::coral_model;
 using testing::fresh_dir;
 
 const Model& zoo(const std::string& name) {
-  static std::map<std::string, Model> cache;
-  auto it = cache.find(name);
-  if (it == cache.end())
-    it = cache.emplace(name, Model::from_bytes(build_zoo_model(name), name + ".tflite")).first;
-  return it->second;
+  return testing::zoo_model(name);
 }
 
 // The message of the Error `f` throws; fails the test when it throws nothing.

@@ -84,6 +84,11 @@ struct NetworkTarget {
 // needs; `model` and `graph` may go away. Throws pipecut::Error when op_ms has the wrong length.
 SpeedModel network_speed_model(const Model& model, const Graph& graph, const NetworkTarget& target);
 
+// Per segment of `plan`: what its worker holds, SpeedModel::memory_bytes of its ops (0 without a
+// memory model).
+std::vector<int64_t> plan_worker_bytes(const Model& model, const SplitPlan& plan,
+                                       const SpeedModel& speed);
+
 // The granularity trade-off: the best split for throughput with exactly K segments, for K = 1 up.
 struct GranularityRow {
   int segments = 0;

@@ -12,6 +12,7 @@
 #include "pipecut/error.h"
 #include "pipecut/files.h"
 #include "pipecut/json.h"
+#include "pipecut/network_plan.h"
 #include "pipecut/onnx_import.h"
 #include "pipecut/sizes.h"
 
@@ -48,14 +49,8 @@ std::string cut_label(const Model& model, const SplitPlan& plan, size_t i) {
 }
 
 int64_t largest_worker(const Model& model, const SplitPlan& plan, const SpeedModel& speed) {
-  int64_t largest = 0;
-  const int ops = static_cast<int>(model.ops().size());
-  for (size_t i = 0; i < plan.sizes.size(); ++i) {
-    const int first = i == 0 ? 0 : plan.cut_positions[i - 1] + 1;
-    const int last = i + 1 == plan.sizes.size() ? ops - 1 : plan.cut_positions[i];
-    largest = std::max(largest, speed.memory_bytes(first, last));
-  }
-  return largest;
+  const auto bytes = plan_worker_bytes(model, plan, speed);
+  return bytes.empty() ? 0 : *std::max_element(bytes.begin(), bytes.end());
 }
 
 void print_side_by_side(const Model& model, const std::vector<Outcome>& outcomes,

@@ -13,6 +13,7 @@
 #include "pipecut/error.h"
 #include "pipecut/json.h"
 #include "pipecut/layout.h"
+#include "pipecut/network_plan.h"
 #include "pipecut/onnx_import.h"
 #include "pipecut/sizes.h"
 
@@ -86,13 +87,8 @@ void print_summary(const Model& model, const SplitPlan& plan, const TreeSummary&
 std::string network_line(const Model& model, const SplitPlan& plan, const SpeedModel& speed,
                          const SplitArgs& args) {
   const PlanTiming t = time_plan(model, plan, speed);
-  int64_t largest = 0;
-  const int ops = static_cast<int>(model.ops().size());
-  for (size_t i = 0; i < plan.sizes.size(); ++i) {
-    const int first = i == 0 ? 0 : plan.cut_positions[i - 1] + 1;
-    const int last = i + 1 == plan.sizes.size() ? ops - 1 : plan.cut_positions[i];
-    largest = std::max(largest, speed.memory_bytes(first, last));
-  }
+  const auto bytes = plan_worker_bytes(model, plan, speed);
+  const int64_t largest = bytes.empty() ? 0 : *std::max_element(bytes.begin(), bytes.end());
   return "CPU workers (estimated): slowest stage " + fixed(t.bottleneck_ms, 2) + " ms (seg " +
          std::to_string(t.bottleneck_segment + 1) + "), latency " + fixed(t.latency_ms, 2) +
          " ms, largest worker " + format_size(largest) + "; " + network_target_text(args);

@@ -16,14 +16,9 @@ GranularityRow describe(const Model& model, SplitPlan plan, const SpeedModel& sp
   row.segments = static_cast<int>(plan.sizes.size());
   row.feasible = feasible;
   row.timing = time_plan(model, plan, speed);
-  const int ops = static_cast<int>(model.ops().size());
-  for (size_t i = 0; i < plan.sizes.size(); ++i) {
-    const int first = i == 0 ? 0 : plan.cut_positions[i - 1] + 1;
-    const int last = i + 1 == plan.sizes.size() ? ops - 1 : plan.cut_positions[i];
-    const int64_t bytes = speed.memory_bytes ? speed.memory_bytes(first, last) : 0;
-    row.worker_bytes.push_back(bytes);
+  row.worker_bytes = plan_worker_bytes(model, plan, speed);
+  for (int64_t bytes : row.worker_bytes)
     row.max_worker_bytes = std::max(row.max_worker_bytes, bytes);
-  }
   for (const auto& tensors : plan.cut_tensors)
     for (int t : tensors) row.wire_bytes += model.tensor(t).byte_size();
   row.plan = std::move(plan);
@@ -31,6 +26,18 @@ GranularityRow describe(const Model& model, SplitPlan plan, const SpeedModel& sp
 }
 
 }  // namespace
+
+std::vector<int64_t> plan_worker_bytes(const Model& model, const SplitPlan& plan,
+                                       const SpeedModel& speed) {
+  std::vector<int64_t> out;
+  const int ops = static_cast<int>(model.ops().size());
+  for (size_t i = 0; i < plan.sizes.size(); ++i) {
+    const int first = i == 0 ? 0 : plan.cut_positions[i - 1] + 1;
+    const int last = i + 1 == plan.sizes.size() ? ops - 1 : plan.cut_positions[i];
+    out.push_back(speed.memory_bytes ? speed.memory_bytes(first, last) : 0);
+  }
+  return out;
+}
 
 Granularity plan_granularity(const Model& model, const Graph& graph, const SplitOptions& options,
                              int max_k) {
