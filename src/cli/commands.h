@@ -20,6 +20,7 @@ void add_dequantize(CLI::App& app);
 void add_import(CLI::App& app);
 void add_quantize(CLI::App& app);
 void add_serve(CLI::App& app);
+void add_qreport(CLI::App& app);
 void add_infer(CLI::App& app);
 
 }  // namespace pipecut::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   pipecut::cli::add_report(app);
   pipecut::cli::add_quantize(app);
   pipecut::cli::add_dequantize(app);
+  pipecut::cli::add_qreport(app);
   pipecut::cli::add_import(app);
   pipecut::cli::add_serve(app);
   pipecut::cli::add_infer(app);

@@ -1,0 +1,61 @@
+#pragma once
+// How far an 8-bit model is from the float model it was quantized from (`pipecut qreport`):
+// per layer with weights, the divergence of its dequantized weights from the float ones and the
+// signal-to-quantization-noise ratio of its output on real inputs; per model, how close the
+// outputs stay. Works for pipecut's own quantization (layers matched by tensor name, which the
+// quantizer keeps) and for other quantizers' files such as TensorFlow's (matched by order when
+// the names differ and both have as many layers with weights). docs/qreport.md.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pipecut/model.h"
+#include "pipecut/progress.h"
+#include "pipecut/runtime.h"
+
+namespace pipecut {
+
+struct QuantLayer {
+  std::string name;     // the float layer's output tensor
+  std::string op_type;  // CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV
+  int float_op = -1, quant_op = -1;
+  int64_t macs = 0;
+  // Jensen-Shannon divergence (bits, 0..1) between the histograms of the float weights and the
+  // dequantized ones (256 bins over their common range), plus the same for the bias when the
+  // layer has one (weights and bias weighted 1:1).
+  double divergence = 0;
+  // 10 log10(signal power / noise power) of the layer's output over all inputs, the 8-bit value
+  // dequantized; +inf when equal. NaN when the quantized model has no tensor of that name.
+  double sqnr_db = 0;
+};
+
+struct QuantReport {
+  std::vector<QuantLayer> layers;  // in the float model's op order
+  bool matched_by_name = true;     // false: layers paired by order (different tensor names)
+  int inputs = 0;
+  int top1_agree = 0;                // inputs whose first output has the same argmax
+  double output_cosine_mean = 0;     // cosine similarity of the first outputs, mean over inputs
+  double output_cosine_min = 0;      // and the worst input
+  double output_sqnr_db = 0;         // of the first output over all inputs
+  double divergence_sum = 0;         // sum over layers
+  double divergence_log10_macs = 0;  // sum of divergence x log10(MACs)
+  double divergence_cbrt_macs = 0;   // sum of divergence x cube root(MACs)
+};
+
+// `float_inputs` are the float model's inputs (in its input order); the quantized model gets the
+// same values quantized with its own input parameters (or as they are when its inputs are
+// float). Throws pipecut::Error naming the model when the first is not a float model, the second
+// has no 8-bit weights, or their inputs and outputs do not correspond.
+QuantReport quant_report(const Model& float_model, const Model& quantized,
+                         const std::vector<std::vector<TensorValue>>& float_inputs,
+                         const ProgressFn& progress = {});
+
+}  // namespace pipecut
+
+namespace pipecut {
+
+// The per-layer picture: the weights' divergence as bars and the output SQNR as a line, one
+// column per layer in op order, as a self-contained SVG document.
+std::string quant_report_svg(const QuantReport& report, const std::string& title);
+
+}  // namespace pipecut

@@ -1,0 +1,303 @@
+// qreport: weight divergence and output SQNR per layer, output closeness per model.
+#include "pipecut/quant_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+
+#include "pipecut/analysis.h"
+#include "pipecut/error.h"
+
+namespace pipecut {
+
+namespace {
+
+constexpr int kBins = 256;
+
+bool has_weights(const Op& op) {
+  const std::string name = builtin_op_name(op.builtin_code);
+  return name == "CONV_2D" || name == "DEPTHWISE_CONV_2D" || name == "FULLY_CONNECTED" ||
+         name == "TRANSPOSE_CONV";
+}
+
+// The filter and bias operands: TRANSPOSE_CONV reads (output shape, filter, input, bias).
+std::pair<int, int> filter_and_bias(const Op& op) {
+  const bool transpose = builtin_op_name(op.builtin_code) == "TRANSPOSE_CONV";
+  const size_t f = 1, b = transpose ? 3 : 2;
+  return {f < op.inputs.size() ? op.inputs[f] : -1, b < op.inputs.size() ? op.inputs[b] : -1};
+}
+
+// A tensor's real values: float32 as they are, 8-bit and int32 dequantized (per channel along
+// the quantized axis). Empty when it has no data or a type this does not read.
+std::vector<double> real_values(const Tensor& t) {
+  const auto& d = t.data;
+  const size_t n = static_cast<size_t>(std::max<int64_t>(0, t.num_elements()));
+  std::vector<double> out;
+  if (d.empty() || n == 0) return out;
+  if (t.type == DType::kFloat32) {
+    if (d.size() < 4 * n) return out;
+    out.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      float f;
+      std::memcpy(&f, d.data() + 4 * i, 4);
+      out[i] = f;
+    }
+    return out;
+  }
+  const size_t width = t.type == DType::kInt32 ? 4 : 1;
+  if ((t.type != DType::kInt8 && t.type != DType::kUInt8 && t.type != DType::kInt32) ||
+      d.size() < width * n || !t.quant.present())
+    return out;
+  // Per channel: element i belongs to channel (i / inner) % channels along the axis.
+  const size_t channels = t.quant.scale.size();
+  size_t inner = 1;
+  if (channels > 1) {
+    const auto axis = static_cast<size_t>(
+        std::clamp<int32_t>(t.quant.axis, 0, static_cast<int32_t>(t.shape.size()) - 1));
+    for (size_t k = axis + 1; k < t.shape.size(); ++k) inner *= static_cast<size_t>(t.shape[k]);
+  }
+  out.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t c = channels > 1 ? (i / inner) % channels : 0;
+    const double zp =
+        c < t.quant.zero_point.size() ? static_cast<double>(t.quant.zero_point[c]) : 0;
+    double q;
+    if (t.type == DType::kInt32) {
+      int32_t v;
+      std::memcpy(&v, d.data() + 4 * i, 4);
+      q = v;
+    } else {
+      q = t.type == DType::kInt8 ? static_cast<double>(static_cast<int8_t>(d[i])) : d[i];
+    }
+    out[i] = static_cast<double>(t.quant.scale[c]) * (q - zp);
+  }
+  return out;
+}
+
+// Jensen-Shannon divergence in bits between the value histograms of a and b.
+double js_divergence(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.empty() || b.empty()) return 0;
+  double lo = a[0], hi = a[0];
+  for (const auto* v : {&a, &b})
+    for (double x : *v) {
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+    }
+  if (!(hi > lo)) return 0;
+  std::vector<double> p(kBins, 0), q(kBins, 0);
+  const auto fill = [&](const std::vector<double>& v, std::vector<double>& h) {
+    for (double x : v) {
+      const int bin = std::min(kBins - 1, static_cast<int>((x - lo) / (hi - lo) * kBins));
+      h[static_cast<size_t>(std::max(0, bin))] += 1.0 / static_cast<double>(v.size());
+    }
+  };
+  fill(a, p);
+  fill(b, q);
+  double js = 0;
+  for (int i = 0; i < kBins; ++i) {
+    const double m = 0.5 * (p[static_cast<size_t>(i)] + q[static_cast<size_t>(i)]);
+    if (p[static_cast<size_t>(i)] > 0)
+      js += 0.5 * p[static_cast<size_t>(i)] * std::log2(p[static_cast<size_t>(i)] / m);
+    if (q[static_cast<size_t>(i)] > 0)
+      js += 0.5 * q[static_cast<size_t>(i)] * std::log2(q[static_cast<size_t>(i)] / m);
+  }
+  return std::max(0.0, js);
+}
+
+// A runtime value as real numbers (8-bit dequantized with its own parameters).
+std::vector<double> real_values(const TensorValue& v) {
+  Tensor t;
+  t.type = v.type;
+  t.shape = v.shape;
+  t.quant = v.quant;
+  t.data = std::span<const uint8_t>(v.data);
+  return real_values(t);
+}
+
+// The float input as the quantized model wants it: quantized with its input's parameters.
+TensorValue as_input(const TensorValue& real, const TensorSpec& spec, const std::string& model) {
+  if (spec.type == DType::kFloat32) {
+    TensorValue v = real;
+    v.name = spec.name;
+    return v;
+  }
+  if ((spec.type != DType::kInt8 && spec.type != DType::kUInt8) || spec.quant.scale.size() != 1)
+    throw Error(model + ": input " + spec.name + " is neither float32 nor 8-bit per-tensor");
+  TensorValue v;
+  v.name = spec.name;
+  v.type = spec.type;
+  v.shape = spec.shape;
+  v.quant = spec.quant;
+  const size_t n = real.data.size() / 4;
+  if (static_cast<int64_t>(n) != spec.byte_size())
+    throw Error(model + ": input " + spec.name + " has another size than the float model's");
+  v.data.resize(n);
+  const double scale = spec.quant.scale[0];
+  const double zp =
+      static_cast<double>(spec.quant.zero_point.empty() ? 0 : spec.quant.zero_point[0]);
+  const double lo = spec.type == DType::kInt8 ? -128 : 0,
+               hi = spec.type == DType::kInt8 ? 127 : 255;
+  for (size_t i = 0; i < n; ++i) {
+    float f;
+    std::memcpy(&f, real.data.data() + 4 * i, 4);
+    const double q = std::clamp(std::nearbyint(f / scale + zp), lo, hi);
+    v.data[i] = spec.type == DType::kInt8 ? static_cast<uint8_t>(static_cast<int8_t>(q))
+                                          : static_cast<uint8_t>(q);
+  }
+  return v;
+}
+
+struct Power {
+  double signal = 0, noise = 0;
+  void add(const std::vector<double>& ref, const std::vector<double>& got) {
+    for (size_t i = 0; i < std::min(ref.size(), got.size()); ++i) {
+      signal += ref[i] * ref[i];
+      noise += (ref[i] - got[i]) * (ref[i] - got[i]);
+    }
+  }
+  double db() const {
+    if (noise == 0) return std::numeric_limits<double>::infinity();
+    return 10 * std::log10(signal / noise);
+  }
+};
+
+}  // namespace
+
+QuantReport quant_report(const Model& float_model, const Model& quantized,
+                         const std::vector<std::vector<TensorValue>>& float_inputs,
+                         const ProgressFn& progress) {
+  const std::string fname = float_model.origin(), qname = quantized.origin();
+  std::vector<int> float_layers, quant_layers;
+  for (const Op& op : float_model.ops())
+    if (has_weights(op)) float_layers.push_back(op.index);
+  for (const Op& op : quantized.ops())
+    if (has_weights(op)) quant_layers.push_back(op.index);
+  for (int op : float_layers) {
+    const int f = filter_and_bias(float_model.ops()[static_cast<size_t>(op)]).first;
+    if (f >= 0 && float_model.tensor(f).type != DType::kFloat32)
+      throw Error(fname + ": is not a float model (its weights are " +
+                  dtype_name(float_model.tensor(f).type) + "); give the float model first");
+  }
+  if (float_layers.empty()) throw Error(fname + ": has no convolution or dense layer to compare");
+  bool any_8bit = false;
+  for (int op : quant_layers) {
+    const int f = filter_and_bias(quantized.ops()[static_cast<size_t>(op)]).first;
+    any_8bit = any_8bit || (f >= 0 && (quantized.tensor(f).type == DType::kInt8 ||
+                                       quantized.tensor(f).type == DType::kUInt8));
+  }
+  if (!any_8bit) throw Error(qname + ": has no 8-bit weights; give the quantized model second");
+
+  // Pair the layers: by output tensor name, else by order when both have as many.
+  std::map<std::string, int> quant_by_name;
+  for (int op : quant_layers) {
+    const Op& o = quantized.ops()[static_cast<size_t>(op)];
+    if (!o.outputs.empty()) quant_by_name[quantized.tensor(o.outputs[0]).name] = op;
+  }
+  QuantReport report;
+  int named = 0;
+  for (int op : float_layers) {
+    const Op& o = float_model.ops()[static_cast<size_t>(op)];
+    named += !o.outputs.empty() && quant_by_name.count(float_model.tensor(o.outputs[0]).name);
+  }
+  report.matched_by_name = named == static_cast<int>(float_layers.size());
+  if (!report.matched_by_name && float_layers.size() != quant_layers.size())
+    throw Error(qname + ": its layers match neither by name nor by count those of " + fname);
+  const std::vector<int64_t> macs = op_macs(float_model);
+  for (size_t i = 0; i < float_layers.size(); ++i) {
+    const Op& fo = float_model.ops()[static_cast<size_t>(float_layers[i])];
+    QuantLayer layer;
+    layer.float_op = fo.index;
+    layer.name = fo.outputs.empty() ? "" : float_model.tensor(fo.outputs[0]).name;
+    layer.op_type = builtin_op_name(fo.builtin_code);
+    layer.quant_op = report.matched_by_name ? quant_by_name.at(layer.name) : quant_layers[i];
+    layer.macs = macs[static_cast<size_t>(fo.index)];
+    const Op& qo = quantized.ops()[static_cast<size_t>(layer.quant_op)];
+    const auto [ff, fb] = filter_and_bias(fo);
+    const auto [qf, qb] = filter_and_bias(qo);
+    if (ff >= 0 && qf >= 0)
+      layer.divergence +=
+          js_divergence(real_values(float_model.tensor(ff)), real_values(quantized.tensor(qf)));
+    if (fb >= 0 && qb >= 0)
+      layer.divergence +=
+          js_divergence(real_values(float_model.tensor(fb)), real_values(quantized.tensor(qb)));
+    report.layers.push_back(layer);
+  }
+
+  // Both models on the same inputs, keeping every compared layer's output.
+  std::vector<std::string> float_keep, quant_keep;
+  std::map<std::string, std::string> quant_name;  // float output name -> quantized one
+  for (const auto& l : report.layers) {
+    const Op& qo = quantized.ops()[static_cast<size_t>(l.quant_op)];
+    if (qo.outputs.empty()) continue;
+    float_keep.push_back(l.name);
+    quant_keep.push_back(quantized.tensor(qo.outputs[0]).name);
+    quant_name[l.name] = quant_keep.back();
+  }
+  CpuOptions fopt, qopt;
+  fopt.keep = float_keep;
+  qopt.keep = quant_keep;
+  const auto fexe = load_cpu(float_model, fopt);
+  const auto qexe = load_cpu(quantized, qopt);
+  if (fexe->inputs().size() != qexe->inputs().size() || fexe->outputs().empty() ||
+      qexe->outputs().empty())
+    throw Error(qname + ": its inputs and outputs do not correspond to " + fname + "'s");
+  std::map<std::string, Power> layer_power;
+  Power output_power;
+  double cosine_sum = 0, cosine_min = 1;
+  for (size_t n = 0; n < float_inputs.size(); ++n) {
+    if (progress)
+      progress(static_cast<int64_t>(n), static_cast<int64_t>(float_inputs.size()),
+               "running both models");
+    const auto& in = float_inputs[n];
+    std::vector<TensorValue> qin;
+    for (size_t k = 0; k < in.size() && k < qexe->inputs().size(); ++k)
+      qin.push_back(as_input(in[k], qexe->inputs()[k], qname));
+    const auto fout = fexe->run(in);
+    const auto qout = qexe->run(qin);
+    const auto fkept = fexe->kept(), qkept = qexe->kept();
+    std::map<std::string, const TensorValue*> qby;
+    for (const auto& v : qkept) qby[v.name] = &v;
+    for (const auto& v : fkept) {
+      const auto it = quant_name.find(v.name);
+      if (it == quant_name.end() || !qby.count(it->second)) continue;
+      layer_power[v.name].add(real_values(v), real_values(*qby[it->second]));
+    }
+    const auto a = real_values(fout[0]), b = real_values(qout[0]);
+    if (a.size() != b.size() || a.empty())
+      throw Error(qname + ": its first output has another size than " + fname + "'s");
+    output_power.add(a, b);
+    double dot = 0, na = 0, nb = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      dot += a[i] * b[i];
+      na += a[i] * a[i];
+      nb += b[i] * b[i];
+    }
+    const double cosine = na > 0 && nb > 0 ? dot / std::sqrt(na * nb) : (na == nb ? 1.0 : 0.0);
+    cosine_sum += cosine;
+    cosine_min = std::min(cosine_min, cosine);
+    const auto argmax = [](const std::vector<double>& v) {
+      return std::max_element(v.begin(), v.end()) - v.begin();
+    };
+    report.top1_agree += argmax(a) == argmax(b);
+  }
+  report.inputs = static_cast<int>(float_inputs.size());
+  if (report.inputs > 0) {
+    report.output_cosine_mean = cosine_sum / report.inputs;
+    report.output_cosine_min = cosine_min;
+    report.output_sqnr_db = output_power.db();
+  }
+  for (auto& l : report.layers) {
+    const auto it = layer_power.find(l.name);
+    l.sqnr_db =
+        it == layer_power.end() ? std::numeric_limits<double>::quiet_NaN() : it->second.db();
+    report.divergence_sum += l.divergence;
+    const double m = static_cast<double>(std::max<int64_t>(l.macs, 1));
+    report.divergence_log10_macs += l.divergence * std::log10(m);
+    report.divergence_cbrt_macs += l.divergence * std::cbrt(m);
+  }
+  return report;
+}
+
+}  // namespace pipecut
