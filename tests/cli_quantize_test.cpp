@@ -2,7 +2,9 @@
 // whose chain computes exactly what the whole quantized model computes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "support/test_support.h"
 
@@ -28,6 +30,46 @@ TEST(CliQuantize, QuantizedWholeThenSplitIsBitExact) {
       run_cli("verify " + tree.string() + " --inputs 2 --image " + shared + "/images/squat.bmp");
   EXPECT_EQ(verify.status, 0) << verify.err;
   EXPECT_NE(verify.out.find("all bit-exact"), std::string::npos) << verify.out;
+}
+
+// Coral's own 8-bit MobileNet v2, dequantized to float and quantized again by pipecut (calibrated
+// on every other photo): wherever Coral's file is sure of its class (top-1 probability above
+// 0.5), pipecut's gives the same class, on every photo.
+TEST(CliQuantize, DequantizedCoralMobileNetV2RequantizesToTheSameTop1) {
+  const std::string shared = PIPECUT_SHARED_DIR;
+  const std::string coral = testing::coral_model("mobilenet_v2_1.0_224_quant.tflite").string();
+  const fs::path dir = testing::fresh_dir("cli_quantize_coral_again");
+  const std::string as_float = (dir / "float.tflite").string(),
+                    again = (dir / "again.tflite").string();
+  ASSERT_EQ(run_cli("dequantize " + coral + " -o " + as_float).status, 0);
+  std::vector<std::string> photos;
+  for (const auto& e : fs::directory_iterator(shared + "/images")) {
+    const std::string name = e.path().filename().string(), ext = e.path().extension().string();
+    if ((ext == ".jpg" || ext == ".bmp" || ext == ".png") &&
+        name.find("segmentation") == std::string::npos && name.find("mask") == std::string::npos)
+      photos.push_back(e.path().string());
+  }
+  std::sort(photos.begin(), photos.end());
+  std::string calib;
+  for (size_t i = 0; i < photos.size(); i += 2) calib += " " + photos[i];
+  // Coral's input is uint8 with (pixel - 128) / 128; the float model takes that real value.
+  const CliResult q = run_cli("quantize " + as_float + " -o " + again + " --calib" + calib +
+                              " --mean 128 --std 128 --io-type uint8");
+  ASSERT_EQ(q.status, 0) << q.err;
+  const auto top1 = [](const std::string& model, const std::string& photo) {
+    const CliResult r = run_cli("run " + model + " --image " + photo + " --json --iterations 1");
+    EXPECT_EQ(r.status, 0) << r.err;
+    const auto t = nlohmann::json::parse(r.out)["outputs"][0]["top5"][0];
+    return std::pair{t["index"].get<int>(), t["score"].get<double>()};
+  };
+  int sure = 0;
+  for (const auto& photo : photos) {
+    const auto [coral_class, coral_p] = top1(coral, photo);
+    if (coral_p <= 0.5) continue;
+    ++sure;
+    EXPECT_EQ(top1(again, photo).first, coral_class) << photo;
+  }
+  EXPECT_GE(sure, 10);  // 13 of the 18 photos today
 }
 
 TEST(CliQuantize, BadRequestsFailInOneLine) {
