@@ -77,7 +77,7 @@ echo
 echo "== ONNX import and float ResNet-18 against PyTorch (same seeded model, same threads) =="
 # The models come from PyTorch itself (Debian's python3-torch, as the tests use them).
 if /usr/bin/python3 -c "import torch, torchvision" 2> /dev/null; then
-  /usr/bin/python3 tests/support/torch_models.py export "$scratch/onnx" --models resnet18,resnet50 \
+  /usr/bin/python3 tests/support/torch_models.py export "$scratch/onnx" --models resnet18,resnet50,resnet101 \
     --opsets 13 > "$scratch/export.log" 2>&1 || { cat "$scratch/export.log" >&2; exit 1; }
   # Two runs: a CSV holds one set of counters.
   PIPECUT_ONNX_DIR="$scratch/onnx" run import bench_import --benchmark_filter=BM_ImportResNet50
@@ -88,6 +88,10 @@ if /usr/bin/python3 -c "import torch, torchvision" 2> /dev/null; then
     /^"BM_ResNet18Float/ { printf "pipecut resnet18 float, %d thread(s): median %.2f ms  p90 %.2f ms\n", $col["threads"], $col["median_ms"], $col["p90_ms"]
                            pc[$col["threads"]] = $col["median_ms"] }
     END { for (t in pc) print t, pc[t] > out }' "$scratch/import.csv" "$scratch/resnet18.csv"
+  PIPECUT_ONNX_DIR="$scratch/onnx" run quantize bench_quantize
+  awk -F, '/^name,/ { for (i = 1; i <= NF; ++i) { gsub(/"/, "", $i); col[$i] = i }; next }
+           /^"BM_QuantizeFloat/ { n = $1; gsub(/"|BM_QuantizeFloat\/|\/iterations.*/, "", n)
+                                  printf "quantize float %s, 16 calibration inputs: %.1f s (goal: a few seconds)\n", n, $col["real_time"] / 1000 }' "$scratch/quantize.csv"
   for threads in 1 2; do
     torch_ms=$(/usr/bin/python3 tests/support/torch_models.py time resnet18 --threads $threads --iterations 30 |
       /usr/bin/python3 -c "import json, sys; print(json.load(sys.stdin)['median_ms'])")
