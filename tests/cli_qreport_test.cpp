@@ -62,9 +62,10 @@ TEST(Qreport, PerChannelStaysCloserThanPerTensorOnRealModels) {
       const auto q = run_cli("quantize " + source + " -o " + out + " --calib" + calib + " " +
                              c.norm + (scheme == "per-tensor" ? " --per-tensor" : ""));
       ASSERT_EQ(q.status, 0) << q.err;
-      reports[scheme] =
-          qreport(source, out, eval, c.norm,
-                  scheme == "per-channel" ? "--svg " + (dir / "layers.svg").string() : "");
+      reports[scheme] = qreport(source, out, eval, c.norm,
+                                scheme == "per-channel"
+                                    ? "--scheme int8,pot,fp8 --svg " + (dir / "layers.svg").string()
+                                    : "");
     }
     const auto& pc = reports["per-channel"];
     const auto& pt = reports["per-tensor"];
@@ -79,6 +80,11 @@ TEST(Qreport, PerChannelStaysCloserThanPerTensorOnRealModels) {
     EXPECT_LT(pc["divergence_sum"].get<double>(), pt["divergence_sum"].get<double>());
     EXPECT_GT(pc["output_sqnr_db"].get<double>(), pt["output_sqnr_db"].get<double>() - 0.5);
     EXPECT_GE(pc["output_cosine_mean"].get<double>(), 0.98);
+    // The other weight formats, scored on the same weights: a power-of-two scale is never finer
+    // than the int8 one, so its weights diverge more; FP8 is scored beside them.
+    EXPECT_GT(pc["pot_divergence_sum"].get<double>(), pc["weight_divergence_sum"].get<double>());
+    EXPECT_GT(pc["fp8_divergence_sum"].get<double>(), 0.0);
+    EXPECT_TRUE(pt["pot_divergence_sum"].is_null());  // not asked for
     EXPECT_EQ(pc["inputs"], 9);
     // The per-layer picture: one bar per layer and the SQNR line.
     const auto svg = testing::read_bytes(dir / "layers.svg");

@@ -24,9 +24,20 @@ struct QuantLayer {
   // dequantized ones (256 bins over their common range), plus the same for the bias when the
   // layer has one (weights and bias weighted 1:1).
   double divergence = 0;
+  double weight_divergence = 0;  // the weights' part alone, to set beside the other formats
   // 10 log10(signal power / noise power) of the layer's output over all inputs, the 8-bit value
   // dequantized; +inf when equal. NaN when the quantized model has no tensor of that name.
   double sqnr_db = 0;
+  // The same divergence for other weight formats of the same float weights (QuantReportOptions;
+  // NaN when not asked for): power-of-two scales per output channel (int8 values, the scale
+  // rounded up to a power of two, as shift-only hardware wants), and 8-bit float E4M3 (per output
+  // channel, the largest magnitude scaled to 448, each value rounded to the nearest E4M3 number).
+  double pot_divergence = 0, fp8_divergence = 0;
+};
+
+struct QuantReportOptions {
+  bool pot = false;  // score power-of-two weight quantization too
+  bool fp8 = false;  // score FP8 E4M3 weight quantization too
 };
 
 struct QuantReport {
@@ -40,6 +51,8 @@ struct QuantReport {
   double divergence_sum = 0;         // sum over layers
   double divergence_log10_macs = 0;  // sum of divergence x log10(MACs)
   double divergence_cbrt_macs = 0;   // sum of divergence x cube root(MACs)
+  double weight_divergence_sum = 0;  // int8 weights alone
+  double pot_divergence_sum = 0, fp8_divergence_sum = 0;  // NaN when not asked for
 };
 
 // `float_inputs` are the float model's inputs (in its input order); the quantized model gets the
@@ -48,7 +61,7 @@ struct QuantReport {
 // has no 8-bit weights, or their inputs and outputs do not correspond.
 QuantReport quant_report(const Model& float_model, const Model& quantized,
                          const std::vector<std::vector<TensorValue>>& float_inputs,
-                         const ProgressFn& progress = {});
+                         const ProgressFn& progress = {}, const QuantReportOptions& options = {});
 
 }  // namespace pipecut
 

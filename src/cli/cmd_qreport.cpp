@@ -1,4 +1,5 @@
 // pipecut qreport FLOAT INT8: how far the 8-bit model is from the float one, per layer and whole.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -25,6 +26,7 @@ struct QreportArgs {
   float mean = 127.5f, std = 127.5f;
   bool json = false;
   std::string svg;
+  std::vector<std::string> schemes{"int8"};
 };
 
 // A JSON number, or null for NaN and the infinities JSON cannot hold.
@@ -54,6 +56,12 @@ void add_qreport(CLI::App& app) {
   cmd->add_option("--std", args->std, "pictures: (pixel - mean) / std")->capture_default_str();
   cmd->add_flag("--json", args->json, "print JSON");
   cmd->add_option("--svg", args->svg, "write the per-layer divergence and SQNR as an SVG");
+  cmd->add_option("--scheme", args->schemes,
+                  "weight formats to score, comma-separated: int8 (the quantized model's), pot "
+                  "(power-of-two scales), fp8 (E4M3)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"int8", "pot", "fp8"}))
+      ->capture_default_str();
   cmd->callback([args] {
     const Model float_model = load_model_file(args->float_model);
     const Model quantized = load_model_file(args->quant_model);
@@ -69,7 +77,13 @@ void add_qreport(CLI::App& app) {
         inputs.push_back(random_inputs(specs, 1000 + static_cast<uint64_t>(i)));
     }
     ProgressBar bar(!args->json);
-    const QuantReport r = quant_report(float_model, quantized, inputs, bar.callback());
+    QuantReportOptions options;
+    const auto asked = [&](const char* s) {
+      return std::find(args->schemes.begin(), args->schemes.end(), s) != args->schemes.end();
+    };
+    options.pot = asked("pot");
+    options.fp8 = asked("fp8");
+    const QuantReport r = quant_report(float_model, quantized, inputs, bar.callback(), options);
     bar.finish();
     if (!args->svg.empty())
       write_file_atomic(args->svg,
@@ -83,6 +97,9 @@ void add_qreport(CLI::App& app) {
                           {"quantized_op", l.quant_op},
                           {"macs", l.macs},
                           {"divergence", l.divergence},
+                          {"weight_divergence", l.weight_divergence},
+                          {"pot_divergence", number(l.pot_divergence)},
+                          {"fp8_divergence", number(l.fp8_divergence)},
                           {"sqnr_db", number(l.sqnr_db)}});
       nlohmann::ordered_json j{{"float", args->float_model},
                                {"quantized", args->quant_model},
@@ -95,13 +112,29 @@ void add_qreport(CLI::App& app) {
                                {"divergence_sum", r.divergence_sum},
                                {"divergence_log10_macs", r.divergence_log10_macs},
                                {"divergence_cbrt_macs", r.divergence_cbrt_macs},
+                               {"weight_divergence_sum", r.weight_divergence_sum},
+                               {"pot_divergence_sum", number(r.pot_divergence_sum)},
+                               {"fp8_divergence_sum", number(r.fp8_divergence_sum)},
                                {"layers", layers}};
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       return;
     }
-    Table table({"layer", "op", "MACs", "divergence", "SQNR dB"}, {false, false, true, true, true});
-    for (const auto& l : r.layers)
-      table.add({l.name, l.op_type, std::to_string(l.macs), fixed(l.divergence, 5), db(l.sqnr_db)});
+    std::vector<std::string> header{"layer", "op", "MACs", "divergence"};
+    const bool schemes = options.pot || options.fp8;
+    if (schemes) header.push_back("int8 weights");
+    if (options.pot) header.push_back("pot");
+    if (options.fp8) header.push_back("fp8");
+    header.push_back("SQNR dB");
+    Table table(header, std::vector<bool>(header.size(), true));
+    for (const auto& l : r.layers) {
+      std::vector<std::string> row{l.name, l.op_type, std::to_string(l.macs),
+                                   fixed(l.divergence, 5)};
+      if (schemes) row.push_back(fixed(l.weight_divergence, 5));
+      if (options.pot) row.push_back(fixed(l.pot_divergence, 5));
+      if (options.fp8) row.push_back(fixed(l.fp8_divergence, 5));
+      row.push_back(db(l.sqnr_db));
+      table.add(row);
+    }
     table.print(std::cout);
     std::printf(
         "\n%d inputs: output cosine mean %.5f (worst %.5f), output SQNR %s dB, top-1 agrees "
@@ -112,6 +145,11 @@ void add_qreport(CLI::App& app) {
         "divergence: sum %.5f, x log10(MACs) %.4f, x cbrt(MACs) %.3f (layers matched by %s)\n",
         r.divergence_sum, r.divergence_log10_macs, r.divergence_cbrt_macs,
         r.matched_by_name ? "name" : "order");
+    if (schemes)
+      std::printf("weights alone, summed: int8 %s, power-of-two %s, FP8 E4M3 %s\n",
+                  fixed(r.weight_divergence_sum, 5).c_str(),
+                  options.pot ? fixed(r.pot_divergence_sum, 5).c_str() : "-",
+                  options.fp8 ? fixed(r.fp8_divergence_sum, 5).c_str() : "-");
   });
 }
 

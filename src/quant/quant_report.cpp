@@ -149,6 +149,44 @@ TensorValue as_input(const TensorValue& real, const TensorSpec& spec, const std:
   return v;
 }
 
+// The nearest FP8 E4M3 value (1 sign, 4 exponent bits with bias 7, 3 mantissa bits, subnormals
+// below 2^-6, largest 448), saturating.
+double to_e4m3(double x) {
+  const double a = std::min(std::fabs(x), 448.0);
+  if (a == 0) return 0;
+  const int e = std::max(-6, static_cast<int>(std::floor(std::log2(a))));
+  const double step = std::ldexp(1.0, e - 3);  // 8 steps per binade; subnormals share 2^-9
+  return std::copysign(std::min(448.0, std::nearbyint(a / step) * step), x);
+}
+
+// The float weights `w` (output channels first, as CONV_2D, FULLY_CONNECTED and TRANSPOSE_CONV
+// keep them; last for DEPTHWISE_CONV_2D) quantized per output channel by `scheme` and back.
+std::vector<double> requantized(const std::vector<double>& w, const std::vector<int32_t>& shape,
+                                bool depthwise, bool fp8) {
+  if (w.empty() || shape.empty()) return w;
+  const size_t channels =
+      static_cast<size_t>(std::max(1, depthwise ? shape.back() : shape.front()));
+  const size_t inner = depthwise ? 1 : w.size() / channels;
+  const auto channel_of = [&](size_t i) { return depthwise ? i % channels : i / inner; };
+  std::vector<double> peak(channels, 0);
+  for (size_t i = 0; i < w.size(); ++i)
+    peak[channel_of(i)] = std::max(peak[channel_of(i)], std::fabs(w[i]));
+  std::vector<double> out(w.size());
+  for (size_t i = 0; i < w.size(); ++i) {
+    const double p = peak[channel_of(i)];
+    if (p == 0) {
+      out[i] = 0;
+    } else if (fp8) {
+      const double scale = p / 448.0;
+      out[i] = to_e4m3(w[i] / scale) * scale;
+    } else {
+      const double scale = std::exp2(std::ceil(std::log2(p / 127.0)));
+      out[i] = std::clamp(std::nearbyint(w[i] / scale), -127.0, 127.0) * scale;
+    }
+  }
+  return out;
+}
+
 struct Power {
   double signal = 0, noise = 0;
   void add(const std::vector<double>& ref, const std::vector<double>& got) {
@@ -167,7 +205,7 @@ struct Power {
 
 QuantReport quant_report(const Model& float_model, const Model& quantized,
                          const std::vector<std::vector<TensorValue>>& float_inputs,
-                         const ProgressFn& progress) {
+                         const ProgressFn& progress, const QuantReportOptions& options) {
   const std::string fname = float_model.origin(), qname = quantized.origin();
   std::vector<int> float_layers, quant_layers;
   for (const Op& op : float_model.ops())
@@ -216,12 +254,25 @@ QuantReport quant_report(const Model& float_model, const Model& quantized,
     const Op& qo = quantized.ops()[static_cast<size_t>(layer.quant_op)];
     const auto [ff, fb] = filter_and_bias(fo);
     const auto [qf, qb] = filter_and_bias(qo);
-    if (ff >= 0 && qf >= 0)
-      layer.divergence +=
+    if (ff >= 0 && qf >= 0) {
+      layer.weight_divergence =
           js_divergence(real_values(float_model.tensor(ff)), real_values(quantized.tensor(qf)));
+      layer.divergence += layer.weight_divergence;
+    }
     if (fb >= 0 && qb >= 0)
       layer.divergence +=
           js_divergence(real_values(float_model.tensor(fb)), real_values(quantized.tensor(qb)));
+    // Other formats score the weights alone (their biases would stay 32-bit).
+    layer.pot_divergence = layer.fp8_divergence = std::numeric_limits<double>::quiet_NaN();
+    if (ff >= 0 && (options.pot || options.fp8)) {
+      const Tensor& wt = float_model.tensor(ff);
+      const auto w = real_values(wt);
+      const bool depthwise = layer.op_type == "DEPTHWISE_CONV_2D";
+      if (options.pot)
+        layer.pot_divergence = js_divergence(w, requantized(w, wt.shape, depthwise, false));
+      if (options.fp8)
+        layer.fp8_divergence = js_divergence(w, requantized(w, wt.shape, depthwise, true));
+    }
     report.layers.push_back(layer);
   }
 
@@ -283,6 +334,8 @@ QuantReport quant_report(const Model& float_model, const Model& quantized,
     report.top1_agree += argmax(a) == argmax(b);
   }
   report.inputs = static_cast<int>(float_inputs.size());
+  if (!options.pot) report.pot_divergence_sum = std::numeric_limits<double>::quiet_NaN();
+  if (!options.fp8) report.fp8_divergence_sum = std::numeric_limits<double>::quiet_NaN();
   if (report.inputs > 0) {
     report.output_cosine_mean = cosine_sum / report.inputs;
     report.output_cosine_min = cosine_min;
@@ -296,6 +349,9 @@ QuantReport quant_report(const Model& float_model, const Model& quantized,
     const double m = static_cast<double>(std::max<int64_t>(l.macs, 1));
     report.divergence_log10_macs += l.divergence * std::log10(m);
     report.divergence_cbrt_macs += l.divergence * std::cbrt(m);
+    report.weight_divergence_sum += l.weight_divergence;
+    report.pot_divergence_sum += l.pot_divergence;  // stays NaN when not asked for
+    report.fp8_divergence_sum += l.fp8_divergence;
   }
   return report;
 }
