@@ -32,6 +32,29 @@ TEST(CliQuantize, QuantizedWholeThenSplitIsBitExact) {
   EXPECT_NE(verify.out.find("all bit-exact"), std::string::npos) << verify.out;
 }
 
+// The float model itself, before any quantization: split for CPU workers (float32 boundaries),
+// verified bit for bit, run as a pipeline, and served as one tree folder per stage.
+TEST(CliQuantize, FloatModelSplitsVerifiesAndRunsAsAPipeline) {
+  const fs::path dir = testing::fresh_dir("CliQuantizeFloat");
+  const std::string shared = PIPECUT_SHARED_DIR;
+  const fs::path tree = dir / "tree";
+  const CliResult split = run_cli("split " + shared +
+                                  "/models/float/vww_tiny_mobilenet_v1_0.25_96.tflite --target cpu "
+                                  "--max-size 300KiB -o " +
+                                  tree.string());
+  ASSERT_EQ(split.status, 0) << split.err;
+  EXPECT_NE(split.out.find("_float32.tflite"), std::string::npos) << split.out;
+  const CliResult verify =
+      run_cli("verify " + tree.string() + " --inputs 2 --image " + shared + "/images/squat.bmp");
+  EXPECT_EQ(verify.status, 0) << verify.err;
+  EXPECT_NE(verify.out.find("all bit-exact"), std::string::npos) << verify.out;
+  const CliResult pipeline = run_cli("pipeline " + tree.string() + " --frames 20 --json");
+  ASSERT_EQ(pipeline.status, 0) << pipeline.err;
+  const auto j = nlohmann::json::parse(pipeline.out);
+  EXPECT_EQ(j["frames"], 20);
+  EXPECT_GE(j["stages"].size(), 3u);
+}
+
 // Coral's own 8-bit MobileNet v2, dequantized to float and quantized again by pipecut (calibrated
 // on every other photo): wherever Coral's file is sure of its class (top-1 probability above
 // 0.5), pipecut's gives the same class, on every photo.

@@ -34,7 +34,15 @@ void add_reasons(const Model& model, const Graph& graph, const CandidateOptions&
   for (int t : c.tensors) {
     const Tensor& tensor = model.tensor(t);
     const std::string label = "'" + short_tensor_name(tensor.name) + "'";
-    if (!tensor.has_static_shape()) c.reasons.push_back(label + " has a dynamic shape");
+    // TensorFlow exports mark the batch dimension dynamic (-1); the CPU runtime runs it as the
+    // shape says (1), so for CPU workers only a dynamic dimension past the batch disqualifies.
+    bool dynamic = false;
+    for (size_t d = 0; d < tensor.shape_signature.size(); ++d) {
+      const bool batch = d == 0 && !tensor.shape.empty() && tensor.shape[0] == 1;
+      dynamic =
+          dynamic || (tensor.shape_signature[d] < 0 && (options.require_edgetpu_op || !batch));
+    }
+    if (dynamic) c.reasons.push_back(label + " has a dynamic shape");
     // Float32 boundaries are fine between CPU workers; the Edge TPU takes 8-bit tensors only.
     const bool float_ok = tensor.type == DType::kFloat32 && !options.require_edgetpu_op;
     if (!is_8bit(tensor.type) && !float_ok) {
