@@ -21,6 +21,13 @@ namespace {
 // would only take a core from whoever else needs it.
 constexpr std::chrono::microseconds kSpin{50};
 
+// The late-helper back-off: a wait this long for a helper's chunk, and longer than the caller's own
+// share of the job, means the helper was off its core; the caller then runs jobs alone for a
+// stretch of kSoloMin jobs (a few ResNet inferences), doubled after every late try up to kSoloMax.
+constexpr std::chrono::microseconds kLate{1000};
+constexpr int kSoloMin = 64;
+constexpr int kSoloMax = 4096;
+
 void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -132,6 +139,11 @@ void WorkTeam::run(int chunks, ChunkFn fn) {
     }
     return;
   }
+  if (solo_left_ > 0) {  // helpers were late lately: one thread's pace, without waiting on them
+    --solo_left_;
+    for (int i = 0; i < chunks; ++i) fn(i, 0);
+    return;
+  }
   if (helpers_.empty()) start_helpers();
   ++job_;
   fn_.store(&fn, std::memory_order_relaxed);
@@ -139,15 +151,29 @@ void WorkTeam::run(int chunks, ChunkFn fn) {
   claim_.store(uint64_t{job_} << 32 | uint64_t(chunks) << 16, std::memory_order_release);
   wake_.fetch_add(1, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) futex_wake_all(wake_);
+  const auto start = std::chrono::steady_clock::now();
   drain(0);
   // Only chunks that a helper claimed and is still running are left.
   if (!spin_until([&] { return unfinished_.load(std::memory_order_acquire) == 0; })) {
+    const auto drained = std::chrono::steady_clock::now();
     caller_sleeps_.store(true, std::memory_order_seq_cst);
     for (uint32_t left; (left = unfinished_.load(std::memory_order_seq_cst)) != 0;) {
       futex_wait(unfinished_, left);
     }
     caller_sleeps_.store(false, std::memory_order_relaxed);
+    const auto waited = std::chrono::steady_clock::now() - drained;
+    if (waited > kLate && waited > drained - start) {
+      solo_stretch_ = solo_stretch_ == 0 ? kSoloMin : std::min(kSoloMax, 2 * solo_stretch_);
+      solo_left_ = solo_stretch_;
+      return_error();
+      return;
+    }
   }
+  solo_stretch_ = 0;  // on time: the next late helper starts the back-off from the beginning
+  return_error();
+}
+
+void WorkTeam::return_error() {
   if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
 }
 

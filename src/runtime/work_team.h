@@ -7,6 +7,13 @@
 // run about what it costs one thread, instead of a barrier wait per op (OpenMP's static split,
 // where every op waits for every thread of the team to be scheduled and finish its fixed part).
 //
+// A helper that claimed a chunk and was then descheduled (a busy host) makes the caller wait for
+// that chunk, up to a whole time slice of the kernel's. When that happens (the caller waited
+// longer than its own share took, and more than kLate), the team runs the next jobs on the
+// caller alone, the way one thread would, and then tries its helpers again; each late try doubles
+// the solo stretch (up to kSoloMax jobs), an on-time one resets it. On an idle host helpers are
+// never late and nothing changes.
+//
 // Helpers spin briefly for the next job (ops follow each other within microseconds), then sleep
 // on a futex, so an idle executable costs no CPU. They start on the first run(), from the calling
 // thread, so they inherit its scheduling settings (a pipeline stage's nice value).
@@ -63,6 +70,7 @@ class WorkTeam {
   void helper_main(int slot, uint32_t seen);
   // Claims and runs chunks of the job in claim_ until none is left.
   void drain(int slot);
+  void return_error();  // rethrows the job's first exception, if any
 
   // Job number (32 bits) | chunk count (16) | next chunk to claim (16), claimed by compare-and-
   // swap: a claim succeeds only while the job it read is still the current one.
@@ -78,6 +86,9 @@ class WorkTeam {
   std::exception_ptr error_;  // the first exception of the current job
   uint32_t job_ = 0;
   int threads_;
+  // Caller-only state of the late-helper back-off (see the top of this file).
+  int solo_left_ = 0;     // jobs still to run on the caller alone
+  int solo_stretch_ = 0;  // the next solo stretch, in jobs (0: none yet)
   std::vector<std::thread> helpers_;
 };
 
