@@ -73,7 +73,8 @@ TEST(Qreport, PerChannelStaysCloserThanPerTensorOnRealModels) {
     EXPECT_EQ(pc["matched_by"], "name");
     for (const auto& l : pc["layers"]) {
       EXPECT_GE(l["divergence"].get<double>(), 0.0) << l["name"];
-      ASSERT_FALSE(l["sqnr_db"].is_null()) << l["name"];  // measured on every layer
+      ASSERT_TRUE(l["sqnr_db"].is_number())
+          << l["name"];  // measured, and not exact, on every layer
       EXPECT_GT(l["sqnr_db"].get<double>(), 5.0) << l["name"];
       EXPECT_GT(l["macs"].get<int64_t>(), 0) << l["name"];
     }

@@ -46,6 +46,47 @@ TEST(RuntimeThreads, TeamRunsEveryChunkExactlyOnce) {
   }
 }
 
+// A helper that keeps a claimed chunk far longer than the caller's own share (as a descheduled one
+// does) sends the team into its solo stretch: the next 64 jobs run on the caller alone, every
+// chunk once, and an exception there still comes after every chunk ran.
+TEST(RuntimeThreads, TeamRunsAloneAfterALateHelper) {
+  WorkTeam team(2);
+  std::atomic<bool> helper_ran{false};
+  auto late = [&](int64_t, int slot) {
+    if (slot != 0) {
+      helper_ran = true;  // far longer than the caller's share, even on a loaded machine
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } else {  // the caller's chunks take a moment, so that a helper gets to claim one
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+    }
+  };
+  // Until a helper claims a chunk of one of these jobs (it spins for the next job, so it soon
+  // does).
+  for (int job = 0; job < 5000 && !helper_ran; ++job) team.run(8, ChunkFn(late));
+  ASSERT_TRUE(helper_ran) << "no helper ever claimed a chunk";
+  for (int job = 0; job < 64; ++job) {
+    std::vector<std::atomic<int>> hits(8);
+    std::atomic<int> helper_chunks{0};
+    auto fn = [&](int64_t i, int slot) {
+      hits[static_cast<size_t>(i)]++;
+      if (slot != 0) helper_chunks++;
+    };
+    if (job == 10) {  // a throwing chunk on the solo path
+      auto throwing = [&](int64_t i, int slot) {
+        fn(i, slot);
+        if (i == 2) throw std::runtime_error("chunk 2");
+      };
+      EXPECT_THROW(team.run(8, ChunkFn(throwing)), std::runtime_error);
+    } else {
+      team.run(8, ChunkFn(fn));
+    }
+    EXPECT_EQ(helper_chunks.load(), 0) << "job " << job << " of the solo stretch";
+    for (auto& h : hits) EXPECT_EQ(h.load(), 1) << "job " << job;
+  }
+}
+
 TEST(RuntimeThreads, TeamRethrowsAChunksExceptionAfterTheOthersEnd) {
   WorkTeam team(3);
   std::atomic<int> ran{0};

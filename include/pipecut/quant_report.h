@@ -23,10 +23,12 @@ struct QuantLayer {
   // Jensen-Shannon divergence (bits, 0..1) between the histograms of the float weights and the
   // dequantized ones (256 bins over their common range), plus the same for the bias when the
   // layer has one (weights and bias weighted 1:1).
+  // NaN when the weights (or bias) cannot be read: computed at run time, or a type not read.
   double divergence = 0;
   double weight_divergence = 0;  // the weights' part alone, to set beside the other formats
   // 10 log10(signal power / noise power) of the layer's output over all inputs, the 8-bit value
-  // dequantized; +inf when equal. NaN when the quantized model has no tensor of that name.
+  // dequantized; +inf when equal, -inf when the float output is all zeros and the 8-bit one not,
+  // NaN when not measured (no such tensor, a type not read, outputs of different sizes).
   double sqnr_db = 0;
   // The same divergence for other weight formats of the same float weights (QuantReportOptions;
   // NaN when not asked for): power-of-two scales per output channel (int8 values, the scale
@@ -42,7 +44,10 @@ struct QuantReportOptions {
 
 struct QuantReport {
   std::vector<QuantLayer> layers;  // in the float model's op order
-  bool matched_by_name = true;     // false: layers paired by order (different tensor names)
+  // "name": every layer paired by its output tensor's name; "order": none, paired in op order
+  // (each pair the same op on weights of the same shape); "name and order": both.
+  std::string matched_by = "name";
+  int unscored_layers = 0;  // layers whose weights could not be read: NaN, left out of the sums
   int inputs = 0;
   int top1_agree = 0;                // inputs whose first output has the same argmax
   double output_cosine_mean = 0;     // cosine similarity of the first outputs, mean over inputs

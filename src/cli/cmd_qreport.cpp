@@ -34,10 +34,21 @@ nlohmann::ordered_json number(double v) {
   return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json();
 }
 
+// SQNR in JSON: a number, "inf" (equal), "-inf" (a zero reference), or null (not measured).
+nlohmann::ordered_json sqnr_json(double v) {
+  if (std::isnan(v)) return nlohmann::ordered_json();
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return v;
+}
+
 std::string db(double v) {
   if (std::isnan(v)) return "-";
-  if (std::isinf(v)) return "exact";
+  if (std::isinf(v)) return v > 0 ? "exact" : "-inf";
   return fixed(v, 1);
+}
+
+std::string maybe(double v, int digits) {
+  return std::isnan(v) ? "-" : fixed(v, digits);
 }
 
 }  // namespace
@@ -65,7 +76,11 @@ void add_qreport(CLI::App& app) {
   cmd->callback([args] {
     const Model float_model = load_model_file(args->float_model);
     const Model quantized = load_model_file(args->quant_model);
-    const auto specs = load_cpu(float_model)->inputs();
+    std::vector<TensorSpec> specs;  // from the model itself: no executable needed yet
+    for (int t : float_model.inputs()) {
+      const Tensor& tensor = float_model.tensor(t);
+      specs.push_back({tensor.name, tensor.type, tensor.shape, tensor.quant});
+    }
     std::vector<std::vector<TensorValue>> inputs;
     if (!args->inputs.empty()) {
       if (specs.size() != 1)
@@ -96,18 +111,19 @@ void add_qreport(CLI::App& app) {
                           {"float_op", l.float_op},
                           {"quantized_op", l.quant_op},
                           {"macs", l.macs},
-                          {"divergence", l.divergence},
-                          {"weight_divergence", l.weight_divergence},
+                          {"divergence", number(l.divergence)},
+                          {"weight_divergence", number(l.weight_divergence)},
                           {"pot_divergence", number(l.pot_divergence)},
                           {"fp8_divergence", number(l.fp8_divergence)},
-                          {"sqnr_db", number(l.sqnr_db)}});
+                          {"sqnr_db", sqnr_json(l.sqnr_db)}});
       nlohmann::ordered_json j{{"float", args->float_model},
                                {"quantized", args->quant_model},
-                               {"matched_by", r.matched_by_name ? "name" : "order"},
+                               {"matched_by", r.matched_by},
+                               {"unscored_layers", r.unscored_layers},
                                {"inputs", r.inputs},
                                {"output_cosine_mean", r.output_cosine_mean},
                                {"output_cosine_min", r.output_cosine_min},
-                               {"output_sqnr_db", number(r.output_sqnr_db)},
+                               {"output_sqnr_db", sqnr_json(r.output_sqnr_db)},
                                {"top1_agree", r.top1_agree},
                                {"divergence_sum", r.divergence_sum},
                                {"divergence_log10_macs", r.divergence_log10_macs},
@@ -128,10 +144,10 @@ void add_qreport(CLI::App& app) {
     Table table(header, std::vector<bool>(header.size(), true));
     for (const auto& l : r.layers) {
       std::vector<std::string> row{l.name, l.op_type, std::to_string(l.macs),
-                                   fixed(l.divergence, 5)};
-      if (schemes) row.push_back(fixed(l.weight_divergence, 5));
-      if (options.pot) row.push_back(fixed(l.pot_divergence, 5));
-      if (options.fp8) row.push_back(fixed(l.fp8_divergence, 5));
+                                   maybe(l.divergence, 5)};
+      if (schemes) row.push_back(maybe(l.weight_divergence, 5));
+      if (options.pot) row.push_back(maybe(l.pot_divergence, 5));
+      if (options.fp8) row.push_back(maybe(l.fp8_divergence, 5));
       row.push_back(db(l.sqnr_db));
       table.add(row);
     }
@@ -143,8 +159,7 @@ void add_qreport(CLI::App& app) {
         r.top1_agree, r.inputs);
     std::printf(
         "divergence: sum %.5f, x log10(MACs) %.4f, x cbrt(MACs) %.3f (layers matched by %s)\n",
-        r.divergence_sum, r.divergence_log10_macs, r.divergence_cbrt_macs,
-        r.matched_by_name ? "name" : "order");
+        r.divergence_sum, r.divergence_log10_macs, r.divergence_cbrt_macs, r.matched_by.c_str());
     if (schemes)
       std::printf("weights alone, summed: int8 %s, power-of-two %s, FP8 E4M3 %s\n",
                   fixed(r.weight_divergence_sum, 5).c_str(),

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "pipecut/analysis.h"
 #include "pipecut/error.h"
@@ -78,19 +79,27 @@ std::vector<double> real_values(const Tensor& t) {
 
 // Jensen-Shannon divergence in bits between the value histograms of a and b.
 double js_divergence(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.empty() || b.empty()) return 0;
-  double lo = a[0], hi = a[0];
+  // Nothing to compare (weights computed at run time, a type this does not read) is unknown, not
+  // perfect; non-finite values are left out of the histograms.
+  const auto finite_count = [](const std::vector<double>& v) {
+    return std::count_if(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+  };
+  if (finite_count(a) == 0 || finite_count(b) == 0) return std::numeric_limits<double>::quiet_NaN();
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const auto* v : {&a, &b})
     for (double x : *v) {
+      if (!std::isfinite(x)) continue;
       lo = std::min(lo, x);
       hi = std::max(hi, x);
     }
   if (!(hi > lo)) return 0;
   std::vector<double> p(kBins, 0), q(kBins, 0);
   const auto fill = [&](const std::vector<double>& v, std::vector<double>& h) {
+    const double share = 1.0 / static_cast<double>(finite_count(v));
     for (double x : v) {
+      if (!std::isfinite(x)) continue;
       const int bin = std::min(kBins - 1, static_cast<int>((x - lo) / (hi - lo) * kBins));
-      h[static_cast<size_t>(std::max(0, bin))] += 1.0 / static_cast<double>(v.size());
+      h[static_cast<size_t>(std::max(0, bin))] += share;
     }
   };
   fill(a, p);
@@ -118,6 +127,9 @@ std::vector<double> real_values(const TensorValue& v) {
 
 // The float input as the quantized model wants it: quantized with its input's parameters.
 TensorValue as_input(const TensorValue& real, const TensorSpec& spec, const std::string& model) {
+  if (real.type != DType::kFloat32 || real.shape != spec.shape)
+    throw Error(model + ": input " + spec.name +
+                " does not take the float model's input as it is (another shape or type)");
   if (spec.type == DType::kFloat32) {
     TensorValue v = real;
     v.name = spec.name;
@@ -152,6 +164,7 @@ TensorValue as_input(const TensorValue& real, const TensorSpec& spec, const std:
 // The nearest FP8 E4M3 value (1 sign, 4 exponent bits with bias 7, 3 mantissa bits, subnormals
 // below 2^-6, largest 448), saturating.
 double to_e4m3(double x) {
+  if (!std::isfinite(x)) return x;
   const double a = std::min(std::fabs(x), 448.0);
   if (a == 0) return 0;
   const int e = std::max(-6, static_cast<int>(std::floor(std::log2(a))));
@@ -187,16 +200,27 @@ std::vector<double> requantized(const std::vector<double>& w, const std::vector<
   return out;
 }
 
+// Signal and noise power over every element compared; NaN when nothing was (a value this cannot
+// read, or outputs of different sizes), +inf when equal, -inf when the reference is all zeros.
 struct Power {
   double signal = 0, noise = 0;
+  int64_t compared = 0;
+  bool mismatched = false;
   void add(const std::vector<double>& ref, const std::vector<double>& got) {
-    for (size_t i = 0; i < std::min(ref.size(), got.size()); ++i) {
+    if (ref.size() != got.size() || ref.empty()) {
+      mismatched = true;
+      return;
+    }
+    for (size_t i = 0; i < ref.size(); ++i) {
       signal += ref[i] * ref[i];
       noise += (ref[i] - got[i]) * (ref[i] - got[i]);
     }
+    compared += static_cast<int64_t>(ref.size());
   }
   double db() const {
+    if (mismatched || compared == 0) return std::numeric_limits<double>::quiet_NaN();
     if (noise == 0) return std::numeric_limits<double>::infinity();
+    if (signal == 0) return -std::numeric_limits<double>::infinity();
     return 10 * std::log10(signal / noise);
   }
 };
@@ -234,14 +258,47 @@ QuantReport quant_report(const Model& float_model, const Model& quantized,
     if (!o.outputs.empty()) quant_by_name[quantized.tensor(o.outputs[0]).name] = op;
   }
   QuantReport report;
-  int named = 0;
+  // By name wherever the output tensors' names agree; the rest in order, each pair checked to be
+  // the same op on weights of the same shape with outputs of the same size.
+  std::map<int, int> pair;  // float op -> quantized op
+  std::vector<int> float_rest;
+  std::set<int> quant_taken;
   for (int op : float_layers) {
     const Op& o = float_model.ops()[static_cast<size_t>(op)];
-    named += !o.outputs.empty() && quant_by_name.count(float_model.tensor(o.outputs[0]).name);
+    const auto it = o.outputs.empty() ? quant_by_name.end()
+                                      : quant_by_name.find(float_model.tensor(o.outputs[0]).name);
+    if (it != quant_by_name.end() && !quant_taken.count(it->second)) {
+      pair[op] = it->second;
+      quant_taken.insert(it->second);
+    } else {
+      float_rest.push_back(op);
+    }
   }
-  report.matched_by_name = named == static_cast<int>(float_layers.size());
-  if (!report.matched_by_name && float_layers.size() != quant_layers.size())
-    throw Error(qname + ": its layers match neither by name nor by count those of " + fname);
+  std::vector<int> quant_rest;
+  for (int op : quant_layers)
+    if (!quant_taken.count(op)) quant_rest.push_back(op);
+  if (float_rest.size() > quant_rest.size())
+    throw Error(qname + ": has fewer layers with weights than " + fname +
+                " where their names differ; they cannot be paired");
+  for (size_t i = 0; i < float_rest.size(); ++i) {
+    const Op& fo = float_model.ops()[static_cast<size_t>(float_rest[i])];
+    const Op& qo = quantized.ops()[static_cast<size_t>(quant_rest[i])];
+    const int ff = filter_and_bias(fo).first, qf = filter_and_bias(qo).first;
+    const bool same = fo.builtin_code == qo.builtin_code && ff >= 0 && qf >= 0 &&
+                      float_model.tensor(ff).shape == quantized.tensor(qf).shape &&
+                      !fo.outputs.empty() && !qo.outputs.empty() &&
+                      float_model.tensor(fo.outputs[0]).num_elements() ==
+                          quantized.tensor(qo.outputs[0]).num_elements();
+    if (!same)
+      throw Error(qname + ": op " + std::to_string(qo.index) + " (" +
+                  builtin_op_name(qo.builtin_code) + ") does not match " + fname + "'s op " +
+                  std::to_string(fo.index) + " (" + builtin_op_name(fo.builtin_code) +
+                  ") in op type, weight shape or output size; the layers cannot be paired");
+    pair[float_rest[i]] = quant_rest[i];
+  }
+  report.matched_by = float_rest.empty()                         ? "name"
+                      : float_rest.size() == float_layers.size() ? "order"
+                                                                 : "name and order";
   const std::vector<int64_t> macs = op_macs(float_model);
   for (size_t i = 0; i < float_layers.size(); ++i) {
     const Op& fo = float_model.ops()[static_cast<size_t>(float_layers[i])];
@@ -249,17 +306,17 @@ QuantReport quant_report(const Model& float_model, const Model& quantized,
     layer.float_op = fo.index;
     layer.name = fo.outputs.empty() ? "" : float_model.tensor(fo.outputs[0]).name;
     layer.op_type = builtin_op_name(fo.builtin_code);
-    layer.quant_op = report.matched_by_name ? quant_by_name.at(layer.name) : quant_layers[i];
+    layer.quant_op = pair.at(fo.index);
     layer.macs = macs[static_cast<size_t>(fo.index)];
     const Op& qo = quantized.ops()[static_cast<size_t>(layer.quant_op)];
     const auto [ff, fb] = filter_and_bias(fo);
     const auto [qf, qb] = filter_and_bias(qo);
-    if (ff >= 0 && qf >= 0) {
-      layer.weight_divergence =
-          js_divergence(real_values(float_model.tensor(ff)), real_values(quantized.tensor(qf)));
-      layer.divergence += layer.weight_divergence;
-    }
-    if (fb >= 0 && qb >= 0)
+    layer.weight_divergence =
+        ff >= 0 && qf >= 0
+            ? js_divergence(real_values(float_model.tensor(ff)), real_values(quantized.tensor(qf)))
+            : std::numeric_limits<double>::quiet_NaN();
+    layer.divergence = layer.weight_divergence;
+    if (fb >= 0 && qb >= 0)  // a bias read on both sides; NaN (unreadable) makes the layer's NaN
       layer.divergence +=
           js_divergence(real_values(float_model.tensor(fb)), real_values(quantized.tensor(qb)));
     // Other formats score the weights alone (their biases would stay 32-bit).
@@ -341,17 +398,21 @@ QuantReport quant_report(const Model& float_model, const Model& quantized,
     report.output_cosine_min = cosine_min;
     report.output_sqnr_db = output_power.db();
   }
+  const auto add = [](double& sum, double v) {
+    if (!std::isnan(sum) && std::isfinite(v)) sum += v;
+  };
   for (auto& l : report.layers) {
     const auto it = layer_power.find(l.name);
     l.sqnr_db =
         it == layer_power.end() ? std::numeric_limits<double>::quiet_NaN() : it->second.db();
-    report.divergence_sum += l.divergence;
+    if (std::isnan(l.divergence)) ++report.unscored_layers;  // left out of the sums
     const double m = static_cast<double>(std::max<int64_t>(l.macs, 1));
-    report.divergence_log10_macs += l.divergence * std::log10(m);
-    report.divergence_cbrt_macs += l.divergence * std::cbrt(m);
-    report.weight_divergence_sum += l.weight_divergence;
-    report.pot_divergence_sum += l.pot_divergence;  // stays NaN when not asked for
-    report.fp8_divergence_sum += l.fp8_divergence;
+    add(report.divergence_sum, l.divergence);
+    add(report.divergence_log10_macs, l.divergence * std::log10(m));
+    add(report.divergence_cbrt_macs, l.divergence * std::cbrt(m));
+    add(report.weight_divergence_sum, l.weight_divergence);
+    add(report.pot_divergence_sum, l.pot_divergence);  // stays NaN when not asked for
+    add(report.fp8_divergence_sum, l.fp8_divergence);
   }
   return report;
 }

@@ -27,6 +27,8 @@ std::string escaped(const std::string& text) {
       out += "&amp;";
     else if (c == '"')
       out += "&quot;";
+    else if (static_cast<unsigned char>(c) < 0x20)
+      out += ' ';  // control characters are not allowed in XML 1.0
     else
       out += c;
   }
@@ -42,7 +44,7 @@ std::string quant_report_svg(const QuantReport& report, const std::string& title
   const double width = kLeft + step * static_cast<double>(n) + kRight;
   double max_div = 1e-9, max_sqnr = 1e-9;
   for (const auto& l : report.layers) {
-    max_div = std::max(max_div, l.divergence);
+    if (std::isfinite(l.divergence)) max_div = std::max(max_div, l.divergence);
     if (std::isfinite(l.sqnr_db)) max_sqnr = std::max(max_sqnr, l.sqnr_db);
   }
   std::ostringstream svg;
@@ -70,13 +72,14 @@ std::string quant_report_svg(const QuantReport& report, const std::string& title
   for (size_t i = 0; i < report.layers.size(); ++i) {
     const auto& l = report.layers[i];
     const double x = kLeft + step * static_cast<double>(i);
-    const double h = kHeight * l.divergence / max_div;
+    const double h = std::isfinite(l.divergence) ? kHeight * l.divergence / max_div : 0;
     svg << "<rect x=\"" << num(x + 1) << "\" y=\"" << num(bottom - h) << "\" width=\""
         << num(step - 2) << "\" height=\"" << num(h) << "\" fill=\"#2a6fbb\"><title>"
         << escaped(l.name) << " (" << l.op_type << ")</title></rect>\n";
-    if (std::isfinite(l.sqnr_db)) {
+    if (!std::isnan(l.sqnr_db)) {  // an exact layer sits at the top, a -inf one at the bottom
+      const double v = std::isinf(l.sqnr_db) ? (l.sqnr_db > 0 ? max_sqnr : 0) : l.sqnr_db;
       line += (line.empty() ? "" : " ") + num(x + step / 2) + "," +
-              num(bottom - kHeight * std::max(0.0, l.sqnr_db) / max_sqnr);
+              num(bottom - kHeight * std::clamp(v, 0.0, max_sqnr) / max_sqnr);
     }
   }
   if (!line.empty())

@@ -141,7 +141,15 @@ void WorkTeam::run(int chunks, ChunkFn fn) {
   }
   if (solo_left_ > 0) {  // helpers were late lately: one thread's pace, without waiting on them
     --solo_left_;
-    for (int i = 0; i < chunks; ++i) fn(i, 0);
+    std::exception_ptr first;  // every chunk still runs once; the first exception comes after
+    for (int i = 0; i < chunks; ++i) {
+      try {
+        fn(i, 0);
+      } catch (...) {
+        if (!first) first = std::current_exception();
+      }
+    }
+    if (first) std::rethrow_exception(first);
     return;
   }
   if (helpers_.empty()) start_helpers();
