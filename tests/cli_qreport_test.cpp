@@ -20,16 +20,9 @@ using testing::run_cli;
 
 const std::string kShared = PIPECUT_SHARED_DIR;
 
-// The photos (not the segmentation masks), sorted; even positions calibrate, odd ones measure.
+// Even positions of the photos calibrate, odd ones measure.
 std::pair<std::string, std::string> halves() {
-  std::vector<std::string> photos;
-  for (const auto& e : fs::directory_iterator(kShared + "/images")) {
-    const std::string name = e.path().filename().string(), ext = e.path().extension().string();
-    if ((ext == ".jpg" || ext == ".bmp" || ext == ".png") &&
-        name.find("segmentation") == std::string::npos && name.find("mask") == std::string::npos)
-      photos.push_back(e.path().string());
-  }
-  std::sort(photos.begin(), photos.end());
+  const auto photos = testing::shared_photos();
   std::string calib, eval;
   for (size_t i = 0; i < photos.size(); ++i) (i % 2 == 0 ? calib : eval) += " " + photos[i];
   return {calib, eval};

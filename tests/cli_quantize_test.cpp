@@ -65,14 +65,7 @@ TEST(CliQuantize, DequantizedCoralMobileNetV2RequantizesToTheSameTop1) {
   const std::string as_float = (dir / "float.tflite").string(),
                     again = (dir / "again.tflite").string();
   ASSERT_EQ(run_cli("dequantize " + coral + " -o " + as_float).status, 0);
-  std::vector<std::string> photos;
-  for (const auto& e : fs::directory_iterator(shared + "/images")) {
-    const std::string name = e.path().filename().string(), ext = e.path().extension().string();
-    if ((ext == ".jpg" || ext == ".bmp" || ext == ".png") &&
-        name.find("segmentation") == std::string::npos && name.find("mask") == std::string::npos)
-      photos.push_back(e.path().string());
-  }
-  std::sort(photos.begin(), photos.end());
+  const auto photos = testing::shared_photos();
   std::string calib;
   for (size_t i = 0; i < photos.size(); i += 2) calib += " " + photos[i];
   // Coral's input is uint8 with (pixel - 128) / 128; the float model takes that real value.

@@ -93,6 +93,19 @@ std::vector<std::string> coral_splittable_models() {
           "split_concat.tflite"};
 }
 
+std::vector<std::string> shared_photos() {
+  std::vector<std::string> photos;
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(PIPECUT_SHARED_DIR) + "/images")) {
+    const std::string name = e.path().filename().string(), ext = e.path().extension().string();
+    if ((ext == ".jpg" || ext == ".bmp" || ext == ".png") &&
+        name.find("segmentation") == std::string::npos && name.find("mask") == std::string::npos)
+      photos.push_back(e.path().string());
+  }
+  std::sort(photos.begin(), photos.end());
+  return photos;
+}
+
 CliResult run_cli(const std::string& args) {
   static int calls = 0;
   const auto err_file = std::filesystem::path(PIPECUT_TEST_TMP) /

@@ -36,6 +36,9 @@ struct ByteGap {
 ByteGap byte_gap(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, bool is_int8,
                  int limit = 255);
 
+// The photos of ../shared/images (JPEG, BMP, PNG; not the segmentation masks), sorted by path.
+std::vector<std::string> shared_photos();
+
 // The real, splittable Coral models (all but the Edge TPU-compiled one).
 std::vector<std::string> coral_splittable_models();
 
