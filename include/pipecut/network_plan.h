@@ -88,6 +88,8 @@ SpeedModel network_speed_model(const Model& model, const Graph& graph, const Net
 // memory model).
 std::vector<int64_t> plan_worker_bytes(const Model& model, const SplitPlan& plan,
                                        const SpeedModel& speed);
+// The largest of those (0 for a plan without segments or a model without a memory model).
+int64_t largest_worker_bytes(const Model& model, const SplitPlan& plan, const SpeedModel& speed);
 
 // The granularity trade-off: the best split for throughput with exactly K segments, for K = 1 up.
 struct GranularityRow {

@@ -48,11 +48,6 @@ std::string cut_label(const Model& model, const SplitPlan& plan, size_t i) {
   return label;
 }
 
-int64_t largest_worker(const Model& model, const SplitPlan& plan, const SpeedModel& speed) {
-  const auto bytes = plan_worker_bytes(model, plan, speed);
-  return bytes.empty() ? 0 : *std::max_element(bytes.begin(), bytes.end());
-}
-
 void print_side_by_side(const Model& model, const std::vector<Outcome>& outcomes,
                         const SplitOptions& o, bool cpu) {
   std::cout << "model: " << model.origin() << "\nwindow: " << format_size(o.low) << " .. "
@@ -122,7 +117,7 @@ void print_side_by_side(const Model& model, const std::vector<Outcome>& outcomes
   }
   if (o.speed.memory_bytes) {
     summary_row("largest worker", [&](const SplitPlan& p) {
-      const int64_t largest = largest_worker(model, p, o.speed);
+      const int64_t largest = largest_worker_bytes(model, p, o.speed);
       return format_size(largest) +
              (o.speed.memory_limit > 0 && largest > o.speed.memory_limit ? " !" : "");
     });
@@ -218,7 +213,7 @@ void add_plan(CLI::App& app) {
               {"bottleneck_segment", t.bottleneck_segment + 1}};
           if (cpu && options.speed.memory_bytes) {
             entry["network_estimate"]["max_worker_bytes"] =
-                largest_worker(model, out.plan, options.speed);
+                largest_worker_bytes(model, out.plan, options.speed);
           }
         }
         j.push_back(entry);

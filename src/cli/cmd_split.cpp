@@ -87,8 +87,7 @@ void print_summary(const Model& model, const SplitPlan& plan, const TreeSummary&
 std::string network_line(const Model& model, const SplitPlan& plan, const SpeedModel& speed,
                          const SplitArgs& args) {
   const PlanTiming t = time_plan(model, plan, speed);
-  const auto bytes = plan_worker_bytes(model, plan, speed);
-  const int64_t largest = bytes.empty() ? 0 : *std::max_element(bytes.begin(), bytes.end());
+  const int64_t largest = largest_worker_bytes(model, plan, speed);
   return "CPU workers (estimated): slowest stage " + fixed(t.bottleneck_ms, 2) + " ms (seg " +
          std::to_string(t.bottleneck_segment + 1) + "), latency " + fixed(t.latency_ms, 2) +
          " ms, largest worker " + format_size(largest) + "; " + network_target_text(args);

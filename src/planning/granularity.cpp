@@ -17,8 +17,8 @@ GranularityRow describe(const Model& model, SplitPlan plan, const SpeedModel& sp
   row.feasible = feasible;
   row.timing = time_plan(model, plan, speed);
   row.worker_bytes = plan_worker_bytes(model, plan, speed);
-  for (int64_t bytes : row.worker_bytes)
-    row.max_worker_bytes = std::max(row.max_worker_bytes, bytes);
+  if (!row.worker_bytes.empty())
+    row.max_worker_bytes = *std::max_element(row.worker_bytes.begin(), row.worker_bytes.end());
   for (const auto& tensors : plan.cut_tensors)
     for (int t : tensors) row.wire_bytes += model.tensor(t).byte_size();
   row.plan = std::move(plan);
@@ -37,6 +37,11 @@ std::vector<int64_t> plan_worker_bytes(const Model& model, const SplitPlan& plan
     out.push_back(speed.memory_bytes ? speed.memory_bytes(first, last) : 0);
   }
   return out;
+}
+
+int64_t largest_worker_bytes(const Model& model, const SplitPlan& plan, const SpeedModel& speed) {
+  const auto bytes = plan_worker_bytes(model, plan, speed);
+  return bytes.empty() ? 0 : *std::max_element(bytes.begin(), bytes.end());
 }
 
 Granularity plan_granularity(const Model& model, const Graph& graph, const SplitOptions& options,

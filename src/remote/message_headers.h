@@ -19,6 +19,15 @@ inline std::string message_id(const std::string& run, uint64_t frame, const std:
   return run + "." + std::to_string(frame) + "." + where;
 }
 
+// A header's decimal count (a frame number, a redelivery count); 0, with *ok false, for anything
+// else.
+inline uint64_t parse_count(const std::string& text, bool* ok = nullptr) {
+  const bool good = !text.empty() && text.size() <= 19 &&
+                    text.find_first_not_of("0123456789") == std::string::npos;
+  if (ok) *ok = good;
+  return good ? std::stoull(text) : 0;
+}
+
 // A run id or subject token: 1 to 64 letters, digits, '-' or '_' (no '.', '*', '>' or spaces).
 inline bool valid_token(const std::string& t) {
   return !t.empty() && t.size() <= 64 &&

@@ -140,6 +140,11 @@ void NatsSession::ensure_work_queue(const std::string& stream, const std::string
   check(s, "creating stream " + stream, err);
 }
 
+void NatsSession::ensure_queues(const RemoteLayout& layout) {
+  for (const auto& st : layout.stages) ensure_work_queue(st.stream, st.subject);
+  ensure_work_queue(layout.results_stream, layout.results_subject("*"), std::chrono::hours(1));
+}
+
 bool NatsSession::publish(const std::string& subject, std::span<const uint8_t> data,
                           const std::string& msg_id, const std::vector<Header>& headers,
                           std::chrono::milliseconds retry_for) {

@@ -49,6 +49,8 @@ class NatsSession {
   bool publish(const std::string& subject, std::span<const uint8_t> data, const std::string& msg_id,
                const std::vector<Header>& headers,
                std::chrono::milliseconds retry_for = std::chrono::seconds(60));
+  // Every work queue of a tree folder: one per stage, and the results (kept an hour at most).
+  void ensure_queues(const RemoteLayout& layout);
   // A pull subscription on the durable consumer `durable` of `stream`, filtered on `subject`,
   // with explicit acknowledgement after ack_wait and unlimited redelivery.
   natsSubscription* pull_subscribe(const std::string& stream, const std::string& subject,

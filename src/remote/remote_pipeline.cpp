@@ -28,13 +28,6 @@ std::string random_run_id() {
   return id;
 }
 
-uint64_t parse_count(const std::string& text, bool* ok = nullptr) {
-  const bool good = !text.empty() && text.size() <= 19 &&
-                    text.find_first_not_of("0123456789") == std::string::npos;
-  if (ok) *ok = good;
-  return good ? std::stoull(text) : 0;
-}
-
 }  // namespace
 
 struct RemotePipeline::Impl {
@@ -53,7 +46,7 @@ struct RemotePipeline::Impl {
   // Takes one result message: the first per frame is kept, later ones are counted and dropped.
   void take(natsMsg* msg) {
     bool ok = false;
-    const uint64_t frame = parse_count(remote::header(msg, remote::kFrameHeader), &ok);
+    const uint64_t frame = remote::parse_count(remote::header(msg, remote::kFrameHeader), &ok);
     const std::lock_guard lock(mutex);
     if (!ok || remote::header(msg, remote::kRunHeader) != run || frame >= pushed) return;
     if (frame < next || waiting.count(frame)) {
@@ -62,7 +55,7 @@ struct RemotePipeline::Impl {
     }
     RemoteResult r;
     r.frame = frame;
-    r.redelivered = parse_count(remote::header(msg, remote::kRedeliveredHeader));
+    r.redelivered = remote::parse_count(remote::header(msg, remote::kRedeliveredHeader));
     r.latency = Clock::now() - sent_at[frame];
     const std::string failed = remote::header(msg, remote::kFailedHeader);
     if (!failed.empty()) {
@@ -110,9 +103,7 @@ RemotePipeline::RemotePipeline(const RemoteLayout& layout, const NatsOptions& na
                 " bytes) exceed the server's limit of " +
                 std::to_string(im.session->max_payload()) + " bytes");
   }
-  for (const auto& st : layout.stages) im.session->ensure_work_queue(st.stream, st.subject);
-  im.session->ensure_work_queue(layout.results_stream, "pipecut." + layout.id + ".out.*",
-                                std::chrono::hours(1));
+  im.session->ensure_queues(layout);
   im.sub = im.session->pull_subscribe(layout.results_stream, im.reply, im.durable);
 }
 

@@ -33,13 +33,6 @@ int64_t thread_cpu_ns() {
   return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
 }
 
-uint64_t parse_count(const std::string& text, bool* ok = nullptr) {
-  const bool good = !text.empty() && text.size() <= 19 &&
-                    text.find_first_not_of("0123456789") == std::string::npos;
-  if (ok) *ok = good;
-  return good ? std::stoull(text) : 0;
-}
-
 // The stage's name in messages: "stage 3 (seg3.tflite)".
 std::string stage_label(const RemoteLayout& layout, int stage) {
   return "stage " + std::to_string(stage) + " (" +
@@ -87,7 +80,7 @@ struct StageWorkers::Impl {
 
   // Replies go to this tree's results subject and nowhere else.
   bool valid_reply(const std::string& reply) const {
-    const std::string prefix = "pipecut." + layout.id + ".out.";
+    const std::string prefix = layout.results_subject("");
     return reply.size() > prefix.size() && reply.compare(0, prefix.size(), prefix) == 0 &&
            remote::valid_token(reply.substr(prefix.size()));
   }
@@ -112,9 +105,10 @@ struct StageWorkers::Impl {
     const std::string run = remote::header(msg, remote::kRunHeader);
     const std::string reply = remote::header(msg, remote::kReplyHeader);
     bool numbered = false;
-    const uint64_t frame_number = parse_count(remote::header(msg, remote::kFrameHeader), &numbered);
+    const uint64_t frame_number =
+        remote::parse_count(remote::header(msg, remote::kFrameHeader), &numbered);
     const uint64_t redelivered =
-        parse_count(remote::header(msg, remote::kRedeliveredHeader)) + (delivered - 1);
+        remote::parse_count(remote::header(msg, remote::kRedeliveredHeader)) + (delivered - 1);
     // Not from a pipecut client of this tree: nobody to tell, and nothing to retry.
     if (!numbered || !remote::valid_token(run) || !valid_reply(reply)) {
       natsMsg_Term(msg, nullptr);
@@ -247,9 +241,7 @@ StageWorkers::StageWorkers(const RemoteLayout& layout, const NatsOptions& nats,
                     " bytes (raise max_payload in nats-server's configuration)");
       }
     }
-    for (const auto& st : layout.stages) session.ensure_work_queue(st.stream, st.subject);
-    session.ensure_work_queue(layout.results_stream, "pipecut." + layout.id + ".out.*",
-                              std::chrono::hours(1));
+    session.ensure_queues(layout);
   }
   // Every executable is loaded before the first thread starts: a stage that cannot load is
   // refused with nothing running.
