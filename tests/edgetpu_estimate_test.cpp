@@ -179,58 +179,72 @@ TEST_F(Calibration, SingleTpuLatencyPerFamilyAndRegime) {
 }
 
 TEST_F(Calibration, TwoTpuPipelines) {
-  // Rows of one measurement share dataset, value, kind and latency; one row per segment.
+  // Rows of one measurement share dataset, value, kind and latency; one row per segment. Rows the
+  // data flag as outliers (sub-millisecond FC pipelines whose times jump by milliseconds with the
+  // host's threads, README) and fresh-runner totals (they hold the model upload) are left out.
   std::map<std::string, std::vector<const Row*>> runs;
   for (const auto& r : rows_) {
     if (r.at("segments") != "2" || r.at("quality") != "ok" || r.at("latency_ms").empty()) continue;
     if (r.at("latency_kind").rfind("pipeline_stream_per_item_fresh", 0) == 0) continue;
+    if (!r.at("flag_latency_outlier").empty()) continue;
     runs[r.at("dataset") + "|" + r.at("value") + "|" + r.at("latency_kind") + "|" +
          r.at("latency_ms")]
         .push_back(&r);
   }
   std::map<std::string, Errors> errors;
-  size_t conv_runs = 0;
   for (const auto& [key, rows] : runs) {
     if (rows.size() != 2) continue;
     std::vector<PipelineStageInput> stages(2);
+    bool streams = false;
     for (const Row* r : rows) {
       const int index = std::stoi(r->at("segment_index"));
       stages[static_cast<size_t>(index)] = {"seg" + std::to_string(index + 1), estimate(*r)};
+      streams = streams || estimate(*r).off_chip_bytes > 0;
     }
     const auto sim = simulate_pipeline(stages, EdgeTpuDevice{}, SimulationOptions{});
     const std::string kind = rows[0]->at("latency_kind");
     const double real = std::stod(rows[0]->at("latency_ms"));
-    const double predicted =
-        kind == "pipeline_one_item_latency_median" ? sim.latency_ms : sim.period_ms;
-    errors[rows[0]->at("family") + " " + kind].add(std::abs(predicted - real) / real);
+    // `batch` inputs pushed back to back: the first takes the latency, each other one a period.
+    const bool one_item = kind == "pipeline_one_item_latency_median";
+    const int batch =
+        one_item || rows[0]->at("batch").empty() ? 1 : std::stoi(rows[0]->at("batch"));
+    const double predicted = (sim.latency_ms + (batch - 1) * sim.period_ms) / batch;
+    const std::string measure = batch == 1 ? "one input at a time" : "a stream, time per frame";
+    errors[rows[0]->at("family") + (streams ? " streamed, " : " cached, ") + measure].add(
+        std::abs(predicted - real) / real);
   }
-  ASSERT_FALSE(errors.empty());
+  ASSERT_EQ(errors.size(), 8u) << "conv and fc, cached and streamed, one input and a stream";
   for (auto& [key, e] : errors) {
     std::cout << key << ": error median " << e.quantile(0.5) * 100 << " %, p90 "
               << e.quantile(0.9) * 100 << " %, n " << e.values.size() << "\n";
-    // Sub-millisecond FC pipelines run by Python threads jump between two modes (README); the
-    // conv pipelines are the ones a TPU's work decides.
-    if (key.rfind("conv", 0) == 0) {
+    if (key == "fc streamed, one input at a time") {
+      // Known gap (docs/simulate.md): these take a steady 3.7 ms more than both invokes and
+      // three host hops, which the streamed stream of the same models does not show.
+      EXPECT_LE(e.quantile(0.5), 0.20) << key;
+    } else {
       EXPECT_LE(e.quantile(0.5), 0.15) << key;
-      conv_runs += e.values.size();
     }
   }
-  EXPECT_GE(conv_runs, 9u)
-      << "the conv pipeline measurements (5 one-input, 4 streamed) were checked";
 }
 
 TEST(EdgeTpuPublished, ZooModelsWithinAQuarterOfCoralsFigures) {
   // Coral's published single-TPU latencies over USB 3 (coral.ai/docs/edgetpu/benchmarks).
   // The zoo's ResNet-152 is v1; it stands in for the v2 Coral measured.
-  const std::vector<std::pair<std::string, double>> published = {
-      {"mobilenet_v2", 2.6}, {"resnet50", 49.0}, {"resnet152", 128.0}, {"vgg16", 296.0}};
+  const std::vector<std::pair<std::string, double>> published = {{"mobilenet_v2", 2.6},
+                                                                 {"resnet50", 49.0},
+                                                                 {"resnet152", 128.0},
+                                                                 {"vgg16", 296.0},
+                                                                 {"inception_v4", 85.0}};
   for (const auto& [name, ms] : published) {
     const Model model = Model::from_bytes(build_zoo_model(name), name);
     const auto e = estimate_edgetpu(model);
     const double error = std::abs(e.latency.total() - ms) / ms;
     std::cout << name << ": estimated " << e.latency.total() << " ms, published " << ms
               << " ms, error " << error * 100 << " %\n";
-    EXPECT_LE(error, 0.25) << name;
+    // Inception v4 is the known miss (docs/estimate.md): 35 of its 42 MiB stream, and Coral's host
+    // streamed about 1.5 times faster than the calibration data's (ResNet-152 at 299x299 implies
+    // the same rate). The bound still catches a change in what it streams or how fast.
+    EXPECT_LE(error, name == "inception_v4" ? 0.40 : 0.25) << name;
     EXPECT_EQ(e.ops_on_cpu, 0) << name << " maps whole";
   }
 }

@@ -59,8 +59,9 @@ bool same_bytes(const Model& m, const std::vector<uint8_t>& bytes) {
 }
 
 TEST(ZooNames, ListsTheModelsWithOneLineSummaries) {
-  const std::vector<std::string> expected = {"resnet18",  "resnet34",     "resnet50", "resnet101",
-                                             "resnet152", "mobilenet_v2", "vgg16",    "unet"};
+  const std::vector<std::string> expected = {"resnet18",  "resnet34",     "resnet50",
+                                             "resnet101", "resnet152",    "mobilenet_v2",
+                                             "vgg16",     "inception_v4", "unet"};
   EXPECT_EQ(zoo_model_names(), expected);
   for (const std::string& name : zoo_model_names()) {
     const std::string summary = zoo_model_summary(name);
@@ -95,7 +96,8 @@ TEST_P(ZooModel, IsAValidFullyInt8Model) {
   ASSERT_EQ(m.inputs().size(), 1u);
   ASSERT_EQ(m.outputs().size(), 1u);
   const Tensor& input = m.tensor(m.inputs()[0]);
-  EXPECT_EQ(input.name, "input_1");
+  const bool slim = GetParam() == "inception_v4";  // TF-slim names, 299x299, 1001 classes
+  EXPECT_EQ(input.name, slim ? "input" : "input_1");
   EXPECT_EQ(input.type, DType::kInt8);
   EXPECT_EQ(input.quant.scale, std::vector<float>{static_cast<float>(1.0 / 127.5)});
   const Tensor& output = m.tensor(m.outputs()[0]);
@@ -106,6 +108,10 @@ TEST_P(ZooModel, IsAValidFullyInt8Model) {
     EXPECT_EQ(input.shape, (std::vector<int32_t>{1, 128, 128, 3}));
     EXPECT_EQ(output.shape, (std::vector<int32_t>{1, 128, 128, 4}));
     EXPECT_EQ(output.name, "model/softmax/Softmax");
+  } else if (slim) {
+    EXPECT_EQ(input.shape, (std::vector<int32_t>{1, 299, 299, 3}));
+    EXPECT_EQ(output.shape, (std::vector<int32_t>{1, 1001}));
+    EXPECT_EQ(output.name, "InceptionV4/Logits/Predictions");
   } else {
     EXPECT_EQ(input.shape, (std::vector<int32_t>{1, 224, 224, 3}));
     EXPECT_EQ(output.shape, (std::vector<int32_t>{1, 1000}));
@@ -170,8 +176,9 @@ TEST_P(ZooModel, IsAValidFullyInt8Model) {
 
   // The versions the TFLite converter writes for int8 ops.
   const std::map<std::string, int> versions = {
-      {"ADD", 2}, {"MAX_POOL_2D", 2},   {"MEAN", 2},    {"SOFTMAX", 2},
-      {"PAD", 2}, {"CONCATENATION", 2}, {"RESHAPE", 1}, {"RESIZE_NEAREST_NEIGHBOR", 2}};
+      {"ADD", 2},           {"MAX_POOL_2D", 2},     {"MEAN", 2},
+      {"SOFTMAX", 2},       {"AVERAGE_POOL_2D", 2}, {"PAD", 2},
+      {"CONCATENATION", 2}, {"RESHAPE", 1},         {"RESIZE_NEAREST_NEIGHBOR", 2}};
   for (const Op& op : m.ops()) {
     const auto it = versions.find(m.op_type(op));
     if (it != versions.end()) {
@@ -334,6 +341,40 @@ TEST(ZooVgg16, MatchesKeras) {
   ASSERT_NE(pool, nullptr);
   EXPECT_EQ(pool->shape, (std::vector<int32_t>{1, 7, 7, 512}));
   EXPECT_NE(find_tensor(m, "model/fc2/Relu;model/fc2/MatMul;model/fc2/BiasAdd"), nullptr);
+}
+
+TEST(ZooInceptionV4, MatchesTfSlim) {
+  // TF-slim's inception_v4 with 1001 classes has 42.648 M parameters (OpenVINO's model card for
+  // the frozen slim graph); folded batch norms leave one bias per conv channel, so weights plus
+  // biases count the same.
+  const Model& m = zoo_model("inception_v4");
+  int64_t weights = 0, biases = 0;
+  for (const Op& op : m.ops()) {
+    if (!is_weighted(m, op)) continue;
+    weights += m.tensor(op.inputs.at(1)).byte_size();
+    biases += m.tensor(op.inputs.at(2)).byte_size() / 4;
+  }
+  EXPECT_NEAR(static_cast<double>(weights + biases), 42.648e6, 0.002e6);
+  const auto counts = op_counts(m);
+  EXPECT_EQ(counts.at("CONV_2D"), 149);  // stem 11, A 4x7, red. A 4, B 7x10, red. B 6, C 3x10
+  EXPECT_EQ(counts.at("AVERAGE_POOL_2D"), 15);  // one per A, B and C block, and the logits'
+  EXPECT_EQ(counts.at("MAX_POOL_2D"), 4);
+  EXPECT_EQ(counts.at("CONCATENATION"), 19);
+  EXPECT_EQ(counts.at("FULLY_CONNECTED"), 1);
+  // The grid sizes of the paper's figure 9: 35x35x384, 17x17x1024, 8x8x1536.
+  const std::map<std::string, std::vector<int32_t>> shapes = {
+      {"Mixed_5a", {1, 35, 35, 384}},  {"Mixed_5e", {1, 35, 35, 384}},
+      {"Mixed_6a", {1, 17, 17, 1024}}, {"Mixed_6h", {1, 17, 17, 1024}},
+      {"Mixed_7a", {1, 8, 8, 1536}},   {"Mixed_7d", {1, 8, 8, 1536}}};
+  for (const auto& [block, shape] : shapes) {
+    const Tensor* t = find_tensor(m, "InceptionV4/InceptionV4/" + block + "/concat");
+    ASSERT_NE(t, nullptr) << block;
+    EXPECT_EQ(t->shape, shape) << block;
+  }
+  const Tensor* seven =
+      find_tensor(m, "InceptionV4/InceptionV4/Mixed_6b/Branch_1/Conv2d_0b_1x7/weights");
+  ASSERT_NE(seven, nullptr);
+  EXPECT_EQ(seven->shape, (std::vector<int32_t>{224, 1, 7, 192}));  // 1 high, 7 wide
 }
 
 TEST(ZooUNet, HasTheSkipConnections) {

@@ -31,8 +31,9 @@ struct TimelineSpan {
 struct PipelineSimulation {
   std::vector<SimulatedStage> stages;
   int tpus = 0;
-  double latency_ms = 0;  // one input alone through every stage
-  double period_ms = 0;   // time per frame in a long stream (1000 / throughput)
+  double host_hop_ms = 0;  // handing a frame in, and again the result out (options.host_hop_ms)
+  double latency_ms = 0;   // one input alone through every stage
+  double period_ms = 0;    // time per frame in a long stream (1000 / throughput)
   double throughput_fps = 0;
   int bottleneck = 0;                  // the stage that sets the period
   std::vector<TimelineSpan> timeline;  // the first `frames` frames streamed back to back
@@ -42,8 +43,11 @@ struct SimulationOptions {
   int tpus = 0;    // 0: one TPU per stage; fewer: consecutive stages share a TPU
   int frames = 8;  // frames in the timeline
   // Host hand-off between two TPUs: fixed plus per MiB of the tensors handed on.
-  double handoff_ms = 0.5;
+  double handoff_ms = 0.18;
   double handoff_ms_per_mib = 12.0;
+  // The host's fixed cost of handing a frame to the first TPU and taking the result from the
+  // last (one queue hop each; the transfers themselves are in the invoke's estimate).
+  double host_hop_ms = 0.18;
 };
 
 // Stages run in order, each on its TPU; a TPU serving several stages runs them one after

@@ -46,6 +46,7 @@ nlohmann::ordered_json simulation_json(const FolderRun& run) {
           {"latency_ms", run.sim.latency_ms},
           {"period_ms", run.sim.period_ms},
           {"throughput_fps", run.sim.throughput_fps},
+          {"host_hop_ms", run.sim.host_hop_ms},
           {"bottleneck", run.sim.stages[static_cast<size_t>(run.sim.bottleneck)].name},
           {"stages", stages}};
 }

@@ -59,6 +59,8 @@ PipelineSimulation simulate_pipeline(const std::vector<PipelineStageInput>& inpu
   if (inputs.empty()) throw Error("simulate: no stages");
   if (options.tpus < 0 || options.frames < 1 || options.frames > 10000)
     throw Error("simulate: --tpus must be at least 0 and --frames between 1 and 10000");
+  if (options.handoff_ms < 0 || options.handoff_ms_per_mib < 0 || options.host_hop_ms < 0)
+    throw Error("simulate: host costs must not be negative");
   const int n = static_cast<int>(inputs.size());
   PipelineSimulation sim;
   sim.tpus = options.tpus == 0 ? n : std::min(options.tpus, n);
@@ -91,7 +93,9 @@ PipelineSimulation simulate_pipeline(const std::vector<PipelineStageInput>& inpu
     }
   }
 
-  // One input alone.
+  // One input alone: handed in, through every stage and hand-off, handed back.
+  sim.host_hop_ms = options.host_hop_ms;
+  sim.latency_ms = 2 * options.host_hop_ms;
   for (const auto& stage : sim.stages) sim.latency_ms += stage.invoke_ms + stage.handoff_ms;
 
   // A stream: a hand-off through the host keeps both the sending and the receiving stage's
@@ -101,8 +105,10 @@ PipelineSimulation simulate_pipeline(const std::vector<PipelineStageInput>& inpu
   std::vector<double> stage_busy(static_cast<size_t>(n), 0);
   for (int s = 0; s < n; ++s) {
     const auto& stage = sim.stages[static_cast<size_t>(s)];
-    const double in = s > 0 ? sim.stages[static_cast<size_t>(s) - 1].handoff_ms : 0;
-    stage_busy[static_cast<size_t>(s)] = in + stage.invoke_ms + stage.handoff_ms;
+    const double in =
+        s > 0 ? sim.stages[static_cast<size_t>(s) - 1].handoff_ms : options.host_hop_ms;
+    const double out = s + 1 < n ? stage.handoff_ms : options.host_hop_ms;
+    stage_busy[static_cast<size_t>(s)] = in + stage.invoke_ms + out;
     busy[static_cast<size_t>(stage.tpu)] += stage_busy[static_cast<size_t>(s)];
   }
   const auto slowest = std::max_element(busy.begin(), busy.end());
@@ -130,10 +136,13 @@ PipelineSimulation simulate_pipeline(const std::vector<PipelineStageInput>& inpu
         start += from.handoff_ms;
         double& sender = free_at[static_cast<size_t>(from.tpu)];
         sender = std::max(sender, start);
+      } else {
+        start += options.host_hop_ms;
       }
       const double end = start + stage.invoke_ms;
       sim.timeline.push_back({f, s, stage.tpu, start, end});
-      free_at[static_cast<size_t>(stage.tpu)] = end;
+      // The last stage's worker is busy until it has handed the result back.
+      free_at[static_cast<size_t>(stage.tpu)] = s + 1 < n ? end : end + options.host_hop_ms;
       previous_end = end;
     }
   }
@@ -148,15 +157,21 @@ SpeedModel edgetpu_speed_model(const Model& model, const EdgeTpuDevice& device,
                                const SimulationOptions& options) {
   auto costs = std::make_shared<std::vector<OpCost>>();
   for (const auto& op : map_ops(model)) costs->push_back(op_cost(op));
+  const int last_op = static_cast<int>(costs->size()) - 1;
   SpeedModel speed;
-  speed.segment_ms = [costs, device](int first, int last, int64_t in, int64_t out) {
+  speed.segment_ms = [costs, device, options, last_op](int first, int last, int64_t in,
+                                                       int64_t out) {
+    // The first and last stages also take the frame from the host and give the result back,
+    // as simulate_pipeline counts them.
+    const double host =
+        (first == 0 ? options.host_hop_ms : 0) + (last == last_op ? options.host_hop_ms : 0);
     // The ops as a file of their own: the one-subgraph rule applies from `first` on.
     std::vector<OpCost> segment(costs->begin() + first, costs->begin() + last + 1);
     std::vector<bool> supported;
     for (const auto& op : segment) supported.push_back(op.on_tpu);
     const std::vector<bool> mapped = one_subgraph(supported);
     for (size_t i = 0; i < segment.size(); ++i) segment[i].on_tpu = mapped[i];
-    return time_segment(segment, in, out, device).latency.total();
+    return host + time_segment(segment, in, out, device).latency.total();
   };
   speed.handoff_ms = [options](int64_t bytes) {
     return options.handoff_ms + static_cast<double>(bytes) / kMiB * options.handoff_ms_per_mib;

@@ -377,13 +377,13 @@ struct GraphBuilder::Impl {
     const ActInfo in = act(x);
     if (in.shape.size() != 4) fail(spec.output + ": input is not 4-D");
     const int height = in.shape[1], width = in.shape[2], channels = in.shape[3];
-    const int k = spec.kernel;
+    const int kh = spec.kernel, kw = spec.kernel_width > 0 ? spec.kernel_width : spec.kernel;
     const int out_channels = depthwise ? channels : spec.filters;
-    if (out_channels <= 0 || k <= 0 || spec.stride <= 0) fail(spec.output + ": bad conv spec");
-    const int oh = out_size(height, k, spec.stride, spec.padding);
-    const int ow = out_size(width, k, spec.stride, spec.padding);
+    if (out_channels <= 0 || kh <= 0 || spec.stride <= 0) fail(spec.output + ": bad conv spec");
+    const int oh = out_size(height, kh, spec.stride, spec.padding);
+    const int ow = out_size(width, kw, spec.stride, spec.padding);
     if (oh <= 0 || ow <= 0) fail(spec.output + ": input too small");
-    const int fan_in = depthwise ? k * k : k * k * channels;
+    const int fan_in = depthwise ? kh * kw : kh * kw * channels;
     const size_t cs = static_cast<size_t>(channels), fan = static_cast<size_t>(fan_in);
     Layer layer =
         depthwise
@@ -393,8 +393,8 @@ struct GraphBuilder::Impl {
                          spec.activation, [fan](size_t c, size_t i) { return c * fan + i; });
     const auto [w, b] =
         depthwise
-            ? add_parameters(layer, spec.weights, {1, k, k, out_channels}, 3, spec.bias)
-            : add_parameters(layer, spec.weights, {out_channels, k, k, channels}, 0, spec.bias);
+            ? add_parameters(layer, spec.weights, {1, kh, kw, out_channels}, 3, spec.bias)
+            : add_parameters(layer, spec.weights, {out_channels, kh, kw, channels}, 0, spec.bias);
     layer.out.shape = {in.shape[0], oh, ow, out_channels};
     const Node y = add_activation(spec.output, std::move(layer.out));
     tflite::BuiltinOptionsUnion options;
@@ -434,6 +434,25 @@ struct GraphBuilder::Impl {
     options.Set(std::move(o));
     add_op(tflite::BuiltinOperator_FULLY_CONNECTED, 4, {x.tensor, w, b}, {y.tensor},
            std::move(options));
+    return y;
+  }
+
+  // MAX_POOL_2D or AVERAGE_POOL_2D: the output keeps the input's quantization (TFLite requires
+  // it for int8; an average stays inside the input's range). Both are version 2 for int8.
+  Node pool(tflite::BuiltinOperator op, Node x, const std::string& name, int size, int stride,
+            Padding padding) {
+    const auto& s = act(x).shape;
+    if (s.size() != 4) fail(name + ": input is not 4-D");
+    const Node y = same_quant(
+        x, name,
+        {s[0], out_size(s[1], size, stride, padding), out_size(s[2], size, stride, padding), s[3]});
+    tflite::Pool2DOptionsT o;
+    o.padding = to_tflite(padding);
+    o.stride_w = o.stride_h = stride;
+    o.filter_width = o.filter_height = size;
+    tflite::BuiltinOptionsUnion options;
+    options.Set(std::move(o));
+    add_op(op, 2, {x.tensor}, {y.tensor}, std::move(options));
     return y;
   }
 
@@ -504,19 +523,12 @@ Node GraphBuilder::add(Node a, Node b, const std::string& name, Activation activ
 
 Node GraphBuilder::max_pool(Node x, const std::string& name, int size, int stride,
                             Padding padding) {
-  const auto& s = impl_->act(x).shape;
-  if (s.size() != 4) Impl::fail(name + ": input is not 4-D");
-  const Node y = impl_->same_quant(
-      x, name,
-      {s[0], out_size(s[1], size, stride, padding), out_size(s[2], size, stride, padding), s[3]});
-  tflite::Pool2DOptionsT o;
-  o.padding = to_tflite(padding);
-  o.stride_w = o.stride_h = stride;
-  o.filter_width = o.filter_height = size;
-  tflite::BuiltinOptionsUnion options;
-  options.Set(std::move(o));
-  impl_->add_op(tflite::BuiltinOperator_MAX_POOL_2D, 2, {x.tensor}, {y.tensor}, std::move(options));
-  return y;
+  return impl_->pool(tflite::BuiltinOperator_MAX_POOL_2D, x, name, size, stride, padding);
+}
+
+Node GraphBuilder::avg_pool(Node x, const std::string& name, int size, int stride,
+                            Padding padding) {
+  return impl_->pool(tflite::BuiltinOperator_AVERAGE_POOL_2D, x, name, size, stride, padding);
 }
 
 Node GraphBuilder::avg_pool_global(Node x, const std::string& name) {

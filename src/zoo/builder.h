@@ -26,7 +26,8 @@ struct ConvSpec {
   std::string weights;  // weight tensor name; also keys the layer's random stream
   std::string bias;     // bias tensor name
   int filters = 0;
-  int kernel = 3;
+  int kernel = 3;        // kernel x kernel window ...
+  int kernel_width = 0;  // ... or kernel x kernel_width when set (Inception's 1x7, 7x1, ...)
   int stride = 1;
   Padding padding = Padding::kSame;
   Activation activation = Activation::kNone;
@@ -58,6 +59,9 @@ class GraphBuilder {
   Node dense(Node x, const DenseSpec& spec);
   Node add(Node a, Node b, const std::string& name, Activation activation = Activation::kNone);
   Node max_pool(Node x, const std::string& name, int size, int stride,
+                Padding padding = Padding::kValid);
+  // AVERAGE_POOL_2D; padded positions are left out of each window, as TFLite does.
+  Node avg_pool(Node x, const std::string& name, int size, int stride,
                 Padding padding = Padding::kValid);
   // TFLite MEAN over axes 1 and 2, keep_dims false, as the converter writes
   // GlobalAveragePooling2D: [1, H, W, C] -> [1, C].

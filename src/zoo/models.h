@@ -11,6 +11,7 @@ namespace pipecut::zoo {
 std::string build_resnet(GraphBuilder& g, int depth);
 std::string build_mobilenet_v2(GraphBuilder& g);
 std::string build_vgg16(GraphBuilder& g);
+std::string build_inception_v4(GraphBuilder& g);
 std::string build_unet(GraphBuilder& g);
 
 }  // namespace pipecut::zoo

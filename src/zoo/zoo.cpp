@@ -33,6 +33,9 @@ const std::vector<ZooEntry>& registry() {
        [](zoo::GraphBuilder& g) { return zoo::build_mobilenet_v2(g); }},
       {"vgg16", "Keras VGG16 with top (13 convs, fc1/fc2 4096), 224x224x3 -> 1000, int8",
        [](zoo::GraphBuilder& g) { return zoo::build_vgg16(g); }},
+      {"inception_v4",
+       "Inception v4 (TF-slim layout: stem, 4 A, 7 B, 3 C blocks), 299x299x3 -> 1001, int8",
+       [](zoo::GraphBuilder& g) { return zoo::build_inception_v4(g); }},
       {"unet", "U-Net 16/32/64/128 + 256 bottleneck, 128x128x3 -> 128x128x4 softmax, int8",
        [](zoo::GraphBuilder& g) { return zoo::build_unet(g); }},
   };
