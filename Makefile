@@ -27,13 +27,18 @@ tool: configure
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job on the built-in default: a ResNet-101 from the zoo, split at 7 MiB, algorithms side by side.
+# The main job on the built-in default: the float ResNet-101 from the zoo, quantized natively
+# (16 seeded calibration inputs), split at 7 MiB with greedy and optimal side by side, each split
+# verified bit for bit against the whole model.
 demo: tool
 	mkdir -p $(BUILD)/demo
-	$(BUILD)/pipecut zoo resnet101 -o $(BUILD)/demo/resnet101_int8.tflite
+	$(BUILD)/pipecut zoo resnet101 --float -o $(BUILD)/demo/resnet101_float.tflite
+	$(BUILD)/pipecut quantize $(BUILD)/demo/resnet101_float.tflite --random 16 -o $(BUILD)/demo/resnet101_int8.tflite --force
 	$(BUILD)/pipecut plan $(BUILD)/demo/resnet101_int8.tflite --max-size 7MiB --min-size 2MiB --algorithms greedy,optimal,balanced
-	$(BUILD)/pipecut split $(BUILD)/demo/resnet101_int8.tflite --max-size 7MiB --min-size 2MiB --algorithm greedy -o $(BUILD)/demo/resnet101_split --force
-	$(BUILD)/pipecut verify $(BUILD)/demo/resnet101_split --inputs 2 | tail -n 1
+	$(BUILD)/pipecut split $(BUILD)/demo/resnet101_int8.tflite --max-size 7MiB --min-size 2MiB --algorithm greedy -o $(BUILD)/demo/resnet101_greedy --force
+	$(BUILD)/pipecut verify $(BUILD)/demo/resnet101_greedy --inputs 2 | tail -n 1
+	$(BUILD)/pipecut split $(BUILD)/demo/resnet101_int8.tflite --max-size 7MiB --min-size 2MiB --algorithm optimal -o $(BUILD)/demo/resnet101_optimal --force
+	$(BUILD)/pipecut verify $(BUILD)/demo/resnet101_optimal --inputs 2 | tail -n 1
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

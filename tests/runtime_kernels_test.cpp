@@ -17,6 +17,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -283,6 +284,7 @@ struct ConvCase {
   bool is_int8 = true;  // int8 per-channel; else uint8 per-tensor
   int n = 1, h = 9, w = 10, ic = 6, oc = 8, k = 3, stride = 1, dilation = 1, multiplier = 1;
   int groups = 1;  // CONV_2D only
+  int kw = 0;      // kernel width when not k (Inception's 1x7, 7x1); k is then the height
   bool same = true;
   int act = tflite::ActivationFunctionType_NONE;
   int weight_zero = 0;      // uint8 only
@@ -302,11 +304,12 @@ void run_conv_case(const ConvCase& c) {
   const bool i8 = c.is_int8;
   const int qmin = i8 ? -128 : 0, qmax = i8 ? 127 : 255;
   const int oc = c.depthwise ? c.ic * c.multiplier : c.oc;
-  const int k = c.fully_connected ? 1 : c.k;
+  const int k = c.fully_connected ? 1 : c.k;                        // kernel height
+  const int kw_ = c.fully_connected ? 1 : (c.kw > 0 ? c.kw : c.k);  // kernel width
   const int oh = c.fully_connected ? 1 : out_size(c.same, c.h, k, c.stride, c.dilation);
-  const int ow = c.fully_connected ? 1 : out_size(c.same, c.w, k, c.stride, c.dilation);
+  const int ow = c.fully_connected ? 1 : out_size(c.same, c.w, kw_, c.stride, c.dilation);
   const int pt = c.fully_connected ? 0 : pad_before(c.same, c.h, oh, k, c.stride, c.dilation);
-  const int pl = c.fully_connected ? 0 : pad_before(c.same, c.w, ow, k, c.stride, c.dilation);
+  const int pl = c.fully_connected ? 0 : pad_before(c.same, c.w, ow, kw_, c.stride, c.dilation);
   const int ih = c.fully_connected ? 1 : c.h, iw = c.fully_connected ? 1 : c.w;
 
   const float sx = 0.02f + static_cast<float>(rng() % 100) / 2000.f;
@@ -314,10 +317,10 @@ void run_conv_case(const ConvCase& c) {
   const std::vector<int32_t> x =
       random_values(rng, static_cast<size_t>(c.n) * ih * iw * c.ic, qmin, qmax);
 
-  // Weights: [oc][k][k][ic] (conv), [1][k][k][oc] (depthwise), [oc][ic] (fully connected).
+  // Weights: [oc][k][kw][ic] (conv), [1][k][kw][oc] (depthwise), [oc][ic] (fully connected).
   const int icg = c.ic / c.groups;  // input channels per group (CONV_2D)
   const size_t wcount =
-      c.depthwise ? static_cast<size_t>(k) * k * oc : static_cast<size_t>(oc) * k * k * icg;
+      c.depthwise ? static_cast<size_t>(k) * kw_ * oc : static_cast<size_t>(oc) * k * kw_ * icg;
   std::vector<int32_t> wv;
   if (i8) {
     wv = random_values(rng, wcount, -127, 127);
@@ -328,8 +331,8 @@ void run_conv_case(const ConvCase& c) {
   std::vector<float> sw(i8 ? static_cast<size_t>(oc) : 1);
   for (float& s : sw) s = 0.002f + static_cast<float>(rng() % 1000) / 100000.f;
   auto w_at = [&](int o, int kh, int kw, int i) -> int32_t {
-    if (c.depthwise) return wv[static_cast<size_t>((kh * k + kw) * oc + o)];
-    return wv[static_cast<size_t>(((o * k + kh) * k + kw) * icg + i % icg)];
+    if (c.depthwise) return wv[static_cast<size_t>((kh * kw_ + kw) * oc + o)];
+    return wv[static_cast<size_t>(((o * k + kh) * kw_ + kw) * icg + i % icg)];
   };
   const int32_t zw = i8 ? 0 : c.weight_zero;
 
@@ -341,7 +344,7 @@ void run_conv_case(const ConvCase& c) {
         for (int o = 0; o < oc; ++o) {
           int64_t a = 0;
           for (int kh = 0; kh < k; ++kh) {
-            for (int kw = 0; kw < k; ++kw) {
+            for (int kw = 0; kw < kw_; ++kw) {
               const int yy = y * c.stride - pt + kh * c.dilation,
                         xx = xo * c.stride - pl + kw * c.dilation;
               if (yy < 0 || yy >= ih || xx < 0 || xx >= iw) continue;
@@ -383,9 +386,9 @@ void run_conv_case(const ConvCase& c) {
                                             ? std::vector<int32_t>{c.n, c.ic}
                                             : std::vector<int32_t>{c.n, c.h, c.w, c.ic};
   const int in = b.add({"input", act_type, in_shape, {sx}, {zx}, 0, {}});
-  std::vector<int32_t> wshape = c.depthwise         ? std::vector<int32_t>{1, k, k, oc}
+  std::vector<int32_t> wshape = c.depthwise         ? std::vector<int32_t>{1, k, kw_, oc}
                                 : c.fully_connected ? std::vector<int32_t>{oc, c.ic}
-                                                    : std::vector<int32_t>{oc, k, k, icg};
+                                                    : std::vector<int32_t>{oc, k, kw_, icg};
   std::vector<int64_t> wzero(sw.size(), zw);
   const int weights =
       b.add({"weights", act_type, wshape, sw, wzero, c.depthwise ? 3 : 0, to_bytes(wv)});
@@ -458,6 +461,23 @@ TEST(RuntimeKernels, ConvInt8PerChannel) {
   c.dilation = 1;  // grouped convolution
   c.groups = 2;
   c.seed = 14;
+  run_conv_case(c);
+  // Inception's factorized kernels: 1 high and 7 wide, 7 high and 1 wide, 3 by 1 with a stride.
+  for (const auto& [kh, kw, stride, same] :
+       {std::tuple{1, 7, 1, true}, std::tuple{7, 1, 1, true}, std::tuple{3, 1, 2, false}}) {
+    c = ConvCase{};
+    c.k = kh;
+    c.kw = kw;
+    c.stride = stride;
+    c.same = same;
+    c.seed = static_cast<uint32_t>(20 + kh * 10 + kw);
+    run_conv_case(c);
+  }
+  c = ConvCase{};  // and a depthwise one
+  c.depthwise = true;
+  c.k = 1;
+  c.kw = 5;
+  c.seed = 31;
   run_conv_case(c);
 }
 

@@ -415,7 +415,7 @@ std::filesystem::path zoo_file(const std::string& name) {
 }
 
 TEST(RuntimeModels, RunsZooModels) {
-  for (const char* name : {"resnet18", "resnet50", "mobilenet_v2", "unet"}) {
+  for (const char* name : {"resnet18", "resnet50", "mobilenet_v2", "inception_v4", "unet"}) {
     SCOPED_TRACE(name);
     const auto file = zoo_file(name);
     if (file.empty()) GTEST_SKIP() << "the pipecut binary is not built";

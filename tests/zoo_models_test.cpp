@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -343,6 +344,65 @@ TEST(ZooVgg16, MatchesKeras) {
   EXPECT_NE(find_tensor(m, "model/fc2/Relu;model/fc2/MatMul;model/fc2/BiasAdd"), nullptr);
 }
 
+TEST(ZooFloat, TheSameGraphWithTheWeightsTheInt8ModelQuantizes) {
+  // VGG16 and the deep ResNets are left out for time and memory (4 bytes a weight); the graph
+  // code is shared, so these cover every layer kind.
+  for (const std::string name : {"resnet18", "mobilenet_v2", "unet", "inception_v4"}) {
+    SCOPED_TRACE(name);
+    const Model& q = zoo_model(name);
+    const Model f = Model::from_bytes(
+        build_zoo_model(name, ZooOptions{.seed = 1, .float_model = true}), name + " float");
+    EXPECT_NE(f.description().find("float32"), std::string::npos) << f.description();
+    EXPECT_EQ(f.tensor(f.inputs().at(0)).type, DType::kFloat32);
+    EXPECT_EQ(f.tensor(f.outputs().at(0)).type, DType::kFloat32);
+    ASSERT_EQ(f.ops().size(), q.ops().size());
+    EXPECT_EQ(op_counts(f), op_counts(q));
+    for (size_t i = 0; i < f.ops().size(); ++i) {
+      const Op& fo = f.ops()[i];
+      const Op& qo = q.ops()[i];
+      ASSERT_EQ(fo.inputs.size(), qo.inputs.size());
+      EXPECT_EQ(fo.version, 1) << f.op_type(fo);
+      for (size_t k = 0; k < fo.inputs.size(); ++k) {
+        const Tensor& ft = f.tensor(fo.inputs[k]);
+        const Tensor& qt = q.tensor(qo.inputs[k]);
+        EXPECT_EQ(ft.name, qt.name);
+        EXPECT_EQ(ft.shape, qt.shape) << ft.name;
+      }
+      EXPECT_EQ(f.tensor(fo.outputs.at(0)).name, q.tensor(qo.outputs.at(0)).name);
+      EXPECT_EQ(f.tensor(fo.outputs.at(0)).type, DType::kFloat32);
+      if (!is_weighted(q, qo)) continue;
+      // Each int8 weight and int32 bias is its float value rounded to the nearest step.
+      for (size_t k : {size_t{1}, size_t{2}}) {
+        const Tensor& ft = f.tensor(fo.inputs[k]);
+        const Tensor& qt = q.tensor(qo.inputs[k]);
+        ASSERT_EQ(ft.type, DType::kFloat32) << ft.name;
+        const size_t n = ft.data.size() / 4;
+        ASSERT_EQ(n * (k == 1 ? 1 : 4), qt.data.size()) << ft.name;
+        const size_t axis = static_cast<size_t>(qt.quant.axis);
+        size_t inner = 1;
+        for (size_t d = axis + 1; d < qt.shape.size(); ++d)
+          inner *= static_cast<size_t>(qt.shape[d]);
+        const size_t channels = static_cast<size_t>(qt.shape[axis]);
+        size_t off_by_more = 0;
+        for (size_t e = 0; e < n; ++e) {
+          float real;
+          std::memcpy(&real, ft.data.data() + 4 * e, 4);
+          int32_t code;
+          if (k == 1) {
+            code = static_cast<int8_t>(qt.data[e]);
+          } else {
+            std::memcpy(&code, qt.data.data() + 4 * e, 4);
+          }
+          const double step = qt.quant.scale.at((e / inner) % channels);
+          if (std::abs(real - step * code) > 0.5001 * step + 1e-7) ++off_by_more;
+        }
+        EXPECT_EQ(off_by_more, 0u) << ft.name << ": values off by more than half a step";
+      }
+    }
+  }
+  EXPECT_THROW(build_conv_stack(8, 8, 3, 2, 16, ZooOptions{.seed = 1, .float_model = true}), Error);
+}
+
 TEST(ZooInceptionV4, MatchesTfSlim) {
   // TF-slim's inception_v4 with 1001 classes has 42.648 M parameters (OpenVINO's model card for
   // the frozen slim graph); folded batch norms leave one bias per conv channel, so weights plus
@@ -355,11 +415,13 @@ TEST(ZooInceptionV4, MatchesTfSlim) {
     biases += m.tensor(op.inputs.at(2)).byte_size() / 4;
   }
   EXPECT_NEAR(static_cast<double>(weights + biases), 42.648e6, 0.002e6);
+  EXPECT_EQ(weights, 42'617'184);  // sum of kh x kw x in x out over the layers, as drawn
+  EXPECT_EQ(biases, 32'585);       // one per conv channel, 1001 for the logits
   const auto counts = op_counts(m);
   EXPECT_EQ(counts.at("CONV_2D"), 149);  // stem 11, A 4x7, red. A 4, B 7x10, red. B 6, C 3x10
   EXPECT_EQ(counts.at("AVERAGE_POOL_2D"), 15);  // one per A, B and C block, and the logits'
   EXPECT_EQ(counts.at("MAX_POOL_2D"), 4);
-  EXPECT_EQ(counts.at("CONCATENATION"), 19);
+  EXPECT_EQ(counts.at("CONCATENATION"), 25);  // 19 blocks, and two split branches in each C
   EXPECT_EQ(counts.at("FULLY_CONNECTED"), 1);
   // The grid sizes of the paper's figure 9: 35x35x384, 17x17x1024, 8x8x1536.
   const std::map<std::string, std::vector<int32_t>> shapes = {
@@ -375,6 +437,19 @@ TEST(ZooInceptionV4, MatchesTfSlim) {
       find_tensor(m, "InceptionV4/InceptionV4/Mixed_6b/Branch_1/Conv2d_0b_1x7/weights");
   ASSERT_NE(seven, nullptr);
   EXPECT_EQ(seven->shape, (std::vector<int32_t>{224, 1, 7, 192}));  // 1 high, 7 wide
+  const std::map<std::string, std::vector<int32_t>> kernels = {
+      {"Mixed_6b/Branch_1/Conv2d_0c_7x1", {256, 7, 1, 224}},
+      {"Mixed_6b/Branch_2/Conv2d_0b_7x1", {192, 7, 1, 192}},
+      {"Mixed_4a/Branch_1/Conv2d_0c_7x1", {64, 7, 1, 64}},
+      {"Mixed_7a/Branch_1/Conv2d_0b_1x7", {256, 1, 7, 256}},
+      {"Mixed_7b/Branch_1/Conv2d_0c_3x1", {256, 3, 1, 384}},
+      {"Mixed_7b/Branch_2/Conv2d_0b_3x1", {448, 3, 1, 384}},
+      {"Mixed_7b/Branch_2/Conv2d_0c_1x3", {512, 1, 3, 448}}};
+  for (const auto& [layer, shape] : kernels) {
+    const Tensor* w = find_tensor(m, "InceptionV4/InceptionV4/" + layer + "/weights");
+    ASSERT_NE(w, nullptr) << layer;
+    EXPECT_EQ(w->shape, shape) << layer;
+  }
 }
 
 TEST(ZooUNet, HasTheSkipConnections) {

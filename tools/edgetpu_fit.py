@@ -186,7 +186,7 @@ def pipeline_rows(coef):
         if len(segs) < 2:
             continue
         stage = [sum(c * f for c, f in zip(coef, features(segs[i]))) for i in ('0', '1')]
-        streams = any(float(segs[i]['off_chip_mib']) > 0 for i in ('0', '1'))
+        streams = any(float(segs[i]['off_chip_mib'] or 0) > 0 for i in ('0', '1'))
         batch = int(segs['0']['batch'] or 1)
         boundary = int(segs['0']['seg_out_bytes']) / MIB
         out.append((segs['0']['family'], key[2], batch, streams, float(key[3]), stage, boundary))

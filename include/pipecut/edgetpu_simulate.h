@@ -20,6 +20,7 @@ struct SimulatedStage {
   int tpu = 0;                 // 0-based TPU it runs on
   double invoke_ms = 0;        // one invoke of this file (estimate, plus cache reloads if shared)
   double handoff_ms = 0;       // handing its outputs to the next TPU through the host
+  double busy_ms = 0;          // its TPU's time per frame for it: hop in, invoke, hop out
   int64_t boundary_bytes = 0;  // bytes it hands on
 };
 

@@ -10,5 +10,7 @@ namespace pipecut {
 int64_t parse_size(const std::string& text, const std::string& what = "size");
 // "6.84 MiB", "812.0 KiB", "96 B".
 std::string format_size(int64_t bytes);
+// Counts in decimal units: "4.09 G", "312.5 M", "820 K", "96".
+std::string format_count(int64_t n);
 
 }  // namespace pipecut

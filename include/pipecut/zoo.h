@@ -10,6 +10,9 @@ namespace pipecut {
 
 struct ZooOptions {
   uint64_t seed = 1;  // weights, batch-norm statistics and hence scales derive from it
+  // float32: the same graph, names and (folded) weights, unquantized, every op version 1; for
+  // `pipecut quantize` to calibrate and quantize. Not for the Edge TPU stacks below.
+  bool float_model = false;
 };
 
 // The known names, in a fixed order ("resnet18", ..., "unet").

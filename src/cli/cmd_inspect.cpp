@@ -94,20 +94,6 @@ nlohmann::ordered_json inspect_json(const Model& model, const Graph& graph,
           {"candidates", cands}};
 }
 
-// "4.09 G", "312.5 M", "820 K".
-std::string count_text(int64_t n) {
-  char buf[32];
-  if (n >= 1'000'000'000)
-    std::snprintf(buf, sizeof buf, "%.2f G", static_cast<double>(n) / 1e9);
-  else if (n >= 1'000'000)
-    std::snprintf(buf, sizeof buf, "%.1f M", static_cast<double>(n) / 1e6);
-  else if (n >= 1'000)
-    std::snprintf(buf, sizeof buf, "%.0f K", static_cast<double>(n) / 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
-  return buf;
-}
-
 void print_text(const Model& model, const Graph& graph, const std::vector<int64_t>& params,
                 const std::vector<int64_t>& macs, const std::vector<CutCandidate>& candidates,
                 const InspectArgs& args) {
@@ -118,7 +104,7 @@ void print_text(const Model& model, const Graph& graph, const std::vector<int64_
   if (!model.description().empty()) std::cout << "description: " << model.description() << "\n";
   std::cout << "ops: " << model.ops().size() << "  tensors: " << model.tensors().size()
             << "  parameters: " << format_size(total) << " (" << total << " bytes)"
-            << "  multiply-accumulates: " << count_text(total_macs) << "\n";
+            << "  multiply-accumulates: " << format_count(total_macs) << "\n";
   for (auto [label, list] :
        {std::pair{"inputs", &model.inputs()}, std::pair{"outputs", &model.outputs()}}) {
     std::cout << label << ":\n";
@@ -156,7 +142,7 @@ void print_text(const Model& model, const Graph& graph, const std::vector<int64_
           out ? dtype_name(out->type) : "",
           out ? quant_text(*out) : "",
           format_size(params[static_cast<size_t>(op.index)]),
-          count_text(macs[static_cast<size_t>(op.index)])};
+          format_count(macs[static_cast<size_t>(op.index)])};
       if (modules) row.insert(row.begin() + 2, out ? pytorch_module(out->name) : "");
       ops.add(row);
     }

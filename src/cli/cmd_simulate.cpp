@@ -38,6 +38,7 @@ nlohmann::ordered_json simulation_json(const FolderRun& run) {
                       {"tpu", s.tpu + 1},
                       {"invoke_ms", s.invoke_ms},
                       {"handoff_ms", s.handoff_ms},
+                      {"busy_ms", s.busy_ms},
                       {"boundary_bytes", s.boundary_bytes}});
   }
   return {{"folder", run.folder},
@@ -115,13 +116,13 @@ void add_simulate(CLI::App& app) {
                 << "\n";
       return;
     }
-    Table table({"folder", "files", "TPUs", "latency ms", "frames/s", "bottleneck", "its ms"},
-                {false, true, true, true, true, false, true});
+    Table table({"folder", "files", "TPUs", "latency ms", "period ms", "frames/s", "bottleneck"},
+                {false, true, true, true, true, true, false});
     for (const auto& run : runs) {
       const auto& b = run.sim.stages[static_cast<size_t>(run.sim.bottleneck)];
       table.add({run.folder, std::to_string(run.sim.stages.size()), std::to_string(run.sim.tpus),
-                 fixed(run.sim.latency_ms, 2), fixed(run.sim.throughput_fps, 1), b.name,
-                 fixed(b.invoke_ms + b.handoff_ms, 2)});
+                 fixed(run.sim.latency_ms, 2), fixed(run.sim.period_ms, 2),
+                 fixed(run.sim.throughput_fps, 1), b.name});
     }
     table.print(std::cout);
     std::cout << "estimates on " << args->link

@@ -1,12 +1,15 @@
-// pipecut zoo NAME -o FILE: standard architectures as INT8 TFLite models, built in C++.
+// pipecut zoo NAME [--float] -o FILE: standard architectures as INT8 (or float32) TFLite models,
+// built in C++.
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "pipecut/analysis.h"
 #include "pipecut/error.h"
 #include "pipecut/json.h"
 #include "pipecut/layout.h"
+#include "pipecut/model.h"
 #include "pipecut/progress.h"
 #include "pipecut/sizes.h"
 #include "pipecut/zoo.h"
@@ -18,6 +21,7 @@ struct ZooArgs {
   std::string name, output;
   uint64_t seed = 1;
   bool list = false;
+  bool float_model = false;
   bool force = true;
   bool json = false;
 };
@@ -26,23 +30,48 @@ struct ZooArgs {
 void add_zoo(CLI::App& app) {
   auto args = std::make_shared<ZooArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "zoo", "Write a built-in INT8 model (resnet50, resnet101, mobilenet_v2, unet, ...)");
+      "zoo",
+      "Write a built-in INT8 or float32 model (resnet50, resnet101, mobilenet_v2, unet, ...)");
   cmd->add_option("name", args->name, "model name (see --list)");
   cmd->add_option("-o,--output", args->output, "output .tflite file");
   cmd->add_option("--seed", args->seed, "weight seed")->capture_default_str();
-  cmd->add_flag("--list", args->list, "list the models");
+  cmd->add_flag("--float", args->float_model,
+                "float32 weights and activations (the same graph and names), for pipecut quantize");
+  cmd->add_flag("--list", args->list, "list the models with their parameters and MACs");
   cmd->add_flag("--json", args->json, "with --list: print JSON");
   cmd->callback([args] {
     if (args->list) {
+      // Parameters and multiply-accumulates come from the built graphs (a few seconds for all).
+      struct Row {
+        std::string name, summary;
+        int64_t params = 0, macs = 0;
+      };
+      std::vector<Row> rows;
+      ProgressBar bar(!args->json);
+      const auto names = zoo_model_names();
+      for (size_t i = 0; i < names.size(); ++i) {
+        bar.update(static_cast<int64_t>(i), static_cast<int64_t>(names.size()),
+                   "measuring " + names[i]);
+        const Model model = Model::from_bytes(build_zoo_model(names[i]), names[i]);
+        Row row{names[i], zoo_model_summary(names[i])};
+        for (int64_t b : op_param_bytes(model)) row.params += b;
+        for (int64_t m : op_macs(model)) row.macs += m;
+        rows.push_back(std::move(row));
+      }
+      bar.finish();
       if (args->json) {
         nlohmann::ordered_json j = nlohmann::ordered_json::array();
-        for (const auto& name : zoo_model_names())
-          j.push_back({{"name", name}, {"summary", zoo_model_summary(name)}});
+        for (const Row& r : rows)
+          j.push_back({{"name", r.name},
+                       {"summary", r.summary},
+                       {"param_bytes", r.params},
+                       {"macs", r.macs}});
         std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return;
       }
-      Table table({"name", "what it is"});
-      for (const auto& name : zoo_model_names()) table.add({name, zoo_model_summary(name)});
+      Table table({"name", "params (int8)", "MACs", "what it is"});
+      for (const Row& r : rows)
+        table.add({r.name, format_size(r.params), format_count(r.macs), r.summary});
       table.print(std::cout, "");
       return;
     }
@@ -51,6 +80,7 @@ void add_zoo(CLI::App& app) {
     }
     ZooOptions options;
     options.seed = args->seed;
+    options.float_model = args->float_model;
     ProgressBar bar(true);
     const auto bytes = with_progress(bar, "building " + args->name,
                                      [&] { return build_zoo_model(args->name, options); });

@@ -14,14 +14,11 @@ namespace pipecut {
 
 namespace {
 
-// Consecutive stages onto `tpus` TPUs so that the busiest TPU has the least work (exact,
-// by dynamic programming over split points).
-std::vector<int> assign_tpus(const std::vector<double>& work, int tpus) {
-  const int n = static_cast<int>(work.size());
-  std::vector<double> prefix(static_cast<size_t>(n) + 1, 0);
-  for (int i = 0; i < n; ++i)
-    prefix[static_cast<size_t>(i) + 1] =
-        prefix[static_cast<size_t>(i)] + work[static_cast<size_t>(i)];
+// Consecutive stages onto `tpus` TPUs so that the busiest TPU has the least work per frame,
+// exactly (dynamic programming over split points), with `load(j, i)` the work of stages j..i-1 on
+// one TPU.
+template <typename Load>
+std::vector<int> assign_tpus(int n, int tpus, const Load& load) {
   const double inf = 1e300;
   // best[k][i]: least max load putting the first i stages on k TPUs.
   std::vector<std::vector<double>> best(static_cast<size_t>(tpus) + 1,
@@ -31,11 +28,10 @@ std::vector<int> assign_tpus(const std::vector<double>& work, int tpus) {
   for (int k = 1; k <= tpus; ++k) {
     for (int i = 1; i <= n; ++i) {
       for (int j = k - 1; j < i; ++j) {
-        const double load =
-            std::max(best[static_cast<size_t>(k) - 1][static_cast<size_t>(j)],
-                     prefix[static_cast<size_t>(i)] - prefix[static_cast<size_t>(j)]);
-        if (load < best[static_cast<size_t>(k)][static_cast<size_t>(i)]) {
-          best[static_cast<size_t>(k)][static_cast<size_t>(i)] = load;
+        const double worst =
+            std::max(best[static_cast<size_t>(k) - 1][static_cast<size_t>(j)], load(j, i));
+        if (worst < best[static_cast<size_t>(k)][static_cast<size_t>(i)]) {
+          best[static_cast<size_t>(k)][static_cast<size_t>(i)] = worst;
           from[static_cast<size_t>(k)][static_cast<size_t>(i)] = j;
         }
       }
@@ -65,7 +61,8 @@ PipelineSimulation simulate_pipeline(const std::vector<PipelineStageInput>& inpu
   PipelineSimulation sim;
   sim.tpus = options.tpus == 0 ? n : std::min(options.tpus, n);
 
-  std::vector<double> work;
+  std::vector<double> reload;  // reloading a file's cached parameters when its TPU is shared
+  std::vector<double> alone;   // an invoke on a TPU of its own
   for (int s = 0; s < n; ++s) {
     const auto& e = inputs[static_cast<size_t>(s)].estimate;
     SimulatedStage stage;
@@ -76,21 +73,43 @@ PipelineSimulation simulate_pipeline(const std::vector<PipelineStageInput>& inpu
       stage.handoff_ms = options.handoff_ms +
                          static_cast<double>(e.output_bytes) / kMiB * options.handoff_ms_per_mib;
     }
-    work.push_back(stage.invoke_ms + stage.handoff_ms);
+    reload.push_back(static_cast<double>(e.on_chip_bytes) / kMiB * device.stream_ms_per_mib);
+    alone.push_back(stage.invoke_ms);
     sim.stages.push_back(stage);
   }
-  const std::vector<int> tpu_of = assign_tpus(work, sim.tpus);
-  std::vector<int> stages_on(static_cast<size_t>(sim.tpus), 0);
-  for (int s = 0; s < n; ++s) ++stages_on[static_cast<size_t>(tpu_of[static_cast<size_t>(s)])];
+  // A hop through the host holds both the sending and the receiving worker: stages j..i-1 on one
+  // TPU keep it busy per frame for the hop in, their invokes (each reloading its parameters when
+  // the TPU serves several files not co-compiled), the hand-offs between them (once: both ends
+  // are this TPU) and the hop out.
+  const auto hop_in = [&](int s) {
+    return s == 0 ? options.host_hop_ms : sim.stages[static_cast<size_t>(s) - 1].handoff_ms;
+  };
+  const auto hop_out = [&](int s) {
+    return s + 1 == n ? options.host_hop_ms : sim.stages[static_cast<size_t>(s)].handoff_ms;
+  };
+  const auto load = [&](int j, int i) {
+    double ms = hop_in(j) + hop_out(i - 1);
+    for (int s = j; s < i; ++s) {
+      ms += alone[static_cast<size_t>(s)] + (i - j > 1 ? reload[static_cast<size_t>(s)] : 0);
+      if (s + 1 < i) ms += sim.stages[static_cast<size_t>(s)].handoff_ms;
+    }
+    return ms;
+  };
+  const std::vector<int> tpu_of = assign_tpus(n, sim.tpus, load);
+  std::vector<int> first_on(static_cast<size_t>(sim.tpus), n),
+      last_on(static_cast<size_t>(sim.tpus), -1);
+  for (int s = 0; s < n; ++s) {
+    const size_t t = static_cast<size_t>(tpu_of[static_cast<size_t>(s)]);
+    first_on[t] = std::min(first_on[t], s);
+    last_on[t] = std::max(last_on[t], s);
+  }
   for (int s = 0; s < n; ++s) {
     auto& stage = sim.stages[static_cast<size_t>(s)];
     stage.tpu = tpu_of[static_cast<size_t>(s)];
     // Models that share a TPU without being co-compiled evict each other's cached parameters.
-    if (stages_on[static_cast<size_t>(stage.tpu)] > 1) {
-      stage.invoke_ms +=
-          static_cast<double>(inputs[static_cast<size_t>(s)].estimate.on_chip_bytes) / kMiB *
-          device.stream_ms_per_mib;
-    }
+    if (first_on[static_cast<size_t>(stage.tpu)] != last_on[static_cast<size_t>(stage.tpu)])
+      stage.invoke_ms += reload[static_cast<size_t>(s)];
+    stage.busy_ms = hop_in(s) + stage.invoke_ms + hop_out(s);
   }
 
   // One input alone: handed in, through every stage and hand-off, handed back.
@@ -98,28 +117,21 @@ PipelineSimulation simulate_pipeline(const std::vector<PipelineStageInput>& inpu
   sim.latency_ms = 2 * options.host_hop_ms;
   for (const auto& stage : sim.stages) sim.latency_ms += stage.invoke_ms + stage.handoff_ms;
 
-  // A stream: a hand-off through the host keeps both the sending and the receiving stage's
-  // worker busy, so each TPU's busy time per frame is its invokes plus the hand-offs on both
-  // sides of its stages; the busiest TPU sets the period.
-  std::vector<double> busy(static_cast<size_t>(sim.tpus), 0);
-  std::vector<double> stage_busy(static_cast<size_t>(n), 0);
-  for (int s = 0; s < n; ++s) {
-    const auto& stage = sim.stages[static_cast<size_t>(s)];
-    const double in =
-        s > 0 ? sim.stages[static_cast<size_t>(s) - 1].handoff_ms : options.host_hop_ms;
-    const double out = s + 1 < n ? stage.handoff_ms : options.host_hop_ms;
-    stage_busy[static_cast<size_t>(s)] = in + stage.invoke_ms + out;
-    busy[static_cast<size_t>(stage.tpu)] += stage_busy[static_cast<size_t>(s)];
+  // A stream: the busiest TPU sets the period; its busiest stage is the bottleneck.
+  int slow_tpu = 0;
+  for (int t = 0; t < sim.tpus; ++t) {
+    const double busy = load(first_on[static_cast<size_t>(t)], last_on[static_cast<size_t>(t)] + 1);
+    if (busy > sim.period_ms) {
+      sim.period_ms = busy;
+      slow_tpu = t;
+    }
   }
-  const auto slowest = std::max_element(busy.begin(), busy.end());
-  sim.period_ms = *slowest;
   sim.throughput_fps = sim.period_ms > 0 ? 1000.0 / sim.period_ms : 0;
-  const int slow_tpu = static_cast<int>(slowest - busy.begin());
   double most = -1;
   for (int s = 0; s < n; ++s) {
-    if (sim.stages[static_cast<size_t>(s)].tpu == slow_tpu &&
-        stage_busy[static_cast<size_t>(s)] > most) {
-      most = stage_busy[static_cast<size_t>(s)];
+    const auto& stage = sim.stages[static_cast<size_t>(s)];
+    if (stage.tpu == slow_tpu && stage.busy_ms > most) {
+      most = stage.busy_ms;
       sim.bottleneck = s;
     }
   }

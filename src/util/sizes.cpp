@@ -74,4 +74,17 @@ std::string format_size(int64_t bytes) {
   return buf;
 }
 
+std::string format_count(int64_t n) {
+  char buf[32];
+  if (n >= 1'000'000'000)
+    std::snprintf(buf, sizeof buf, "%.2f G", static_cast<double>(n) / 1e9);
+  else if (n >= 1'000'000)
+    std::snprintf(buf, sizeof buf, "%.1f M", static_cast<double>(n) / 1e6);
+  else if (n >= 1'000)
+    std::snprintf(buf, sizeof buf, "%.0f K", static_cast<double>(n) / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
+  return buf;
+}
+
 }  // namespace pipecut

@@ -16,6 +16,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -169,6 +170,7 @@ struct ActInfo {
 
 struct GraphBuilder::Impl {
   uint64_t seed = 1;
+  bool float_model = false;  // float32 tensors and weights; the int8 statistics go unused
   std::unique_ptr<tflite::ModelT> model = std::make_unique<tflite::ModelT>();
   tflite::SubGraphT* graph = nullptr;
   std::map<std::pair<int, int>, uint32_t> opcodes;  // (builtin, version) -> index
@@ -178,7 +180,7 @@ struct GraphBuilder::Impl {
   int input = -1, output = -1;
   std::string output_signature;
 
-  explicit Impl(uint64_t s) : seed(s) {
+  Impl(uint64_t s, bool as_float) : seed(s), float_model(as_float) {
     model->version = 3;
     model->buffers.push_back(std::make_unique<tflite::BufferT>());  // the empty sentinel
     model->subgraphs.push_back(std::make_unique<tflite::SubGraphT>());
@@ -219,10 +221,15 @@ struct GraphBuilder::Impl {
   }
 
   Node add_activation(const std::string& name, ActInfo info) {
-    auto quant = std::make_unique<tflite::QuantizationParametersT>();
-    quant->scale = {info.scale};
-    quant->zero_point = {info.zero_point};
-    const int index = add_tensor(name, tflite::TensorType_INT8, info.shape, {}, std::move(quant));
+    std::unique_ptr<tflite::QuantizationParametersT> quant;
+    if (!float_model) {
+      quant = std::make_unique<tflite::QuantizationParametersT>();
+      quant->scale = {info.scale};
+      quant->zero_point = {info.zero_point};
+    }
+    const int index =
+        add_tensor(name, float_model ? tflite::TensorType_FLOAT32 : tflite::TensorType_INT8,
+                   info.shape, {}, std::move(quant));
     acts[static_cast<size_t>(index)] = std::move(info);
     return Node{index};
   }
@@ -248,8 +255,10 @@ struct GraphBuilder::Impl {
     return add_tensor(name, tflite::TensorType_INT32, std::move(shape), std::move(data), nullptr);
   }
 
+  // `version` is the int8 op's; every float32 op the zoo writes is version 1.
   void add_op(tflite::BuiltinOperator code, int version, std::vector<int32_t> inputs,
               std::vector<int32_t> outputs, tflite::BuiltinOptionsUnion options) {
+    if (float_model) version = 1;
     const auto key = std::make_pair(static_cast<int>(code), version);
     auto it = opcodes.find(key);
     if (it == opcodes.end()) {
@@ -274,6 +283,7 @@ struct GraphBuilder::Impl {
     std::vector<float> weight_scales;
     std::vector<uint8_t> bias;  // int32 little-endian
     std::vector<float> bias_scales;
+    std::vector<float> float_weights, float_bias;  // float models only, same layout
     ActInfo out;
   };
 
@@ -288,6 +298,10 @@ struct GraphBuilder::Impl {
     layer.weight_scales.resize(n);
     layer.bias_scales.resize(n);
     layer.bias.reserve(n * 4);
+    if (float_model) {
+      layer.float_weights.resize(n * k);
+      layer.float_bias.resize(n);
+    }
     Rng weight_rng(seed, key);
     Rng bn_rng(seed, key + "#bias");
     const double he_std = std::sqrt(2.0 / fan_in);
@@ -327,6 +341,12 @@ struct GraphBuilder::Impl {
       sum_mean += m.mean;
       sum_m2 += m.m2;
 
+      if (float_model) {  // the folded layer as it is; no quantization
+        for (size_t i = 0; i < k; ++i)
+          layer.float_weights[index(c, i)] = static_cast<float>(w[i] * fold);
+        layer.float_bias[c] = static_cast<float>(bias);
+        continue;
+      }
       const float w_scale = static_cast<float>(max_abs * fold / 127.0);
       const double inv_step = 127.0 / max_abs;
       layer.weight_scales[c] = w_scale;
@@ -357,6 +377,20 @@ struct GraphBuilder::Impl {
   std::pair<int, int> add_parameters(Layer& layer, const std::string& weights_name,
                                      std::vector<int32_t> weights_shape, int quantized_dimension,
                                      const std::string& bias_name) {
+    if (float_model) {
+      const auto bytes = [](const std::vector<float>& values) {
+        std::vector<uint8_t> data;
+        data.reserve(values.size() * 4);
+        for (float v : values) append_le(data, std::bit_cast<uint32_t>(v));
+        return data;
+      };
+      const int w = add_tensor(weights_name, tflite::TensorType_FLOAT32, std::move(weights_shape),
+                               bytes(layer.float_weights), nullptr);
+      const int b = add_tensor(bias_name, tflite::TensorType_FLOAT32,
+                               {static_cast<int32_t>(layer.float_bias.size())},
+                               bytes(layer.float_bias), nullptr);
+      return {w, b};
+    }
     auto wq = std::make_unique<tflite::QuantizationParametersT>();
     wq->scale = layer.weight_scales;
     wq->zero_point.assign(layer.weight_scales.size(), 0);
@@ -379,7 +413,8 @@ struct GraphBuilder::Impl {
     const int height = in.shape[1], width = in.shape[2], channels = in.shape[3];
     const int kh = spec.kernel, kw = spec.kernel_width > 0 ? spec.kernel_width : spec.kernel;
     const int out_channels = depthwise ? channels : spec.filters;
-    if (out_channels <= 0 || kh <= 0 || spec.stride <= 0) fail(spec.output + ": bad conv spec");
+    if (out_channels <= 0 || kh <= 0 || spec.kernel_width < 0 || spec.stride <= 0)
+      fail(spec.output + ": bad conv spec");
     const int oh = out_size(height, kh, spec.stride, spec.padding);
     const int ow = out_size(width, kw, spec.stride, spec.padding);
     if (oh <= 0 || ow <= 0) fail(spec.output + ": input too small");
@@ -443,6 +478,9 @@ struct GraphBuilder::Impl {
             Padding padding) {
     const auto& s = act(x).shape;
     if (s.size() != 4) fail(name + ": input is not 4-D");
+    if (size <= 0 || stride <= 0) fail(name + ": bad pool window");
+    if (out_size(s[1], size, stride, padding) <= 0 || out_size(s[2], size, stride, padding) <= 0)
+      fail(name + ": input too small");
     const Node y = same_quant(
         x, name,
         {s[0], out_size(s[1], size, stride, padding), out_size(s[2], size, stride, padding), s[3]});
@@ -464,7 +502,8 @@ struct GraphBuilder::Impl {
   }
 };
 
-GraphBuilder::GraphBuilder(uint64_t seed) : impl_(std::make_unique<Impl>(seed)) {}
+GraphBuilder::GraphBuilder(uint64_t seed, bool float_model)
+    : impl_(std::make_unique<Impl>(seed, float_model)) {}
 GraphBuilder::~GraphBuilder() = default;
 
 Node GraphBuilder::input(const std::string& name, const std::vector<int32_t>& shape) {

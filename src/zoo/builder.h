@@ -1,8 +1,9 @@
 #pragma once
 // A small Keras-like graph builder for the zoo. Each layer call appends one int8 TFLite op (with
-// its seeded, per-channel quantized weights and int32 biases) and returns the handle of its output
-// activation. Activation scales come from an analytic estimate: every activation carries an
-// estimated mean and standard deviation, propagated layer by layer (see docs/zoo.md).
+// its seeded, per-channel quantized weights and int32 biases), or in a float build one float32 op
+// with the same weights unquantized, and returns the handle of its output activation. Activation
+// scales come from an analytic estimate: every activation carries an estimated mean and standard
+// deviation, propagated layer by layer (see docs/zoo.md).
 //
 // Only builder.cpp includes the generated flatbuffers code; this header stays light.
 #include <cstdint>
@@ -46,7 +47,9 @@ struct DenseSpec {
 
 class GraphBuilder {
  public:
-  explicit GraphBuilder(uint64_t seed);
+  // float_model: float32 activations and weights (the same folded weights the int8 model
+  // quantizes), every op at version 1; otherwise the int8 model with analytic scales.
+  explicit GraphBuilder(uint64_t seed, bool float_model = false);
   ~GraphBuilder();
   GraphBuilder(const GraphBuilder&) = delete;
   GraphBuilder& operator=(const GraphBuilder&) = delete;

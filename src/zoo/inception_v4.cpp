@@ -123,9 +123,10 @@ Node inception_c(GraphBuilder& g, Node x, const std::string& block) {
   const Node b2b = conv(g, b2, block + "/Branch_2/Conv2d_0e_3x1", 256, 3, 1);
   Node b3 = avg_pool_3x3(g, x, block + "/Branch_3/AvgPool_0a_3x3");
   b3 = conv(g, b3, block + "/Branch_3/Conv2d_0b_1x1", 256, 1, 1);
-  // slim concatenates the split branches inside their branch, then all four: one concat here
-  // gives the same channels in the same order.
-  return concat(g, block, {b0, b1a, b1b, b2a, b2b, b3});
+  // As slim: each split branch is concatenated inside its branch, then the four branches.
+  return concat(g, block,
+                {b0, concat(g, block + "/Branch_1", {b1a, b1b}),
+                 concat(g, block + "/Branch_2", {b2a, b2b}), b3});
 }
 
 }  // namespace

@@ -65,8 +65,14 @@ std::string zoo_model_summary(const std::string& name) {
 
 std::vector<uint8_t> build_zoo_model(const std::string& name, const ZooOptions& options) {
   const ZooEntry& entry = find(name);
-  zoo::GraphBuilder g(options.seed);
+  zoo::GraphBuilder g(options.seed, options.float_model);
   const std::string architecture = entry.build(g);
+  if (options.float_model) {
+    return g.finish("pipecut zoo " + std::string(entry.name) + ": " + architecture +
+                    ". Synthetic float32 weights (seed " + std::to_string(options.seed) +
+                    "; He-normal, seeded batch norm folded into conv weights and biases), "
+                    "unquantized: calibrate and quantize it with pipecut quantize.");
+  }
   const std::string description =
       "pipecut zoo " + std::string(entry.name) + ": " + architecture +
       ". Synthetic weights (seed " + std::to_string(options.seed) +
