@@ -21,7 +21,7 @@ TEST(CliZoo, ListGivesParametersAndMacs) {
   const CliResult r = run_cli("zoo --list --json");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto list = nlohmann::json::parse(r.out);
-  ASSERT_EQ(list.size(), 9u);
+  ASSERT_EQ(list.size(), 19u);
   for (const auto& m : list) {
     EXPECT_GT(m["param_bytes"].get<int64_t>(), 0) << m["name"];
     EXPECT_GT(m["macs"].get<int64_t>(), 0) << m["name"];
@@ -34,6 +34,7 @@ TEST(CliZoo, ListGivesParametersAndMacs) {
   const CliResult text = run_cli("zoo --list");
   ASSERT_EQ(text.status, 0);
   EXPECT_NE(text.out.find("inception_v4"), std::string::npos);
+  EXPECT_NE(text.out.find("resnet152_cifar"), std::string::npos);
   EXPECT_NE(text.out.find("MACs"), std::string::npos);
 }
 

@@ -13,6 +13,7 @@
 #include "pipecut/error.h"
 #include "pipecut/model.h"
 #include "pipecut/zoo.h"
+#include "zoo/layer_table.h"
 
 namespace pipecut {
 namespace {
@@ -60,9 +61,11 @@ bool same_bytes(const Model& m, const std::vector<uint8_t>& bytes) {
 }
 
 TEST(ZooNames, ListsTheModelsWithOneLineSummaries) {
-  const std::vector<std::string> expected = {"resnet18",  "resnet34",     "resnet50",
-                                             "resnet101", "resnet152",    "mobilenet_v2",
-                                             "vgg16",     "inception_v4", "unet"};
+  const std::vector<std::string> expected = {
+      "resnet18",       "resnet34",        "resnet50",           "resnet101",    "resnet152",
+      "mobilenet_v2",   "vgg16",           "inception_v4",       "vgg19",        "alexnet",
+      "alexnet_bn",     "vgg16_cifar",     "vgg19_cifar",        "inception_bn", "resnet18_cifar",
+      "resnet50_cifar", "resnet152_cifar", "mobilenet_v2_cifar", "unet"};
   EXPECT_EQ(zoo_model_names(), expected);
   for (const std::string& name : zoo_model_names()) {
     const std::string summary = zoo_model_summary(name);
@@ -83,6 +86,10 @@ TEST(ZooNames, UnknownNameListsTheKnownOnes) {
     }
   }
   EXPECT_THROW(zoo_model_summary("nope"), Error);
+}
+
+bool is_cifar(const std::string& name) {
+  return name.ends_with("_cifar") || name.starts_with("alexnet") || name == "inception_bn";
 }
 
 class ZooModel : public ::testing::TestWithParam<std::string> {};
@@ -113,6 +120,10 @@ TEST_P(ZooModel, IsAValidFullyInt8Model) {
     EXPECT_EQ(input.shape, (std::vector<int32_t>{1, 299, 299, 3}));
     EXPECT_EQ(output.shape, (std::vector<int32_t>{1, 1001}));
     EXPECT_EQ(output.name, "InceptionV4/Logits/Predictions");
+  } else if (is_cifar(GetParam())) {
+    EXPECT_EQ(input.shape, (std::vector<int32_t>{1, 32, 32, 3}));
+    EXPECT_EQ(output.shape, (std::vector<int32_t>{1, 10}));
+    EXPECT_EQ(output.name, "model/predictions/Softmax");
   } else {
     EXPECT_EQ(input.shape, (std::vector<int32_t>{1, 224, 224, 3}));
     EXPECT_EQ(output.shape, (std::vector<int32_t>{1, 1000}));
@@ -344,10 +355,65 @@ TEST(ZooVgg16, MatchesKeras) {
   EXPECT_NE(find_tensor(m, "model/fc2/Relu;model/fc2/MatMul;model/fc2/BiasAdd"), nullptr);
 }
 
+TEST(ZooTables, ParameterCountsMatchTheirSources) {
+  // Weights plus one bias per output channel (batch norms folded). The sources count batch norms
+  // apart: Keras VGG19 143,667,240 (no batch norm); bearpaw's CIFAR AlexNet 2,472,266; kuangliu's
+  // ResNet18 11,173,962 (bias-free convs, 2 values per batch-norm channel: 4,800 channels),
+  // MobileNetV2 2,296,922 (17,544 channels), VGG16 14,728,266 and GoogLeNet 6,166,250 (convs with
+  // a bias and a batch norm: 3 values per channel, 4,224 and 7,904 channels).
+  const std::map<std::string, int64_t> counts = {{"vgg19", 143'667'240},
+                                                 {"alexnet", 2'472'266},
+                                                 {"alexnet_bn", 2'472'266},
+                                                 {"resnet18_cifar", 11'173'962 - 4'800},
+                                                 {"mobilenet_v2_cifar", 2'296'922 - 17'544},
+                                                 {"vgg16_cifar", 14'728'266 - 2 * 4'224},
+                                                 {"inception_bn", 6'166'250 - 2 * 7'904}};
+  for (const auto& [name, want] : counts) {
+    const Model& m = zoo_model(name);
+    int64_t values = 0;
+    for (const Op& op : m.ops()) {
+      if (!is_weighted(m, op)) continue;
+      values += m.tensor(op.inputs.at(1)).byte_size() + m.tensor(op.inputs.at(2)).byte_size() / 4;
+    }
+    EXPECT_EQ(values, want) << name;
+  }
+  // The tables' blocks: residual adds where the shape stays, inception concatenations.
+  EXPECT_EQ(op_counts(zoo_model("resnet18_cifar")).at("ADD"), 8);
+  EXPECT_EQ(op_counts(zoo_model("resnet152_cifar")).at("ADD"), 50);
+  EXPECT_EQ(op_counts(zoo_model("mobilenet_v2_cifar")).at("ADD"), 14);  // every stride-1 block
+  EXPECT_EQ(op_counts(zoo_model("inception_bn")).at("CONCATENATION"), 9);
+  EXPECT_EQ(op_counts(zoo_model("vgg19")).at("CONV_2D"), 16);
+  const Tensor* out = find_tensor(zoo_model("resnet50_cifar"),
+                                  "model/bottleneck16_out/Relu;model/bottleneck16_add/add");
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(out->shape, (std::vector<int32_t>{1, 4, 4, 2048}));
+}
+
+TEST(ZooTables, BadRowsAreNamed) {
+  for (const auto& [rows, what] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"conv 8 3x3"}, "first row must be the input"},
+           {{"input 8x8x3", "conv 8 3x3 sideways"}, "unknown word 'sideways'"},
+           {{"input 8x8x3", "conv 0 3x3"}, "not a count"},
+           {{"input 8x8x3", "conv 8"}, "conv needs"},
+           {{"input 8x8x3", "dense 10"}, "flat input"},
+           {{"input 8x8x3", "block 4"}, "unknown kind 'block'"}}) {
+    zoo::LayerTable t;
+    t.rows = rows;
+    zoo::GraphBuilder g(1);
+    try {
+      zoo::build_from_table(g, t);
+      ADD_FAILURE() << "no error for " << rows.back();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(ZooFloat, TheSameGraphWithTheWeightsTheInt8ModelQuantizes) {
   // VGG16 and the deep ResNets are left out for time and memory (4 bytes a weight); the graph
   // code is shared, so these cover every layer kind.
-  for (const std::string name : {"resnet18", "mobilenet_v2", "unet", "inception_v4"}) {
+  for (const std::string name :
+       {"resnet18", "mobilenet_v2", "unet", "inception_v4", "inception_bn", "mobilenet_v2_cifar"}) {
     SCOPED_TRACE(name);
     const Model& q = zoo_model(name);
     const Model f = Model::from_bytes(

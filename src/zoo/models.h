@@ -4,6 +4,7 @@
 #include <string>
 
 #include "zoo/builder.h"
+#include "zoo/layer_table.h"
 
 namespace pipecut::zoo {
 
@@ -12,6 +13,9 @@ std::string build_resnet(GraphBuilder& g, int depth);
 std::string build_mobilenet_v2(GraphBuilder& g);
 std::string build_vgg16(GraphBuilder& g);
 std::string build_inception_v4(GraphBuilder& g);
+// The table-built architectures (tables.cpp): vgg19 and the CIFAR-10 family; an empty table for
+// other names.
+LayerTable zoo_table(const std::string& name);
 std::string build_unet(GraphBuilder& g);
 
 }  // namespace pipecut::zoo

@@ -17,6 +17,11 @@ struct ZooEntry {
   std::function<std::string(zoo::GraphBuilder&)> build;
 };
 
+// An entry built from its layer table (tables.cpp).
+std::function<std::string(zoo::GraphBuilder&)> table(const std::string& name) {
+  return [name](zoo::GraphBuilder& g) { return zoo::build_from_table(g, zoo::zoo_table(name)); };
+}
+
 const std::vector<ZooEntry>& registry() {
   static const std::vector<ZooEntry> entries = {
       {"resnet18", "ResNet-18 (basic blocks 2-2-2-2, Keras naming), 224x224x3 -> 1000, int8",
@@ -36,6 +41,26 @@ const std::vector<ZooEntry>& registry() {
       {"inception_v4",
        "Inception v4 (TF-slim layout: stem, 4 A, 7 B, 3 C blocks), 299x299x3 -> 1001, int8",
        [](zoo::GraphBuilder& g) { return zoo::build_inception_v4(g); }},
+      {"vgg19", "Keras VGG19 with top (16 convs, fc1/fc2 4096), 224x224x3 -> 1000, int8",
+       table("vgg19")},
+      {"alexnet", "AlexNet for CIFAR-10 (5 convs, 1 dense), 32x32x3 -> 10, int8", table("alexnet")},
+      {"alexnet_bn", "AlexNet with batch norm for CIFAR-10, 32x32x3 -> 10, int8",
+       table("alexnet_bn")},
+      {"vgg16_cifar", "VGG16 with batch norm for CIFAR-10, 32x32x3 -> 10, int8",
+       table("vgg16_cifar")},
+      {"vgg19_cifar", "VGG19 with batch norm for CIFAR-10, 32x32x3 -> 10, int8",
+       table("vgg19_cifar")},
+      {"inception_bn",
+       "GoogLeNet with batch norm for CIFAR-10 (9 inception modules), 32x32x3 -> 10, int8",
+       table("inception_bn")},
+      {"resnet18_cifar", "ResNet-18 for CIFAR-10 (basic blocks 2-2-2-2), 32x32x3 -> 10, int8",
+       table("resnet18_cifar")},
+      {"resnet50_cifar", "ResNet-50 for CIFAR-10 (bottlenecks 3-4-6-3), 32x32x3 -> 10, int8",
+       table("resnet50_cifar")},
+      {"resnet152_cifar", "ResNet-152 for CIFAR-10 (bottlenecks 3-8-36-3), 32x32x3 -> 10, int8",
+       table("resnet152_cifar")},
+      {"mobilenet_v2_cifar", "MobileNetV2 for CIFAR-10, 32x32x3 -> 10, int8",
+       table("mobilenet_v2_cifar")},
       {"unet", "U-Net 16/32/64/128 + 256 bottleneck, 128x128x3 -> 128x128x4 softmax, int8",
        [](zoo::GraphBuilder& g) { return zoo::build_unet(g); }},
   };

@@ -1,0 +1,282 @@
+// The layer-table reader: each row is a kind and its arguments, turned into GraphBuilder calls.
+#include "zoo/layer_table.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <map>
+#include <sstream>
+
+#include "pipecut/error.h"
+
+namespace pipecut::zoo {
+
+namespace {
+
+std::vector<std::string> words(const std::string& row) {
+  std::istringstream in(row);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// What a row's words say besides its kind and its first number.
+struct RowOptions {
+  int kernel_h = 0, kernel_w = 0;
+  int stride = 1;
+  bool stride_given = false;
+  Padding padding = Padding::kSame;
+  bool padding_given = false;
+  bool batch_norm = false;
+  Activation activation = Activation::kNone;
+  std::string name;
+  int repeat = 1;
+};
+
+class TableBuilder {
+ public:
+  TableBuilder(GraphBuilder& g, const LayerTable& table) : g_(g), table_(table) {}
+
+  std::string build() {
+    if (table_.rows.empty() || words(table_.rows.front()).at(0) != "input")
+      throw Error("zoo table: the first row must be the input");
+    for (const std::string& row : table_.rows) model_row(row);
+    g_.set_output(x_, "predictions");
+    return table_.summary;
+  }
+
+ private:
+  [[noreturn]] static void fail(const std::string& row, const std::string& what) {
+    throw Error("zoo table: row '" + row + "': " + what);
+  }
+
+  // "$1*4", "$in", "64" -> a number, with the block instance's arguments.
+  int number(const std::string& row, const std::string& text, const std::vector<int>& args = {},
+             int in_channels = 0) const {
+    int value = 1;
+    std::istringstream factors(text);
+    for (std::string f; std::getline(factors, f, '*');) {
+      int v = 0;
+      if (f == "$in") {
+        v = in_channels;
+      } else if (f.size() == 2 && f[0] == '$' && f[1] >= '1' && f[1] <= '9') {
+        const size_t k = static_cast<size_t>(f[1] - '1');
+        if (k >= args.size()) fail(row, "no argument " + f);
+        v = args[k];
+      } else {
+        char* end = nullptr;
+        const long n = std::strtol(f.c_str(), &end, 10);
+        if (f.empty() || *end != '\0' || n <= 0 || n > 1'000'000) fail(row, "not a count: " + f);
+        v = static_cast<int>(n);
+      }
+      value *= v;
+    }
+    if (value <= 0) fail(row, "not a positive count: " + text);
+    return value;
+  }
+
+  RowOptions options(const std::string& row, const std::vector<std::string>& w, size_t from,
+                     const std::vector<int>& args, int in_channels) const {
+    RowOptions o;
+    for (size_t i = from; i < w.size(); ++i) {
+      const std::string& t = w[i];
+      if (t == "bn") {
+        o.batch_norm = true;
+      } else if (t == "relu") {
+        o.activation = Activation::kRelu;
+      } else if (t == "relu6") {
+        o.activation = Activation::kRelu6;
+      } else if (t == "valid" || t == "same") {
+        o.padding = t == "valid" ? Padding::kValid : Padding::kSame;
+        o.padding_given = true;
+      } else if (t.rfind("name=", 0) == 0) {
+        o.name = t.substr(5);
+      } else if (t.size() > 1 && t[0] == 's' &&
+                 (t[1] == '$' || std::isdigit(static_cast<unsigned char>(t[1])))) {
+        o.stride = number(row, t.substr(1), args, in_channels);
+        o.stride_given = true;
+      } else if (t.size() > 1 && t[0] == 'x' && std::isdigit(static_cast<unsigned char>(t[1]))) {
+        o.repeat = number(row, t.substr(1), args, in_channels);
+      } else if (const size_t by = t.find('x'); by != std::string::npos && by > 0) {
+        o.kernel_h = number(row, t.substr(0, by), args, in_channels);
+        o.kernel_w = number(row, t.substr(by + 1), args, in_channels);
+      } else {
+        fail(row, "unknown word '" + t + "'");
+      }
+    }
+    return o;
+  }
+
+  std::string auto_name(const std::string& kind) { return kind + std::to_string(++counts_[kind]); }
+
+  // One layer row, from `x`; `prefix` names layers inside a block instance.
+  Node layer(const std::string& row, Node x, const std::string& name_hint,
+             const std::vector<int>& args = {}) {
+    const std::vector<std::string> w = words(row);
+    if (w.empty()) fail(row, "empty row");
+    const std::string& kind = w[0];
+    const int in_channels = g_.shape(x).back();
+    if (kind == "conv" || kind == "dwconv") {
+      const bool depthwise = kind == "dwconv";
+      const size_t from = depthwise ? 1 : 2;
+      if (w.size() < from + 1) fail(row, "conv needs its filters and kernel");
+      RowOptions o = options(row, w, from, args, in_channels);
+      if (o.kernel_h == 0) fail(row, "no kernel (3x3, 1x7, ...)");
+      const std::string name = o.name.empty() ? name_hint : o.name;
+      ConvSpec spec;
+      spec.output = (o.activation == Activation::kRelu6  ? tf_name(name + "/Relu6;")
+                     : o.activation == Activation::kRelu ? tf_name(name + "/Relu;")
+                                                         : std::string()) +
+                    (o.batch_norm ? tf_name(name + "/FusedBatchNormV3;") : std::string()) +
+                    tf_name(name + (depthwise ? "/depthwise" : "/Conv2D"));
+      spec.weights =
+          tf_name(name + (depthwise ? "/depthwise/ReadVariableOp" : "/Conv2D/ReadVariableOp"));
+      spec.bias = tf_name(name + "/BiasAdd/ReadVariableOp");
+      spec.filters = depthwise ? in_channels : number(row, w[1], args, in_channels);
+      spec.kernel = o.kernel_h;
+      spec.kernel_width = o.kernel_w;
+      spec.stride = o.stride;
+      spec.padding = o.padding;
+      spec.activation = o.activation;
+      spec.batch_norm = o.batch_norm;
+      return depthwise ? g_.depthwise_conv2d(x, spec) : g_.conv2d(x, spec);
+    }
+    if (kind == "maxpool" || kind == "avgpool") {
+      if (w.size() < 2) fail(row, "a pool needs its window");
+      const int size = number(row, w[1], args, in_channels);
+      RowOptions o = options(row, w, 2, args, in_channels);
+      const std::string name = o.name.empty() ? name_hint : o.name;
+      const int stride = o.stride_given ? o.stride : size;
+      const Padding padding = o.padding_given ? o.padding : Padding::kValid;
+      return kind == "maxpool" ? g_.max_pool(x, tf_name(name + "/MaxPool"), size, stride, padding)
+                               : g_.avg_pool(x, tf_name(name + "/AvgPool"), size, stride, padding);
+    }
+    if (kind == "gap" || kind == "flatten") {
+      const RowOptions o = options(row, w, 1, args, in_channels);
+      const std::string name = o.name.empty() ? name_hint : o.name;
+      if (kind == "gap") return g_.avg_pool_global(x, tf_name(name + "/Mean"));
+      const auto& s = g_.shape(x);
+      int32_t n = 1;
+      for (size_t i = 1; i < s.size(); ++i) n *= s[i];
+      return g_.reshape(x, tf_name(name + "/Reshape"), {s[0], n});
+    }
+    if (kind == "dense") {
+      if (w.size() < 2) fail(row, "dense needs its units");
+      RowOptions o = options(row, w, 2, args, in_channels);
+      const std::string name = o.name.empty() ? name_hint : o.name;
+      if (g_.shape(x).size() != 2) fail(row, "dense needs a flat input (gap or flatten first)");
+      return g_.dense(x, keras_dense(name, number(row, w[1], args, in_channels),
+                                     o.activation == Activation::kRelu));
+    }
+    if (kind == "softmax") return g_.softmax(x, tf_name(name_hint + "/Softmax"));
+    fail(row, "unknown kind '" + kind + "'");
+  }
+
+  const BlockTable* block(const std::string& kind) const {
+    for (const BlockTable& b : table_.blocks)
+      if (b.name == kind) return &b;
+    return nullptr;
+  }
+
+  // One instance of a block table on `x`.
+  Node block_instance(const std::string& row, const BlockTable& b, Node x,
+                      const std::vector<int>& args) {
+    const std::string instance = b.name + std::to_string(++counts_[b.name]);
+    const int in_channels = g_.shape(x).back();
+    const int stride =
+        b.stride_argument > 0 ? args.at(static_cast<size_t>(b.stride_argument) - 1) : 1;
+    std::vector<Node> outs;
+    for (size_t k = 0; k < b.branches.size(); ++k) {
+      const auto& rows = b.branches[k];
+      const std::string branch = instance + "_" + static_cast<char>('a' + k);
+      const std::vector<std::string> first =
+          rows.empty() ? std::vector<std::string>{} : words(rows[0]);
+      if (!first.empty() && first[0] == "shortcut") {
+        if (b.residual_needs_stride_1 && stride != 1) continue;
+        if (first.size() < 2) fail(row, "shortcut needs its filters");
+        const RowOptions o = options(rows[0], first, 2, args, in_channels);
+        const int filters = number(rows[0], first[1], args, in_channels);
+        if (filters == in_channels && o.stride == 1) {
+          outs.push_back(x);
+        } else {
+          outs.push_back(
+              layer("conv " + std::to_string(filters) + " 1x1 s" + std::to_string(o.stride) + " bn",
+                    x, branch + "_shortcut"));
+        }
+        continue;
+      }
+      Node y = x;
+      for (size_t r = 0; r < rows.size(); ++r)
+        y = layer(rows[r], y, branch + std::to_string(r + 1), args);
+      outs.push_back(y);
+    }
+    if (outs.empty()) fail(row, "the block has no branch");
+    if (outs.size() == 1) return outs[0];
+    const std::vector<std::string> merge = words(b.merge);
+    if (merge.empty()) fail(row, "block " + b.name + " has no merge");
+    if (merge[0] == "concat") return g_.concat(outs, tf_name(instance + "_out/concat"));
+    if (merge[0] != "add" || outs.size() != 2)
+      fail(row, "block " + b.name + ": merge add of two branches, or concat");
+    const bool relu = merge.size() > 1 && merge[1] == "relu";
+    return g_.add(outs[0], outs[1],
+                  relu ? tf_name(instance + "_out/Relu;") + tf_name(instance + "_add/add")
+                       : tf_name(instance + "_out/add"),
+                  relu ? Activation::kRelu : Activation::kNone);
+  }
+
+  void model_row(const std::string& row) {
+    const std::vector<std::string> w = words(row);
+    if (w.empty()) fail(row, "empty row");
+    if (w[0] == "input") {
+      if (w.size() != 2) fail(row, "input HxWxC");
+      std::vector<int32_t> shape{1};
+      std::istringstream dims(w[1]);
+      for (std::string d; std::getline(dims, d, 'x');) shape.push_back(number(row, d));
+      if (shape.size() != 4) fail(row, "input HxWxC");
+      x_ = g_.input("input_1", shape);
+      return;
+    }
+    if (w[0] == "dropout") return;  // nothing at inference; kept to mirror the source
+    if (const BlockTable* b = block(w[0])) {
+      std::vector<int> args;
+      int repeat = 1;
+      for (size_t i = 1; i < w.size(); ++i) {
+        if (w[i].size() > 1 && w[i][0] == 'x') {
+          repeat = number(row, w[i].substr(1));
+        } else if (w[i].size() > 1 && w[i][0] == 's') {
+          args.push_back(number(row, w[i].substr(1)));
+        } else {
+          args.push_back(number(row, w[i]));
+        }
+      }
+      for (int r = 0; r < repeat; ++r) {
+        std::vector<int> a = args;
+        // Only the first instance of a repeated block takes its stride.
+        if (r > 0 && b->stride_argument > 0) a.at(static_cast<size_t>(b->stride_argument) - 1) = 1;
+        x_ = block_instance(row, *b, x_, a);
+      }
+      return;
+    }
+    const std::string& kind = w[0];
+    const bool last_dense =
+        kind == "dense" && &row != &table_.rows.back() && words(*(&row + 1)).at(0) == "softmax";
+    const std::string name = kind == "softmax"                        ? "predictions"
+                             : last_dense                             ? "predictions"
+                             : kind == "maxpool" || kind == "avgpool" ? auto_name("pool")
+                             : kind == "gap"                          ? "avg_pool"
+                                                                      : auto_name(kind);
+    x_ = layer(row, x_, name);
+  }
+
+  GraphBuilder& g_;
+  const LayerTable& table_;
+  std::map<std::string, int> counts_;
+  Node x_;
+};
+
+}  // namespace
+
+std::string build_from_table(GraphBuilder& g, const LayerTable& table) {
+  return TableBuilder(g, table).build();
+}
+
+}  // namespace pipecut::zoo

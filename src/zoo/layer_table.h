@@ -1,0 +1,38 @@
+#pragma once
+// Architectures as layer tables: one row per layer ("conv 64 3x3 s2 bn relu"), read by one
+// builder (build_from_table), so a new architecture is a new table and not new graph code.
+// Repeated structures (a residual block, an inception module) are block tables: branches of rows
+// from the block's input, merged by ADD or CONCATENATION. See docs/zoo.md for the row syntax.
+#include <string>
+#include <vector>
+
+#include "zoo/builder.h"
+
+namespace pipecut::zoo {
+
+// A block table. Rows may use $1..$9 (the instance's arguments), $in (its input's channels) and
+// products of them with numbers ("$1*4"). A branch that is the single row "shortcut F sS" is the
+// input itself when that already has F channels and S is 1, else a 1x1 convolution with stride S
+// and batch norm. With `residual_needs_stride_1`, an instance with stride argument other than 1
+// keeps only its first branch (MobileNetV2's blocks add their input only when the shape stays).
+struct BlockTable {
+  std::string name;
+  std::vector<std::vector<std::string>> branches;
+  std::string merge;        // "add", "add relu", "concat"
+  int stride_argument = 0;  // which $k is the block's stride (0: none)
+  bool residual_needs_stride_1 = false;
+};
+
+struct LayerTable {
+  std::string summary;  // one line, for the model description
+  std::vector<BlockTable> blocks;
+  std::vector<std::string> rows;  // the model, from its input to its output
+};
+
+// Builds `table` into `g` (names: "<layer>" for the model's own rows, "<block><n>_<row>" inside
+// block instances, "<block><n>_out" for their outputs, as the TF converter prefixes them), marks
+// the last row's output as "predictions" and returns the summary. Throws pipecut::Error naming
+// the row that does not parse.
+std::string build_from_table(GraphBuilder& g, const LayerTable& table);
+
+}  // namespace pipecut::zoo
