@@ -21,7 +21,7 @@ TEST(CliZoo, ListGivesParametersAndMacs) {
   const CliResult r = run_cli("zoo --list --json");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto list = nlohmann::json::parse(r.out);
-  ASSERT_EQ(list.size(), 19u);
+  ASSERT_EQ(list.size(), 20u);
   for (const auto& m : list) {
     EXPECT_GT(m["param_bytes"].get<int64_t>(), 0) << m["name"];
     EXPECT_GT(m["macs"].get<int64_t>(), 0) << m["name"];

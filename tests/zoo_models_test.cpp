@@ -61,11 +61,26 @@ bool same_bytes(const Model& m, const std::vector<uint8_t>& bytes) {
 }
 
 TEST(ZooNames, ListsTheModelsWithOneLineSummaries) {
-  const std::vector<std::string> expected = {
-      "resnet18",       "resnet34",        "resnet50",           "resnet101",    "resnet152",
-      "mobilenet_v2",   "vgg16",           "inception_v4",       "vgg19",        "alexnet",
-      "alexnet_bn",     "vgg16_cifar",     "vgg19_cifar",        "inception_bn", "resnet18_cifar",
-      "resnet50_cifar", "resnet152_cifar", "mobilenet_v2_cifar", "unet"};
+  const std::vector<std::string> expected = {"resnet18",
+                                             "resnet34",
+                                             "resnet50",
+                                             "resnet101",
+                                             "resnet152",
+                                             "mobilenet_v2",
+                                             "vgg16",
+                                             "inception_v4",
+                                             "vgg19",
+                                             "inception_v3",
+                                             "alexnet",
+                                             "alexnet_bn",
+                                             "vgg16_cifar",
+                                             "vgg19_cifar",
+                                             "inception_bn",
+                                             "resnet18_cifar",
+                                             "resnet50_cifar",
+                                             "resnet152_cifar",
+                                             "mobilenet_v2_cifar",
+                                             "unet"};
   EXPECT_EQ(zoo_model_names(), expected);
   for (const std::string& name : zoo_model_names()) {
     const std::string summary = zoo_model_summary(name);
@@ -120,6 +135,10 @@ TEST_P(ZooModel, IsAValidFullyInt8Model) {
     EXPECT_EQ(input.shape, (std::vector<int32_t>{1, 299, 299, 3}));
     EXPECT_EQ(output.shape, (std::vector<int32_t>{1, 1001}));
     EXPECT_EQ(output.name, "InceptionV4/Logits/Predictions");
+  } else if (GetParam() == "inception_v3") {
+    EXPECT_EQ(input.shape, (std::vector<int32_t>{1, 299, 299, 3}));
+    EXPECT_EQ(output.shape, (std::vector<int32_t>{1, 1000}));
+    EXPECT_EQ(output.name, "model/predictions/Softmax");
   } else if (is_cifar(GetParam())) {
     EXPECT_EQ(input.shape, (std::vector<int32_t>{1, 32, 32, 3}));
     EXPECT_EQ(output.shape, (std::vector<int32_t>{1, 10}));
@@ -361,7 +380,10 @@ TEST(ZooTables, ParameterCountsMatchTheirSources) {
   // ResNet18 11,173,962 (bias-free convs, 2 values per batch-norm channel: 4,800 channels),
   // MobileNetV2 2,296,922 (17,544 channels), VGG16 14,728,266 and GoogLeNet 6,166,250 (convs with
   // a bias and a batch norm: 3 values per channel, 4,224 and 7,904 channels).
+  // Keras InceptionV3: 23,851,784, of which 2 x 17,216 are batch-norm statistics (its convs have
+  // no bias and its batch norms no scale: one value per channel stays, as our bias).
   const std::map<std::string, int64_t> counts = {{"vgg19", 143'667'240},
+                                                 {"inception_v3", 23'851'784 - 2 * 17'216},
                                                  {"alexnet", 2'472'266},
                                                  {"alexnet_bn", 2'472'266},
                                                  {"resnet18_cifar", 11'173'962 - 4'800},
@@ -383,6 +405,18 @@ TEST(ZooTables, ParameterCountsMatchTheirSources) {
   EXPECT_EQ(op_counts(zoo_model("mobilenet_v2_cifar")).at("ADD"), 14);  // every stride-1 block
   EXPECT_EQ(op_counts(zoo_model("inception_bn")).at("CONCATENATION"), 9);
   EXPECT_EQ(op_counts(zoo_model("vgg19")).at("CONV_2D"), 16);
+  // Inception v3's blocks as Keras names them, at the paper's grid sizes; mixed9 and mixed10 hold
+  // a split branch inside a branch (a block table inside a block table).
+  const std::map<std::string, std::vector<int32_t>> mixed = {
+      {"mixed0", {1, 35, 35, 256}}, {"mixed2", {1, 35, 35, 288}}, {"mixed3", {1, 17, 17, 768}},
+      {"mixed7", {1, 17, 17, 768}}, {"mixed8", {1, 8, 8, 1280}},  {"mixed10", {1, 8, 8, 2048}}};
+  for (const auto& [block, shape] : mixed) {
+    const Tensor* t = find_tensor(zoo_model("inception_v3"), "model/" + block + "/concat");
+    ASSERT_NE(t, nullptr) << block;
+    EXPECT_EQ(t->shape, shape) << block;
+  }
+  EXPECT_EQ(op_counts(zoo_model("inception_v3")).at("CONV_2D"), 94);
+  EXPECT_EQ(op_counts(zoo_model("inception_v3")).at("CONCATENATION"), 15);
   const Tensor* out = find_tensor(zoo_model("resnet50_cifar"),
                                   "model/bottleneck16_out/Relu;model/bottleneck16_add/add");
   ASSERT_NE(out, nullptr);

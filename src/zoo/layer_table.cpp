@@ -177,10 +177,40 @@ class TableBuilder {
     return nullptr;
   }
 
-  // One instance of a block table on `x`.
+  // A row naming a block table: "BLOCK ARGS [sN] [xN] [name=N]", its arguments taken with the
+  // enclosing instance's `outer` ones; N instances, only the first taking the stride.
+  Node block_row(const std::string& row, const BlockTable& b, Node x,
+                 const std::vector<int>& outer = {}) {
+    std::vector<int> args;
+    int repeat = 1;
+    std::string name;
+    const std::vector<std::string> w = words(row);
+    const int in_channels = g_.shape(x).back();
+    for (size_t i = 1; i < w.size(); ++i) {
+      if (w[i].rfind("name=", 0) == 0) {
+        name = w[i].substr(5);
+      } else if (w[i].size() > 1 && w[i][0] == 'x') {
+        repeat = number(row, w[i].substr(1), outer, in_channels);
+      } else if (w[i].size() > 1 && w[i][0] == 's') {
+        args.push_back(number(row, w[i].substr(1), outer, in_channels));
+      } else {
+        args.push_back(number(row, w[i], outer, in_channels));
+      }
+    }
+    if (!name.empty() && repeat > 1) fail(row, "a named block cannot repeat");
+    for (int r = 0; r < repeat; ++r) {
+      std::vector<int> a = args;
+      if (r > 0 && b.stride_argument > 0) a.at(static_cast<size_t>(b.stride_argument) - 1) = 1;
+      x = block_instance(row, b, x, a, name);
+    }
+    return x;
+  }
+
+  // One instance of a block table on `x`, named `name` or "<block><n>".
   Node block_instance(const std::string& row, const BlockTable& b, Node x,
-                      const std::vector<int>& args) {
-    const std::string instance = b.name + std::to_string(++counts_[b.name]);
+                      const std::vector<int>& args, const std::string& name = "") {
+    if (++depth_ > 8) fail(row, "blocks nested more than 8 deep");
+    const std::string instance = name.empty() ? b.name + std::to_string(++counts_[b.name]) : name;
     const int in_channels = g_.shape(x).back();
     const int stride =
         b.stride_argument > 0 ? args.at(static_cast<size_t>(b.stride_argument) - 1) : 1;
@@ -205,22 +235,30 @@ class TableBuilder {
         continue;
       }
       Node y = x;
-      for (size_t r = 0; r < rows.size(); ++r)
-        y = layer(rows[r], y, branch + std::to_string(r + 1), args);
+      for (size_t r = 0; r < rows.size(); ++r) {
+        const std::vector<std::string> rw = words(rows[r]);
+        if (const BlockTable* inner = rw.empty() ? nullptr : block(rw[0]))
+          y = block_row(rows[r], *inner, y, args);  // a block inside a branch
+        else
+          y = layer(rows[r], y, branch + std::to_string(r + 1), args);
+      }
       outs.push_back(y);
     }
+    --depth_;
     if (outs.empty()) fail(row, "the block has no branch");
     if (outs.size() == 1) return outs[0];
     const std::vector<std::string> merge = words(b.merge);
     if (merge.empty()) fail(row, "block " + b.name + " has no merge");
-    if (merge[0] == "concat") return g_.concat(outs, tf_name(instance + "_out/concat"));
+    // A named instance's output carries the name itself ("mixed9"), as Keras names its merges.
+    const std::string out = name.empty() ? instance + "_out" : instance;
+    if (merge[0] == "concat") return g_.concat(outs, tf_name(out + "/concat"));
     if (merge[0] != "add" || outs.size() != 2)
       fail(row, "block " + b.name + ": merge add of two branches, or concat");
     const bool relu = merge.size() > 1 && merge[1] == "relu";
-    return g_.add(outs[0], outs[1],
-                  relu ? tf_name(instance + "_out/Relu;") + tf_name(instance + "_add/add")
-                       : tf_name(instance + "_out/add"),
-                  relu ? Activation::kRelu : Activation::kNone);
+    return g_.add(
+        outs[0], outs[1],
+        relu ? tf_name(out + "/Relu;") + tf_name(instance + "_add/add") : tf_name(out + "/add"),
+        relu ? Activation::kRelu : Activation::kNone);
   }
 
   void model_row(const std::string& row) {
@@ -237,23 +275,7 @@ class TableBuilder {
     }
     if (w[0] == "dropout") return;  // nothing at inference; kept to mirror the source
     if (const BlockTable* b = block(w[0])) {
-      std::vector<int> args;
-      int repeat = 1;
-      for (size_t i = 1; i < w.size(); ++i) {
-        if (w[i].size() > 1 && w[i][0] == 'x') {
-          repeat = number(row, w[i].substr(1));
-        } else if (w[i].size() > 1 && w[i][0] == 's') {
-          args.push_back(number(row, w[i].substr(1)));
-        } else {
-          args.push_back(number(row, w[i]));
-        }
-      }
-      for (int r = 0; r < repeat; ++r) {
-        std::vector<int> a = args;
-        // Only the first instance of a repeated block takes its stride.
-        if (r > 0 && b->stride_argument > 0) a.at(static_cast<size_t>(b->stride_argument) - 1) = 1;
-        x_ = block_instance(row, *b, x_, a);
-      }
+      x_ = block_row(row, *b, x_);
       return;
     }
     const std::string& kind = w[0];
@@ -270,6 +292,7 @@ class TableBuilder {
   GraphBuilder& g_;
   const LayerTable& table_;
   std::map<std::string, int> counts_;
+  int depth_ = 0;
   Node x_;
 };
 

@@ -1,7 +1,7 @@
-// The zoo's table-built architectures (layer_table.h): VGG19 in the Keras layout, and the CIFAR-10
-// family that quantization studies compare (32x32x3 in, 10 classes out), in the layouts of the
-// widely used PyTorch CIFAR collections (kuangliu/pytorch-cifar, bearpaw/pytorch-classification),
-// every convolution padded SAME.
+// The zoo's table-built architectures (layer_table.h): VGG19 and Inception v3 in the Keras
+// layout, and the CIFAR-10 family that quantization studies compare (32x32x3 in, 10 classes out)
+// in the layouts of the widely used PyTorch CIFAR collections (kuangliu/pytorch-cifar,
+// bearpaw/pytorch-classification), every convolution padded SAME.
 #include "zoo/models.h"
 
 namespace pipecut::zoo {
@@ -93,6 +93,68 @@ LayerTable zoo_table(const std::string& name) {
     return keras_vgg(
         {2, 2, 4, 4, 4},
         "VGG19 with top (Keras layout), 16 convs + 3 dense, 224x224x3 -> 1000 classes");
+  if (name == "inception_v3") {
+    // keras.applications.inception_v3: every conv is conv2d_bn (no bias, batch norm, ReLU);
+    // the blocks' outputs are mixed0 .. mixed10 as Keras names them.
+    LayerTable t;
+    t.summary = "Inception v3 (Keras layout, mixed0..mixed10), 299x299x3 -> 1000 classes";
+    const std::string c = " bn relu";
+    t.blocks = {
+        BlockTable{"inception_a",  // 35x35: 1x1, 5x5, double 3x3, pool ($1 filters)
+                   {{"conv 64 1x1" + c},
+                    {"conv 48 1x1" + c, "conv 64 5x5" + c},
+                    {"conv 64 1x1" + c, "conv 96 3x3" + c, "conv 96 3x3" + c},
+                    {"avgpool 3 s1 same", "conv $1 1x1" + c}},
+                   "concat"},
+        BlockTable{"reduction_a",  // 35 -> 17
+                   {{"conv 384 3x3 s2 valid" + c},
+                    {"conv 64 1x1" + c, "conv 96 3x3" + c, "conv 96 3x3 s2 valid" + c},
+                    {"maxpool 3 s2"}},
+                   "concat"},
+        BlockTable{"inception_c",  // 17x17 with 1x7 / 7x1 factorized convs ($1 inner filters)
+                   {{"conv 192 1x1" + c},
+                    {"conv $1 1x1" + c, "conv $1 1x7" + c, "conv 192 7x1" + c},
+                    {"conv $1 1x1" + c, "conv $1 7x1" + c, "conv $1 1x7" + c, "conv $1 7x1" + c,
+                     "conv 192 1x7" + c},
+                    {"avgpool 3 s1 same", "conv 192 1x1" + c}},
+                   "concat"},
+        BlockTable{"reduction_b",  // 17 -> 8
+                   {{"conv 192 1x1" + c, "conv 320 3x3 s2 valid" + c},
+                    {"conv 192 1x1" + c, "conv 192 1x7" + c, "conv 192 7x1" + c,
+                     "conv 192 3x3 s2 valid" + c},
+                    {"maxpool 3 s2"}},
+                   "concat"},
+        BlockTable{"split_1x3_3x1", {{"conv $1 1x3" + c}, {"conv $1 3x1" + c}}, "concat"},
+        BlockTable{"inception_e",  // 8x8, the 3x3s split into 1x3 and 3x1
+                   {{"conv 320 1x1" + c},
+                    {"conv 384 1x1" + c, "split_1x3_3x1 384"},
+                    {"conv 448 1x1" + c, "conv 384 3x3" + c, "split_1x3_3x1 384"},
+                    {"avgpool 3 s1 same", "conv 192 1x1" + c}},
+                   "concat"}};
+    t.rows = {"input 299x299x3",
+              "conv 32 3x3 s2 valid" + c,
+              "conv 32 3x3 valid" + c,
+              "conv 64 3x3" + c,
+              "maxpool 3 s2",
+              "conv 80 1x1 valid" + c,
+              "conv 192 3x3 valid" + c,
+              "maxpool 3 s2",
+              "inception_a 32 name=mixed0",
+              "inception_a 64 name=mixed1",
+              "inception_a 64 name=mixed2",
+              "reduction_a name=mixed3",
+              "inception_c 128 name=mixed4",
+              "inception_c 160 name=mixed5",
+              "inception_c 160 name=mixed6",
+              "inception_c 192 name=mixed7",
+              "reduction_b name=mixed8",
+              "inception_e name=mixed9",
+              "inception_e name=mixed10",
+              "gap",
+              "dense 1000",
+              "softmax"};
+    return t;
+  }
   if (name == "alexnet") return cifar_alexnet(false);
   if (name == "alexnet_bn") return cifar_alexnet(true);
   if (name == "vgg16_cifar")

@@ -43,6 +43,8 @@ const std::vector<ZooEntry>& registry() {
        [](zoo::GraphBuilder& g) { return zoo::build_inception_v4(g); }},
       {"vgg19", "Keras VGG19 with top (16 convs, fc1/fc2 4096), 224x224x3 -> 1000, int8",
        table("vgg19")},
+      {"inception_v3", "Keras InceptionV3 (mixed0..mixed10), 299x299x3 -> 1000, int8",
+       table("inception_v3")},
       {"alexnet", "AlexNet for CIFAR-10 (5 convs, 1 dense), 32x32x3 -> 10, int8", table("alexnet")},
       {"alexnet_bn", "AlexNet with batch norm for CIFAR-10, 32x32x3 -> 10, int8",
        table("alexnet_bn")},
