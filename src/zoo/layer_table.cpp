@@ -29,6 +29,8 @@ struct RowOptions {
   bool batch_norm = false;
   Activation activation = Activation::kNone;
   std::string name;
+  std::string keras;  // Keras layer names BASE_conv / BASE_bn / BASE_relu (ResNet style)
+  double bn_epsilon = 1e-3;
   int repeat = 1;
 };
 
@@ -90,6 +92,12 @@ class TableBuilder {
         o.padding_given = true;
       } else if (t.rfind("name=", 0) == 0) {
         o.name = t.substr(5);
+      } else if (t.rfind("keras=", 0) == 0) {
+        o.keras = t.substr(6);
+      } else if (t.rfind("eps=", 0) == 0) {
+        char* end = nullptr;
+        o.bn_epsilon = std::strtod(t.c_str() + 4, &end);
+        if (*end != '\0' || !(o.bn_epsilon > 0 && o.bn_epsilon < 1)) fail(row, "bad " + t);
       } else if (t.size() > 1 && t[0] == 's' &&
                  (t[1] == '$' || std::isdigit(static_cast<unsigned char>(t[1])))) {
         o.stride = number(row, t.substr(1), args, in_channels);
@@ -122,15 +130,27 @@ class TableBuilder {
       RowOptions o = options(row, w, from, args, in_channels);
       if (o.kernel_h == 0) fail(row, "no kernel (3x3, 1x7, ...)");
       const std::string name = o.name.empty() ? name_hint : o.name;
+      const std::string op = depthwise ? "/depthwise" : "/Conv2D";
       ConvSpec spec;
-      spec.output = (o.activation == Activation::kRelu6  ? tf_name(name + "/Relu6;")
-                     : o.activation == Activation::kRelu ? tf_name(name + "/Relu;")
-                                                         : std::string()) +
-                    (o.batch_norm ? tf_name(name + "/FusedBatchNormV3;") : std::string()) +
-                    tf_name(name + (depthwise ? "/depthwise" : "/Conv2D"));
-      spec.weights =
-          tf_name(name + (depthwise ? "/depthwise/ReadVariableOp" : "/Conv2D/ReadVariableOp"));
-      spec.bias = tf_name(name + "/BiasAdd/ReadVariableOp");
+      if (!o.keras.empty()) {  // Keras' conv, bn and activation layers, as the converter fuses them
+        const std::string& k = o.keras;
+        spec.output =
+            (o.activation == Activation::kNone ? std::string() : tf_name(k + "_relu/Relu;")) +
+            (o.batch_norm ? tf_name(k + "_bn/FusedBatchNormV3;") : std::string()) +
+            tf_name(k + "_conv" + op);
+        spec.weights = tf_name(k + "_conv" + op + "/ReadVariableOp");
+        spec.bias = tf_name(k + "_conv/BiasAdd/ReadVariableOp");
+      } else {
+        spec.output =
+            (o.activation == Activation::kRelu6  ? tf_name(name + "/Relu6;")
+             : o.activation == Activation::kRelu ? tf_name(name + "/Relu;")
+                                                 : std::string()) +
+            (o.batch_norm ? tf_name(name + "/FusedBatchNormV3;") : tf_name(name + "/BiasAdd;")) +
+            tf_name(name + op);
+        spec.weights = tf_name(name + op + "/ReadVariableOp");
+        spec.bias = tf_name(name + "/BiasAdd/ReadVariableOp");
+      }
+      spec.bn_epsilon = o.bn_epsilon;
       spec.filters = depthwise ? in_channels : number(row, w[1], args, in_channels);
       spec.kernel = o.kernel_h;
       spec.kernel_width = o.kernel_w;
@@ -168,6 +188,12 @@ class TableBuilder {
                                      o.activation == Activation::kRelu));
     }
     if (kind == "softmax") return g_.softmax(x, tf_name(name_hint + "/Softmax"));
+    if (kind == "pad") {  // zero padding on every side of H and W
+      if (w.size() < 2) fail(row, "pad needs its width");
+      const int p = number(row, w[1], args, in_channels);
+      const RowOptions o = options(row, w, 2, args, in_channels);
+      return g_.pad(x, tf_name((o.name.empty() ? name_hint : o.name) + "/Pad"), p, p, p, p);
+    }
     fail(row, "unknown kind '" + kind + "'");
   }
 
@@ -197,11 +223,16 @@ class TableBuilder {
         args.push_back(number(row, w[i], outer, in_channels));
       }
     }
-    if (!name.empty() && repeat > 1) fail(row, "a named block cannot repeat");
+    // "name=conv4_block%": the instances are conv4_block1, conv4_block2, ...
+    const size_t counter = name.find('%');
+    if (!name.empty() && repeat > 1 && counter == std::string::npos)
+      fail(row, "repeated named blocks need a % in the name for their number");
     for (int r = 0; r < repeat; ++r) {
       std::vector<int> a = args;
       if (r > 0 && b.stride_argument > 0) a.at(static_cast<size_t>(b.stride_argument) - 1) = 1;
-      x = block_instance(row, b, x, a, name);
+      std::string instance = name;
+      if (counter != std::string::npos) instance.replace(counter, 1, std::to_string(r + 1));
+      x = block_instance(row, b, x, a, instance);
     }
     return x;
   }
@@ -216,7 +247,12 @@ class TableBuilder {
         b.stride_argument > 0 ? args.at(static_cast<size_t>(b.stride_argument) - 1) : 1;
     std::vector<Node> outs;
     for (size_t k = 0; k < b.branches.size(); ++k) {
-      const auto& rows = b.branches[k];
+      // "$name" in a row is the instance's name ("keras=$name_1" -> conv2_block1_1_conv ...).
+      std::vector<std::string> rows;
+      for (std::string r : b.branches[k]) {
+        for (size_t at; (at = r.find("$name")) != std::string::npos;) r.replace(at, 5, instance);
+        rows.push_back(std::move(r));
+      }
       const std::string branch = instance + "_" + static_cast<char>('a' + k);
       const std::vector<std::string> first =
           rows.empty() ? std::vector<std::string>{} : words(rows[0]);
@@ -227,10 +263,10 @@ class TableBuilder {
         const int filters = number(rows[0], first[1], args, in_channels);
         if (filters == in_channels && o.stride == 1) {
           outs.push_back(x);
-        } else {
-          outs.push_back(
-              layer("conv " + std::to_string(filters) + " 1x1 s" + std::to_string(o.stride) + " bn",
-                    x, branch + "_shortcut"));
+        } else {  // a 1x1 projection with batch norm; the row's other words (name, eps) apply
+          std::string conv = "conv " + first[1] + " 1x1 bn";
+          for (size_t i = 2; i < first.size(); ++i) conv += " " + first[i];
+          outs.push_back(layer(conv, x, branch + "_shortcut", args));
         }
         continue;
       }
@@ -249,8 +285,9 @@ class TableBuilder {
     if (outs.size() == 1) return outs[0];
     const std::vector<std::string> merge = words(b.merge);
     if (merge.empty()) fail(row, "block " + b.name + " has no merge");
-    // A named instance's output carries the name itself ("mixed9"), as Keras names its merges.
-    const std::string out = name.empty() ? instance + "_out" : instance;
+    // Keras names a concatenating block's output after the block ("mixed9") and an adding one's
+    // "<block>_out" (with "<block>_add" for the ADD before its ReLU).
+    const std::string out = name.empty() || merge[0] != "concat" ? instance + "_out" : instance;
     if (merge[0] == "concat") return g_.concat(outs, tf_name(out + "/concat"));
     if (merge[0] != "add" || outs.size() != 2)
       fail(row, "block " + b.name + ": merge add of two branches, or concat");

@@ -27,6 +27,50 @@ LayerTable keras_vgg(const std::vector<int>& convs_per_block, const std::string&
   return t;
 }
 
+// keras.applications.resnet v1 (ResNet-18/34 are not in Keras: the same naming, basic blocks).
+// Stem: conv1_pad (3), conv1 7x7/2 valid, pool1_pad (1), pool1_pool 3x3/2; stages conv2..conv5
+// of blocks convN_blockM; the stride sits on the block's first conv; a 1x1 projection _0 where the
+// shape changes (Keras' block1); every block ends in _add and the ReLU _out.
+LayerTable keras_resnet(int depth) {
+  const bool bottleneck = depth >= 50;
+  const std::vector<int> blocks = depth == 18    ? std::vector<int>{2, 2, 2, 2}
+                                  : depth == 34  ? std::vector<int>{3, 4, 6, 3}
+                                  : depth == 50  ? std::vector<int>{3, 4, 6, 3}
+                                  : depth == 101 ? std::vector<int>{3, 4, 23, 3}
+                                                 : std::vector<int>{3, 8, 36, 3};
+  const std::string e = " eps=1.001e-5";  // keras.applications.resnet's batch norm epsilon
+  LayerTable t;
+  std::string layout;
+  for (size_t i = 0; i < blocks.size(); ++i) layout += (i ? "-" : "") + std::to_string(blocks[i]);
+  t.summary = "ResNet-" + std::to_string(depth) + " v1 (Keras layout), " +
+              (bottleneck ? "bottleneck" : "basic") + " blocks " + layout +
+              ", 224x224x3 -> 1000 classes";
+  // $1 filters, $2 stride. The shortcut comes first, as Keras builds it.
+  t.blocks = {bottleneck ? BlockTable{"bottleneck",
+                                      {{"shortcut $1*4 s$2 valid keras=$name_0" + e},
+                                       {"conv $1 1x1 s$2 valid bn relu keras=$name_1" + e,
+                                        "conv $1 3x3 bn relu keras=$name_2" + e,
+                                        "conv $1*4 1x1 valid bn keras=$name_3" + e}},
+                                      "add relu",
+                                      2}
+                         : BlockTable{"basic",
+                                      {{"shortcut $1 s$2 valid keras=$name_0" + e},
+                                       {"conv $1 3x3 s$2 bn relu keras=$name_1" + e,
+                                        "conv $1 3x3 bn keras=$name_2" + e}},
+                                      "add relu",
+                                      2}};
+  t.rows = {"input 224x224x3", "pad 3 name=conv1_pad",
+            "conv 64 7x7 s2 valid bn relu keras=conv1" + e, "pad 1 name=pool1_pad",
+            "maxpool 3 s2 name=pool1_pool"};
+  const int filters[] = {64, 128, 256, 512};
+  for (size_t s = 0; s < blocks.size(); ++s)
+    t.rows.push_back(t.blocks[0].name + " " + std::to_string(filters[s]) +
+                     (s == 0 ? " s1" : " s2") + " x" + std::to_string(blocks[s]) + " name=conv" +
+                     std::to_string(s + 2) + "_block%");
+  for (const char* row : {"gap name=avg_pool", "dense 1000", "softmax"}) t.rows.push_back(row);
+  return t;
+}
+
 // kuangliu's VGG for CIFAR: 3x3 convs with batch norm and ReLU, 2x2 pools, one dense layer.
 LayerTable cifar_vgg(const std::vector<int>& convs_per_block, const std::string& summary) {
   LayerTable t;
@@ -89,6 +133,15 @@ LayerTable cifar_alexnet(bool batch_norm) {
 }  // namespace
 
 LayerTable zoo_table(const std::string& name) {
+  if (name == "resnet18") return keras_resnet(18);
+  if (name == "resnet34") return keras_resnet(34);
+  if (name == "resnet50") return keras_resnet(50);
+  if (name == "resnet101") return keras_resnet(101);
+  if (name == "resnet152") return keras_resnet(152);
+  if (name == "vgg16")
+    return keras_vgg(
+        {2, 2, 3, 3, 3},
+        "VGG16 with top (Keras layout), 13 convs + 3 dense, 224x224x3 -> 1000 classes");
   if (name == "vgg19")
     return keras_vgg(
         {2, 2, 4, 4, 4},
