@@ -30,6 +30,7 @@ struct RowOptions {
   Activation activation = Activation::kNone;
   std::string name;
   std::string keras;  // Keras layer names BASE_conv / BASE_bn / BASE_relu (ResNet style)
+  std::string conv_name, bn_name, act_name;  // or each named (MobileNetV2 style)
   double bn_epsilon = 1e-3;
   int repeat = 1;
 };
@@ -92,6 +93,13 @@ class TableBuilder {
         o.padding_given = true;
       } else if (t.rfind("name=", 0) == 0) {
         o.name = t.substr(5);
+      } else if (t.rfind("conv=", 0) == 0) {
+        o.conv_name = t.substr(5);
+      } else if (t.rfind("bn=", 0) == 0) {
+        o.bn_name = t.substr(3);
+        o.batch_norm = true;
+      } else if (t.rfind("act=", 0) == 0) {
+        o.act_name = t.substr(4);
       } else if (t.rfind("keras=", 0) == 0) {
         o.keras = t.substr(6);
       } else if (t.rfind("eps=", 0) == 0) {
@@ -132,7 +140,16 @@ class TableBuilder {
       const std::string name = o.name.empty() ? name_hint : o.name;
       const std::string op = depthwise ? "/depthwise" : "/Conv2D";
       ConvSpec spec;
-      if (!o.keras.empty()) {  // Keras' conv, bn and activation layers, as the converter fuses them
+      if (!o.conv_name.empty()) {  // each layer named; the bias is the batch norm's
+        if (o.bn_name.empty()) fail(row, "conv= needs bn= (the bias is the batch norm's)");
+        spec.output = (o.act_name.empty()
+                           ? std::string()
+                           : tf_name(o.act_name +
+                                     (o.activation == Activation::kRelu6 ? "/Relu6;" : "/Relu;"))) +
+                      tf_name(o.bn_name + "/FusedBatchNormV3;") + tf_name(o.conv_name + op);
+        spec.weights = tf_name(o.conv_name + op + "/ReadVariableOp");
+        spec.bias = tf_name(o.bn_name + "/FusedBatchNormV3/ReadVariableOp");
+      } else if (!o.keras.empty()) {  // Keras' conv, bn and activation layers, fused
         const std::string& k = o.keras;
         spec.output =
             (o.activation == Activation::kNone ? std::string() : tf_name(k + "_relu/Relu;")) +
@@ -188,11 +205,18 @@ class TableBuilder {
                                      o.activation == Activation::kRelu));
     }
     if (kind == "softmax") return g_.softmax(x, tf_name(name_hint + "/Softmax"));
-    if (kind == "pad") {  // zero padding on every side of H and W
+    if (kind == "pad") {
+      // "pad P" on every side; "pad correct" as Keras' correct_pad before a 3x3 stride-2 conv:
+      // one more row and column at the bottom and right, one at the top and left only when odd.
       if (w.size() < 2) fail(row, "pad needs its width");
-      const int p = number(row, w[1], args, in_channels);
       const RowOptions o = options(row, w, 2, args, in_channels);
-      return g_.pad(x, tf_name((o.name.empty() ? name_hint : o.name) + "/Pad"), p, p, p, p);
+      const std::string name = tf_name((o.name.empty() ? name_hint : o.name) + "/Pad");
+      if (w[1] == "correct") {
+        const auto& s = g_.shape(x);
+        return g_.pad(x, name, s[1] % 2, 1, s[2] % 2, 1);
+      }
+      const int p = number(row, w[1], args, in_channels);
+      return g_.pad(x, name, p, p, p, p);
     }
     fail(row, "unknown kind '" + kind + "'");
   }
@@ -263,7 +287,9 @@ class TableBuilder {
         const int filters = number(rows[0], first[1], args, in_channels);
         if (filters == in_channels && o.stride == 1) {
           outs.push_back(x);
-        } else {  // a 1x1 projection with batch norm; the row's other words (name, eps) apply
+        } else if (b.shortcut_identity_only) {
+          continue;  // no projection: the block does not add its input
+        } else {     // a 1x1 projection with batch norm; the row's other words (name, eps) apply
           std::string conv = "conv " + first[1] + " 1x1 bn";
           for (size_t i = 2; i < first.size(); ++i) conv += " " + first[i];
           outs.push_back(layer(conv, x, branch + "_shortcut", args));
@@ -292,10 +318,10 @@ class TableBuilder {
     if (merge[0] != "add" || outs.size() != 2)
       fail(row, "block " + b.name + ": merge add of two branches, or concat");
     const bool relu = merge.size() > 1 && merge[1] == "relu";
-    return g_.add(
-        outs[0], outs[1],
-        relu ? tf_name(out + "/Relu;") + tf_name(instance + "_add/add") : tf_name(out + "/add"),
-        relu ? Activation::kRelu : Activation::kNone);
+    return g_.add(outs[0], outs[1],
+                  relu ? tf_name(out + "/Relu;") + tf_name(instance + "_add/add")
+                       : tf_name(instance + "_add/add"),
+                  relu ? Activation::kRelu : Activation::kNone);
   }
 
   void model_row(const std::string& row) {

@@ -21,6 +21,9 @@ struct BlockTable {
   std::string merge;        // "add", "add relu", "concat"
   int stride_argument = 0;  // which $k is the block's stride (0: none)
   bool residual_needs_stride_1 = false;
+  // The shortcut is the input or nothing: where it would need a projection the block does not
+  // add its input (Keras' MobileNetV2).
+  bool shortcut_identity_only = false;
 };
 
 struct LayerTable {

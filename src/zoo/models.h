@@ -8,7 +8,6 @@
 
 namespace pipecut::zoo {
 
-std::string build_mobilenet_v2(GraphBuilder& g);
 std::string build_inception_v4(GraphBuilder& g);
 // The table-built architectures (tables.cpp): the ResNets, VGG16/19, Inception v3 and the CIFAR-10
 // family; an empty table for other names.

@@ -71,6 +71,44 @@ LayerTable keras_resnet(int depth) {
   return t;
 }
 
+// keras.applications.mobilenet_v2, alpha 1.0: every conv without a bias, with batch norm (its
+// bias is the batch norm's) and ReLU6, each layer named as Keras names it.
+LayerTable keras_mobilenet_v2() {
+  // One inverted residual block: $1 expansion, $2 output channels. The first has no expansion;
+  // a stride-2 one pads as correct_pad and convolves VALID; a stride-1 one adds its input back
+  // when the channels stay.
+  const std::string dw =
+      "dwconv 3x3 relu6 conv=$name_depthwise bn=$name_depthwise_BN "
+      "act=$name_depthwise_relu";
+  const std::string expand =
+      "conv $in*$1 1x1 relu6 conv=$name_expand bn=$name_expand_BN act=$name_expand_relu";
+  const std::string project = "conv $2 1x1 conv=$name_project bn=$name_project_BN";
+  LayerTable t;
+  t.summary =
+      "MobileNetV2 alpha 1.0 (Keras layout), 17 inverted residual blocks, ReLU6, "
+      "224x224x3 -> 1000 classes";
+  BlockTable first{"inverted_first", {{dw, project}}, "add"};
+  BlockTable stride1{"inverted", {{"shortcut $2"}, {expand, dw, project}}, "add"};
+  stride1.shortcut_identity_only = true;
+  BlockTable stride2{
+      "inverted_s2", {{expand, "pad correct name=$name_pad", dw + " s2 valid", project}}, "add"};
+  t.blocks = {first, stride1, stride2};
+  t.rows = {"input 224x224x3", "conv 32 3x3 s2 relu6 conv=Conv1 bn=bn_Conv1 act=Conv1_relu",
+            "inverted_first 1 16 name=expanded_conv"};
+  // (stride, channels) of block_1 .. block_16; expansion 6.
+  const std::pair<int, int> blocks[] = {{2, 24},  {1, 24},  {2, 32},  {1, 32}, {1, 32}, {2, 64},
+                                        {1, 64},  {1, 64},  {1, 64},  {1, 96}, {1, 96}, {1, 96},
+                                        {2, 160}, {1, 160}, {1, 160}, {1, 320}};
+  int id = 0;
+  for (const auto& [stride, channels] : blocks)
+    t.rows.push_back(std::string(stride == 2 ? "inverted_s2" : "inverted") + " 6 " +
+                     std::to_string(channels) + " name=block_" + std::to_string(++id));
+  for (const char* row : {"conv 1280 1x1 relu6 conv=Conv_1 bn=Conv_1_bn act=out_relu",
+                          "gap name=global_average_pooling2d", "dense 1000", "softmax"})
+    t.rows.push_back(row);
+  return t;
+}
+
 // kuangliu's VGG for CIFAR: 3x3 convs with batch norm and ReLU, 2x2 pools, one dense layer.
 LayerTable cifar_vgg(const std::vector<int>& convs_per_block, const std::string& summary) {
   LayerTable t;
@@ -138,6 +176,7 @@ LayerTable zoo_table(const std::string& name) {
   if (name == "resnet50") return keras_resnet(50);
   if (name == "resnet101") return keras_resnet(101);
   if (name == "resnet152") return keras_resnet(152);
+  if (name == "mobilenet_v2") return keras_mobilenet_v2();
   if (name == "vgg16")
     return keras_vgg(
         {2, 2, 3, 3, 3},

@@ -35,7 +35,7 @@ const std::vector<ZooEntry>& registry() {
       {"resnet152", "Keras ResNet152 v1 (bottleneck blocks 3-8-36-3), 224x224x3 -> 1000, int8",
        table("resnet152")},
       {"mobilenet_v2", "Keras MobileNetV2 alpha 1.0, ReLU6, 224x224x3 -> 1000, int8",
-       [](zoo::GraphBuilder& g) { return zoo::build_mobilenet_v2(g); }},
+       table("mobilenet_v2")},
       {"vgg16", "Keras VGG16 with top (13 convs, fc1/fc2 4096), 224x224x3 -> 1000, int8",
        table("vgg16")},
       {"inception_v4",
