@@ -103,6 +103,50 @@ TEST(Qreport, PerChannelStaysCloserThanPerTensorOnRealModels) {
   }
 }
 
+TEST(Qreport, PerSegmentAndPerBoundaryOfASplit) {
+  // The real VWW model quantized by pipecut and split in four: every layer falls in exactly one
+  // segment, and every boundary tensor between them is measured against the float model's.
+  const auto [calib, eval] = halves();
+  const fs::path dir = testing::fresh_dir("cli_qreport_split");
+  const std::string source = kShared + "/models/float/vww_tiny_mobilenet_v1_0.25_96.tflite";
+  const std::string norm = "--mean 0 --std 255";
+  const std::string q = (dir / "vww_int8.tflite").string();
+  ASSERT_EQ(run_cli("quantize " + source + " -o " + q + " --calib" + calib + " " + norm).status, 0);
+  const std::string tree = (dir / "split").string();
+  const auto split = run_cli("split " + q + " --segments 4 -o " + tree);
+  ASSERT_EQ(split.status, 0) << split.err;
+  const auto r = qreport(source, q, eval, norm, "--split " + tree);
+  ASSERT_TRUE(r.contains("segments")) << r.dump();
+  ASSERT_EQ(r["segments"].size(), 4u);
+  ASSERT_EQ(r["boundaries"].size(), 3u);
+  size_t layers = 0;
+  int next_op = 0;
+  for (const auto& s : r["segments"]) {
+    EXPECT_EQ(s["first_op"].get<int>(), next_op) << "segments cover the ops in order";
+    next_op = s["last_op"].get<int>() + 1;
+    layers += s["layers"].get<size_t>();
+    EXPECT_GT(s["layers"].get<int>(), 0);
+    EXPECT_GE(s["divergence_sum"].get<double>(), 0);
+    // Its worst layer is one of the report's layers, with that SQNR.
+    bool found = false;
+    for (const auto& l : r["layers"])
+      found = found || (l["name"] == s["worst_layer"] && l["sqnr_db"] == s["worst_sqnr_db"]);
+    EXPECT_TRUE(found) << s.dump();
+  }
+  EXPECT_EQ(layers, r["layers"].size()) << "each layer in exactly one segment";
+  for (const auto& b : r["boundaries"]) {
+    ASSERT_TRUE(b["sqnr_db"].is_number()) << b.dump();
+    EXPECT_GT(b["sqnr_db"].get<double>(), 10) << b["tensor"];
+    EXPECT_GT(b["cosine_min"].get<double>(), 0.95) << b["tensor"];
+  }
+  // A tree cut from another model is refused.
+  const std::string other = (dir / "vww_per_tensor.tflite").string();
+  ASSERT_EQ(run_cli("quantize " + source + " -o " + other + " --random 2 --per-tensor").status, 0);
+  const auto refused = run_cli("qreport " + source + " " + other + " --random 1 --split " + tree);
+  EXPECT_NE(refused.status, 0);
+  EXPECT_NE(refused.err.find("was split from another model"), std::string::npos) << refused.err;
+}
+
 TEST(Qreport, BadInputIsOneLineAndNonZero) {
   const std::string f = kShared + "/models/float/cifar10_tiny_resnet8.tflite";
   const std::string q = kShared + "/models/float/tensorflow-int8/cifar10_tiny_resnet8_int8.tflite";

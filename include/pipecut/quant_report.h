@@ -40,6 +40,17 @@ struct QuantLayer {
 struct QuantReportOptions {
   bool pot = false;  // score power-of-two weight quantization too
   bool fp8 = false;  // score FP8 E4M3 weight quantization too
+  // More tensors to compare, by name in both models (a split's boundary tensors).
+  std::vector<std::string> tensors;
+};
+
+// One of QuantReportOptions::tensors: SQNR over all inputs and the worst input's cosine of the
+// float tensor against the 8-bit one dequantized; NaN when a model has no tensor of that name or
+// their sizes differ.
+struct QuantTensor {
+  std::string name;
+  double sqnr_db = 0;
+  double cosine_min = 0;
 };
 
 struct QuantReport {
@@ -58,7 +69,23 @@ struct QuantReport {
   double divergence_cbrt_macs = 0;   // sum of divergence x cube root(MACs)
   double weight_divergence_sum = 0;  // int8 weights alone
   double pot_divergence_sum = 0, fp8_divergence_sum = 0;  // NaN when not asked for
+  std::vector<QuantTensor> tensors;  // QuantReportOptions::tensors, in that order
 };
+
+// A segment of a split of the quantized model: its ops (inclusive, in the quantized model) and,
+// filled by quant_segments, what the report says of the layers in it.
+struct QuantSegment {
+  std::string name;  // the segment's file
+  int first_op = 0, last_op = 0;
+  int layers = 0;             // layers with weights among its ops
+  double divergence_sum = 0;  // their divergences, summed (unscored ones left out)
+  double worst_sqnr_db = 0;   // the lowest output SQNR among them (NaN: none measured)
+  std::string worst_layer;    // and whose it is
+};
+
+// Fills each segment's figures from `report`'s layers (by their op in the quantized model).
+std::vector<QuantSegment> quant_segments(const QuantReport& report,
+                                         std::vector<QuantSegment> segments);
 
 // `float_inputs` are the float model's inputs (in its input order); the quantized model gets the
 // same values quantized with its own input parameters (or as they are when its inputs are

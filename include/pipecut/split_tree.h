@@ -12,6 +12,7 @@ struct TreeFile {
   std::string role;            // "segment" or "tail"
   int first_segment = 1, last_segment = 1;
   std::vector<std::string> inputs, outputs;  // boundary tensor names, in the file's order
+  int first_op = -1, last_op = -1;           // its ops in the source model (-1: not recorded)
   std::string hash;  // as recorded: "xxh3_128:..." (or "sha256:..." in older trees)
 };
 

@@ -8,12 +8,14 @@
 #include "cli/commands.h"
 #include "cli/picture_files.h"
 #include "cli/table.h"
+#include "pipecut/analysis.h"
 #include "pipecut/error.h"
 #include "pipecut/files.h"
 #include "pipecut/inputs.h"
 #include "pipecut/onnx_import.h"
 #include "pipecut/progress.h"
 #include "pipecut/quant_report.h"
+#include "pipecut/split_tree.h"
 
 namespace pipecut::cli {
 
@@ -27,7 +29,35 @@ struct QreportArgs {
   bool json = false;
   std::string svg;
   std::vector<std::string> schemes{"int8"};
+  std::string split;  // a split tree of the quantized model
 };
+
+// The full_split segments of `dir`, checked to be cut from `quantized`, and their boundary
+// tensors (every segment output that is not a model output).
+std::vector<QuantSegment> split_segments(const std::string& dir, const Model& quantized,
+                                         const std::string& quant_file,
+                                         std::vector<std::string>& boundaries) {
+  const SplitTree tree = read_split_tree(dir);
+  if (content_hash_like(quantized.bytes(), tree.source_hash) != tree.source_hash)
+    throw Error(dir + ": was split from another model than " + quant_file);
+  std::vector<QuantSegment> segments;
+  for (const TreeFile& f : tree.full_split().files) {
+    if (f.first_op < 0 || f.last_op < f.first_op)
+      throw Error(dir + ": " + f.path.filename().string() + " does not record its ops");
+    QuantSegment segment;
+    segment.name = f.path.filename().string();
+    segment.first_op = f.first_op;
+    segment.last_op = f.last_op;
+    segments.push_back(segment);
+    for (const std::string& t : f.outputs) {
+      const bool model_output = std::any_of(quantized.outputs().begin(), quantized.outputs().end(),
+                                            [&](int o) { return quantized.tensor(o).name == t; });
+      if (!model_output && std::find(boundaries.begin(), boundaries.end(), t) == boundaries.end())
+        boundaries.push_back(t);
+    }
+  }
+  return segments;
+}
 
 // A JSON number, or null for NaN and the infinities JSON cannot hold.
 nlohmann::ordered_json number(double v) {
@@ -73,6 +103,9 @@ void add_qreport(CLI::App& app) {
       ->delimiter(',')
       ->check(CLI::IsMember({"int8", "pot", "fp8"}))
       ->capture_default_str();
+  cmd->add_option("--split", args->split,
+                  "a split tree of the quantized model: figures per segment and per boundary "
+                  "tensor too");
   cmd->callback([args] {
     const Model float_model = load_model_file(args->float_model);
     const Model quantized = load_model_file(args->quant_model);
@@ -98,7 +131,11 @@ void add_qreport(CLI::App& app) {
     };
     options.pot = asked("pot");
     options.fp8 = asked("fp8");
+    std::vector<QuantSegment> segments;
+    if (!args->split.empty())
+      segments = split_segments(args->split, quantized, args->quant_model, options.tensors);
     const QuantReport r = quant_report(float_model, quantized, inputs, bar.callback(), options);
+    segments = quant_segments(r, std::move(segments));
     bar.finish();
     if (!args->svg.empty())
       write_file_atomic(args->svg,
@@ -132,6 +169,25 @@ void add_qreport(CLI::App& app) {
                                {"pot_divergence_sum", number(r.pot_divergence_sum)},
                                {"fp8_divergence_sum", number(r.fp8_divergence_sum)},
                                {"layers", layers}};
+      if (!args->split.empty()) {
+        nlohmann::ordered_json segs = nlohmann::ordered_json::array(),
+                               bounds = nlohmann::ordered_json::array();
+        for (const auto& s : segments)
+          segs.push_back({{"file", s.name},
+                          {"first_op", s.first_op},
+                          {"last_op", s.last_op},
+                          {"layers", s.layers},
+                          {"divergence_sum", s.divergence_sum},
+                          {"worst_sqnr_db", sqnr_json(s.worst_sqnr_db)},
+                          {"worst_layer", s.worst_layer}});
+        for (const auto& t : r.tensors)
+          bounds.push_back({{"tensor", t.name},
+                            {"sqnr_db", sqnr_json(t.sqnr_db)},
+                            {"cosine_min", number(t.cosine_min)}});
+        j["split"] = args->split;
+        j["segments"] = segs;
+        j["boundaries"] = bounds;
+      }
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       return;
     }
@@ -165,6 +221,21 @@ void add_qreport(CLI::App& app) {
                   fixed(r.weight_divergence_sum, 5).c_str(),
                   options.pot ? fixed(r.pot_divergence_sum, 5).c_str() : "-",
                   options.fp8 ? fixed(r.fp8_divergence_sum, 5).c_str() : "-");
+    if (!args->split.empty()) {
+      std::printf("\nper segment of %s:\n", args->split.c_str());
+      Table seg_table({"file", "ops", "layers", "divergence", "worst SQNR dB", "worst layer"},
+                      {false, true, true, true, true, false});
+      for (const auto& s : segments)
+        seg_table.add({s.name, std::to_string(s.first_op) + ".." + std::to_string(s.last_op),
+                       std::to_string(s.layers), fixed(s.divergence_sum, 5), db(s.worst_sqnr_db),
+                       short_tensor_name(s.worst_layer)});
+      seg_table.print(std::cout);
+      std::printf("\nper boundary tensor (float against 8-bit, over the inputs):\n");
+      Table bound_table({"tensor", "SQNR dB", "worst cosine"}, {false, true, true});
+      for (const auto& t : r.tensors)
+        bound_table.add({short_tensor_name(t.name), db(t.sqnr_db), maybe(t.cosine_min, 5)});
+      bound_table.print(std::cout);
+    }
   });
 }
 

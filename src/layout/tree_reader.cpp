@@ -45,6 +45,10 @@ TreeFolder read_folder(const fs::path& dir, const std::string& name) {
       file.last_segment = f.at("segments").at(1).get<int>();
       file.inputs = names(f.at("inputs"));
       file.outputs = names(f.at("outputs"));
+      if (f.contains("ops")) {
+        file.first_op = f.at("ops").at("first").get<int>();
+        file.last_op = f.at("ops").at("last").get<int>();
+      }
       file.hash = recorded_hash(f, meta_path);
       folder.files.push_back(std::move(file));
     }

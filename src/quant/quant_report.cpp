@@ -10,12 +10,15 @@
 
 #include "pipecut/analysis.h"
 #include "pipecut/error.h"
+#include "quant/weight_formats.h"
 
 namespace pipecut {
 
 namespace {
 
-constexpr int kBins = 256;
+using quant::js_divergence;
+using quant::real_values;
+using quant::requantized;
 
 bool has_weights(const Op& op) {
   const std::string name = builtin_op_name(op.builtin_code);
@@ -28,91 +31,6 @@ std::pair<int, int> filter_and_bias(const Op& op) {
   const bool transpose = builtin_op_name(op.builtin_code) == "TRANSPOSE_CONV";
   const size_t f = 1, b = transpose ? 3 : 2;
   return {f < op.inputs.size() ? op.inputs[f] : -1, b < op.inputs.size() ? op.inputs[b] : -1};
-}
-
-// A tensor's real values: float32 as they are, 8-bit and int32 dequantized (per channel along
-// the quantized axis). Empty when it has no data or a type this does not read.
-std::vector<double> real_values(const Tensor& t) {
-  const auto& d = t.data;
-  const size_t n = static_cast<size_t>(std::max<int64_t>(0, t.num_elements()));
-  std::vector<double> out;
-  if (d.empty() || n == 0) return out;
-  if (t.type == DType::kFloat32) {
-    if (d.size() < 4 * n) return out;
-    out.resize(n);
-    for (size_t i = 0; i < n; ++i) {
-      float f;
-      std::memcpy(&f, d.data() + 4 * i, 4);
-      out[i] = f;
-    }
-    return out;
-  }
-  const size_t width = t.type == DType::kInt32 ? 4 : 1;
-  if ((t.type != DType::kInt8 && t.type != DType::kUInt8 && t.type != DType::kInt32) ||
-      d.size() < width * n || !t.quant.present())
-    return out;
-  // Per channel: element i belongs to channel (i / inner) % channels along the axis.
-  const size_t channels = t.quant.scale.size();
-  size_t inner = 1;
-  if (channels > 1) {
-    const auto axis = static_cast<size_t>(
-        std::clamp<int32_t>(t.quant.axis, 0, static_cast<int32_t>(t.shape.size()) - 1));
-    for (size_t k = axis + 1; k < t.shape.size(); ++k) inner *= static_cast<size_t>(t.shape[k]);
-  }
-  out.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    const size_t c = channels > 1 ? (i / inner) % channels : 0;
-    const double zp =
-        c < t.quant.zero_point.size() ? static_cast<double>(t.quant.zero_point[c]) : 0;
-    double q;
-    if (t.type == DType::kInt32) {
-      int32_t v;
-      std::memcpy(&v, d.data() + 4 * i, 4);
-      q = v;
-    } else {
-      q = t.type == DType::kInt8 ? static_cast<double>(static_cast<int8_t>(d[i])) : d[i];
-    }
-    out[i] = static_cast<double>(t.quant.scale[c]) * (q - zp);
-  }
-  return out;
-}
-
-// Jensen-Shannon divergence in bits between the value histograms of a and b.
-double js_divergence(const std::vector<double>& a, const std::vector<double>& b) {
-  // Nothing to compare (weights computed at run time, a type this does not read) is unknown, not
-  // perfect; non-finite values are left out of the histograms.
-  const auto finite_count = [](const std::vector<double>& v) {
-    return std::count_if(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
-  };
-  if (finite_count(a) == 0 || finite_count(b) == 0) return std::numeric_limits<double>::quiet_NaN();
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  for (const auto* v : {&a, &b})
-    for (double x : *v) {
-      if (!std::isfinite(x)) continue;
-      lo = std::min(lo, x);
-      hi = std::max(hi, x);
-    }
-  if (!(hi > lo)) return 0;
-  std::vector<double> p(kBins, 0), q(kBins, 0);
-  const auto fill = [&](const std::vector<double>& v, std::vector<double>& h) {
-    const double share = 1.0 / static_cast<double>(finite_count(v));
-    for (double x : v) {
-      if (!std::isfinite(x)) continue;
-      const int bin = std::min(kBins - 1, static_cast<int>((x - lo) / (hi - lo) * kBins));
-      h[static_cast<size_t>(std::max(0, bin))] += share;
-    }
-  };
-  fill(a, p);
-  fill(b, q);
-  double js = 0;
-  for (int i = 0; i < kBins; ++i) {
-    const double m = 0.5 * (p[static_cast<size_t>(i)] + q[static_cast<size_t>(i)]);
-    if (p[static_cast<size_t>(i)] > 0)
-      js += 0.5 * p[static_cast<size_t>(i)] * std::log2(p[static_cast<size_t>(i)] / m);
-    if (q[static_cast<size_t>(i)] > 0)
-      js += 0.5 * q[static_cast<size_t>(i)] * std::log2(q[static_cast<size_t>(i)] / m);
-  }
-  return std::max(0.0, js);
 }
 
 // A runtime value as real numbers (8-bit dequantized with its own parameters).
@@ -161,45 +79,6 @@ TensorValue as_input(const TensorValue& real, const TensorSpec& spec, const std:
   return v;
 }
 
-// The nearest FP8 E4M3 value (1 sign, 4 exponent bits with bias 7, 3 mantissa bits, subnormals
-// below 2^-6, largest 448), saturating.
-double to_e4m3(double x) {
-  if (!std::isfinite(x)) return x;
-  const double a = std::min(std::fabs(x), 448.0);
-  if (a == 0) return 0;
-  const int e = std::max(-6, static_cast<int>(std::floor(std::log2(a))));
-  const double step = std::ldexp(1.0, e - 3);  // 8 steps per binade; subnormals share 2^-9
-  return std::copysign(std::min(448.0, std::nearbyint(a / step) * step), x);
-}
-
-// The float weights `w` (output channels first, as CONV_2D, FULLY_CONNECTED and TRANSPOSE_CONV
-// keep them; last for DEPTHWISE_CONV_2D) quantized per output channel by `scheme` and back.
-std::vector<double> requantized(const std::vector<double>& w, const std::vector<int32_t>& shape,
-                                bool depthwise, bool fp8) {
-  if (w.empty() || shape.empty()) return w;
-  const size_t channels =
-      static_cast<size_t>(std::max(1, depthwise ? shape.back() : shape.front()));
-  const size_t inner = depthwise ? 1 : w.size() / channels;
-  const auto channel_of = [&](size_t i) { return depthwise ? i % channels : i / inner; };
-  std::vector<double> peak(channels, 0);
-  for (size_t i = 0; i < w.size(); ++i)
-    peak[channel_of(i)] = std::max(peak[channel_of(i)], std::fabs(w[i]));
-  std::vector<double> out(w.size());
-  for (size_t i = 0; i < w.size(); ++i) {
-    const double p = peak[channel_of(i)];
-    if (p == 0) {
-      out[i] = 0;
-    } else if (fp8) {
-      const double scale = p / 448.0;
-      out[i] = to_e4m3(w[i] / scale) * scale;
-    } else {
-      const double scale = std::exp2(std::ceil(std::log2(p / 127.0)));
-      out[i] = std::clamp(std::nearbyint(w[i] / scale), -127.0, 127.0) * scale;
-    }
-  }
-  return out;
-}
-
 // Signal and noise power over every element compared; NaN when nothing was (a value this cannot
 // read, or outputs of different sizes), +inf when equal, -inf when the reference is all zeros.
 struct Power {
@@ -225,7 +104,38 @@ struct Power {
   }
 };
 
+// Cosine similarity; 1 when both are zero, 0 when one is.
+double cosine(const std::vector<double>& a, const std::vector<double>& b) {
+  double dot = 0, na = 0, nb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return na > 0 && nb > 0 ? dot / std::sqrt(na * nb) : (na == nb ? 1.0 : 0.0);
+}
+
 }  // namespace
+
+std::vector<QuantSegment> quant_segments(const QuantReport& report,
+                                         std::vector<QuantSegment> segments) {
+  for (QuantSegment& s : segments) {
+    s.layers = 0;
+    s.divergence_sum = 0;
+    s.worst_sqnr_db = std::numeric_limits<double>::quiet_NaN();
+    s.worst_layer.clear();
+    for (const QuantLayer& l : report.layers) {
+      if (l.quant_op < s.first_op || l.quant_op > s.last_op) continue;
+      ++s.layers;
+      if (std::isfinite(l.divergence)) s.divergence_sum += l.divergence;
+      if (!std::isnan(l.sqnr_db) && (std::isnan(s.worst_sqnr_db) || l.sqnr_db < s.worst_sqnr_db)) {
+        s.worst_sqnr_db = l.sqnr_db;
+        s.worst_layer = l.name;
+      }
+    }
+  }
+  return segments;
+}
 
 QuantReport quant_report(const Model& float_model, const Model& quantized,
                          const std::vector<std::vector<TensorValue>>& float_inputs,
@@ -343,6 +253,21 @@ QuantReport quant_report(const Model& float_model, const Model& quantized,
     quant_keep.push_back(quantized.tensor(qo.outputs[0]).name);
     quant_name[l.name] = quant_keep.back();
   }
+  // The extra tensors, where both models have one of that name.
+  const auto has_tensor = [](const Model& m, const std::string& name) {
+    for (const Tensor& t : m.tensors())
+      if (t.name == name) return true;
+    return false;
+  };
+  std::map<std::string, Power> tensor_power;
+  std::map<std::string, double> tensor_cosine;
+  for (const std::string& name : options.tensors) {
+    if (!has_tensor(float_model, name) || !has_tensor(quantized, name) || tensor_cosine.count(name))
+      continue;
+    tensor_cosine[name] = 1;
+    float_keep.push_back(name);
+    quant_keep.push_back(name);
+  }
   CpuOptions fopt, qopt;
   fopt.keep = float_keep;
   qopt.keep = quant_keep;
@@ -368,6 +293,15 @@ QuantReport quant_report(const Model& float_model, const Model& quantized,
     std::map<std::string, const TensorValue*> qby;
     for (const auto& v : qkept) qby[v.name] = &v;
     for (const auto& v : fkept) {
+      if (tensor_cosine.count(v.name) && qby.count(v.name)) {
+        const auto a = real_values(v), b = real_values(*qby[v.name]);
+        if (a.size() == b.size()) {
+          tensor_power[v.name].add(a, b);
+          tensor_cosine[v.name] = std::min(tensor_cosine[v.name], cosine(a, b));
+        } else {
+          tensor_cosine[v.name] = std::numeric_limits<double>::quiet_NaN();
+        }
+      }
       const auto it = quant_name.find(v.name);
       if (it == quant_name.end() || !qby.count(it->second)) continue;
       layer_power[v.name].add(real_values(v), real_values(*qby[it->second]));
@@ -376,15 +310,9 @@ QuantReport quant_report(const Model& float_model, const Model& quantized,
     if (a.size() != b.size() || a.empty())
       throw Error(qname + ": its first output has another size than " + fname + "'s");
     output_power.add(a, b);
-    double dot = 0, na = 0, nb = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-      dot += a[i] * b[i];
-      na += a[i] * a[i];
-      nb += b[i] * b[i];
-    }
-    const double cosine = na > 0 && nb > 0 ? dot / std::sqrt(na * nb) : (na == nb ? 1.0 : 0.0);
-    cosine_sum += cosine;
-    cosine_min = std::min(cosine_min, cosine);
+    const double c = cosine(a, b);
+    cosine_sum += c;
+    cosine_min = std::min(cosine_min, c);
     const auto argmax = [](const std::vector<double>& v) {
       return std::max_element(v.begin(), v.end()) - v.begin();
     };
@@ -401,6 +329,17 @@ QuantReport quant_report(const Model& float_model, const Model& quantized,
   const auto add = [](double& sum, double v) {
     if (!std::isnan(sum) && std::isfinite(v)) sum += v;
   };
+  for (const std::string& name : options.tensors) {
+    QuantTensor t{name, std::numeric_limits<double>::quiet_NaN(),
+                  std::numeric_limits<double>::quiet_NaN()};
+    const auto c = tensor_cosine.find(name);
+    const auto p = tensor_power.find(name);
+    if (c != tensor_cosine.end() && p != tensor_power.end() && !std::isnan(c->second)) {
+      t.sqnr_db = p->second.db();
+      t.cosine_min = c->second;
+    }
+    report.tensors.push_back(t);
+  }
   for (auto& l : report.layers) {
     const auto it = layer_power.find(l.name);
     l.sqnr_db =
