@@ -42,7 +42,7 @@ nlohmann::json qreport(const std::string& float_model, const std::string& quanti
   return r.status == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
 }
 
-TEST(Qreport, PerChannelStaysCloserThanPerTensorOnRealModels) {
+TEST(Qreport, DefaultIsAsCloseAsTensorFlowsAndPerChannelDivergesLess) {
   const auto [calib, eval] = halves();
   const fs::path dir = testing::fresh_dir("cli_qreport");
   for (const Case& c : {Case{"cifar10_tiny_resnet8", "--mean 0 --std 1", 10},
@@ -71,8 +71,10 @@ TEST(Qreport, PerChannelStaysCloserThanPerTensorOnRealModels) {
       EXPECT_GT(l["sqnr_db"].get<double>(), 5.0) << l["name"];
       EXPECT_GT(l["macs"].get<int64_t>(), 0) << l["name"];
     }
+    // Per-channel weights diverge less from the float ones. (The outputs need not follow: with
+    // bias correction, ResNet-8's few wide channels come out closer per tensor, 23.2 against
+    // 21.8 dB; VWW's depthwise layers lose 8 dB per tensor.)
     EXPECT_LT(pc["divergence_sum"].get<double>(), pt["divergence_sum"].get<double>());
-    EXPECT_GT(pc["output_sqnr_db"].get<double>(), pt["output_sqnr_db"].get<double>() - 0.5);
     EXPECT_GE(pc["output_cosine_mean"].get<double>(), 0.98);
     // The other weight formats, scored on the same weights: a power-of-two scale is never finer
     // than the int8 one, so its weights diverge more; FP8 is scored beside them.
@@ -92,11 +94,18 @@ TEST(Qreport, PerChannelStaysCloserThanPerTensorOnRealModels) {
         qreport(source, kShared + "/models/float/tensorflow-int8/" + c.model + "_int8.tflite", eval,
                 c.norm);
     EXPECT_EQ(tf["layers"].size(), c.layers);
+    // The goal: pipecut's default quantization (per channel, mse ranges, bias correction) at least
+    // as close to float as TensorFlow's on every measure, on photos neither was calibrated on.
+    EXPECT_GE(pc["output_cosine_mean"].get<double>(), tf["output_cosine_mean"].get<double>());
+    EXPECT_GE(pc["output_cosine_min"].get<double>(), tf["output_cosine_min"].get<double>());
+    EXPECT_GE(pc["output_sqnr_db"].get<double>(), tf["output_sqnr_db"].get<double>());
+    EXPECT_GE(pc["top1_agree"].get<int>(), tf["top1_agree"].get<int>());
     std::printf(
-        "%s: cosine %.4f / %.4f / TF %.4f, SQNR %.1f / %.1f / TF %.1f dB, top-1 %d / %d / "
-        "TF %d of 9 (per channel / per tensor / TensorFlow)\n",
+        "%s: cosine %.4f (worst %.4f) / %.4f / TF %.4f (worst %.4f), SQNR %.1f / %.1f / TF %.1f "
+        "dB, top-1 %d / %d / TF %d of 9 (per channel / per tensor / TensorFlow)\n",
         c.model.c_str(), pc["output_cosine_mean"].get<double>(),
-        pt["output_cosine_mean"].get<double>(), tf["output_cosine_mean"].get<double>(),
+        pc["output_cosine_min"].get<double>(), pt["output_cosine_mean"].get<double>(),
+        tf["output_cosine_mean"].get<double>(), tf["output_cosine_min"].get<double>(),
         pc["output_sqnr_db"].get<double>(), pt["output_sqnr_db"].get<double>(),
         tf["output_sqnr_db"].get<double>(), pc["top1_agree"].get<int>(),
         pt["top1_agree"].get<int>(), tf["top1_agree"].get<int>());

@@ -21,9 +21,9 @@ namespace {
 struct QuantizeArgs {
   std::string model, output;
   std::vector<std::string> calib;
-  std::string range = "minmax";
+  std::string range = "mse";
   double percentile = 99.99;
-  bool equalize = false, bias_correction = false;
+  bool equalize = false, bias_correction = true;
   int random = 0;
   float mean = 127.5f, std = 127.5f;
   bool per_tensor = false;
@@ -59,8 +59,9 @@ void add_quantize(CLI::App& app) {
   cmd->add_flag("--equalize", args->equalize,
                 "cross-layer equalization first: consecutive convolutions get equal weight ranges "
                 "per channel (helps --per-tensor)");
-  cmd->add_flag("--bias-correction", args->bias_correction,
-                "biases absorb the mean shift the weights' rounding causes");
+  cmd->add_flag("--bias-correction,!--no-bias-correction", args->bias_correction,
+                "biases absorb the mean shift the weights' rounding causes (the default; "
+                "--no-bias-correction leaves them as they are)");
   cmd->add_flag("--per-tensor", args->per_tensor, "one scale per weight tensor, not per channel");
   cmd->add_option("--io-type", args->io_type,
                   "the model's inputs and outputs: int8, or uint8 / float32 with a QUANTIZE in and "
