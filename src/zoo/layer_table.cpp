@@ -31,6 +31,8 @@ struct RowOptions {
   std::string name;
   std::string keras;  // Keras layer names BASE_conv / BASE_bn / BASE_relu (ResNet style)
   std::string conv_name, bn_name, act_name;  // or each named (MobileNetV2 style)
+  std::string bias_name;                     // the bias tensor's own name, when given
+  std::string slim;  // a TF-slim scope: SCOPE/Relu, SCOPE/weights, SCOPE/BatchNorm/...
   double bn_epsilon = 1e-3;
   int repeat = 1;
 };
@@ -43,7 +45,7 @@ class TableBuilder {
     if (table_.rows.empty() || words(table_.rows.front()).at(0) != "input")
       throw Error("zoo table: the first row must be the input");
     for (const std::string& row : table_.rows) model_row(row);
-    g_.set_output(x_, "predictions");
+    g_.set_output(x_, table_.output_name);
     return table_.summary;
   }
 
@@ -100,6 +102,10 @@ class TableBuilder {
         o.batch_norm = true;
       } else if (t.rfind("act=", 0) == 0) {
         o.act_name = t.substr(4);
+      } else if (t.rfind("bias=", 0) == 0) {
+        o.bias_name = t.substr(5);
+      } else if (t.rfind("slim=", 0) == 0) {
+        o.slim = t.substr(5);
       } else if (t.rfind("keras=", 0) == 0) {
         o.keras = t.substr(6);
       } else if (t.rfind("eps=", 0) == 0) {
@@ -122,6 +128,9 @@ class TableBuilder {
     return o;
   }
 
+  // A tensor name under the table's prefix ("model/" as the TF converter writes Keras models).
+  std::string named(const std::string& layer_op) const { return table_.prefix + layer_op; }
+
   std::string auto_name(const std::string& kind) { return kind + std::to_string(++counts_[kind]); }
 
   // One layer row, from `x`; `prefix` names layers inside a block instance.
@@ -140,34 +149,41 @@ class TableBuilder {
       const std::string name = o.name.empty() ? name_hint : o.name;
       const std::string op = depthwise ? "/depthwise" : "/Conv2D";
       ConvSpec spec;
-      if (!o.conv_name.empty()) {  // each layer named; the bias is the batch norm's
+      if (!o.slim.empty()) {  // TF-slim's conv2d scope: weights, folded batch norm, activation
+        spec.output = named(o.slim + (o.activation == Activation::kRelu6  ? "/Relu6"
+                                      : o.activation == Activation::kRelu ? "/Relu"
+                                                                          : "/BiasAdd"));
+        spec.weights = named(o.slim + "/weights");
+        spec.bias = named(o.slim + (o.batch_norm ? "/BatchNorm/FusedBatchNorm" : "/biases"));
+      } else if (!o.conv_name.empty()) {  // each layer named; the bias is the batch norm's
         if (o.bn_name.empty()) fail(row, "conv= needs bn= (the bias is the batch norm's)");
         spec.output = (o.act_name.empty()
                            ? std::string()
-                           : tf_name(o.act_name +
-                                     (o.activation == Activation::kRelu6 ? "/Relu6;" : "/Relu;"))) +
-                      tf_name(o.bn_name + "/FusedBatchNormV3;") + tf_name(o.conv_name + op);
-        spec.weights = tf_name(o.conv_name + op + "/ReadVariableOp");
-        spec.bias = tf_name(o.bn_name + "/FusedBatchNormV3/ReadVariableOp");
+                           : named(o.act_name +
+                                   (o.activation == Activation::kRelu6 ? "/Relu6;" : "/Relu;"))) +
+                      named(o.bn_name + "/FusedBatchNormV3;") + named(o.conv_name + op);
+        spec.weights = named(o.conv_name + op + "/ReadVariableOp");
+        spec.bias = named(o.bn_name + "/FusedBatchNormV3/ReadVariableOp");
       } else if (!o.keras.empty()) {  // Keras' conv, bn and activation layers, fused
         const std::string& k = o.keras;
         spec.output =
-            (o.activation == Activation::kNone ? std::string() : tf_name(k + "_relu/Relu;")) +
-            (o.batch_norm ? tf_name(k + "_bn/FusedBatchNormV3;") : std::string()) +
-            tf_name(k + "_conv" + op);
-        spec.weights = tf_name(k + "_conv" + op + "/ReadVariableOp");
-        spec.bias = tf_name(k + "_conv/BiasAdd/ReadVariableOp");
+            (o.activation == Activation::kNone ? std::string() : named(k + "_relu/Relu;")) +
+            (o.batch_norm ? named(k + "_bn/FusedBatchNormV3;") : std::string()) +
+            named(k + "_conv" + op);
+        spec.weights = named(k + "_conv" + op + "/ReadVariableOp");
+        spec.bias = named(k + "_conv/BiasAdd/ReadVariableOp");
       } else {
         spec.output =
-            (o.activation == Activation::kRelu6  ? tf_name(name + "/Relu6;")
-             : o.activation == Activation::kRelu ? tf_name(name + "/Relu;")
+            (o.activation == Activation::kRelu6  ? named(name + "/Relu6;")
+             : o.activation == Activation::kRelu ? named(name + "/Relu;")
                                                  : std::string()) +
-            (o.batch_norm ? tf_name(name + "/FusedBatchNormV3;") : tf_name(name + "/BiasAdd;")) +
-            tf_name(name + op);
-        spec.weights = tf_name(name + op + "/ReadVariableOp");
-        spec.bias = tf_name(name + "/BiasAdd/ReadVariableOp");
+            (o.batch_norm ? named(name + "/FusedBatchNormV3;") : named(name + "/BiasAdd;")) +
+            named(name + op);
+        spec.weights = named(name + op + "/ReadVariableOp");
+        spec.bias = named(name + "/BiasAdd/ReadVariableOp");
       }
       spec.bn_epsilon = o.bn_epsilon;
+      if (!o.bias_name.empty()) spec.bias = named(o.bias_name);
       spec.filters = depthwise ? in_channels : number(row, w[1], args, in_channels);
       spec.kernel = o.kernel_h;
       spec.kernel_width = o.kernel_w;
@@ -184,33 +200,61 @@ class TableBuilder {
       const std::string name = o.name.empty() ? name_hint : o.name;
       const int stride = o.stride_given ? o.stride : size;
       const Padding padding = o.padding_given ? o.padding : Padding::kValid;
-      return kind == "maxpool" ? g_.max_pool(x, tf_name(name + "/MaxPool"), size, stride, padding)
-                               : g_.avg_pool(x, tf_name(name + "/AvgPool"), size, stride, padding);
+      return kind == "maxpool" ? g_.max_pool(x, named(name + "/MaxPool"), size, stride, padding)
+                               : g_.avg_pool(x, named(name + "/AvgPool"), size, stride, padding);
     }
     if (kind == "gap" || kind == "flatten") {
       const RowOptions o = options(row, w, 1, args, in_channels);
       const std::string name = o.name.empty() ? name_hint : o.name;
-      if (kind == "gap") return g_.avg_pool_global(x, tf_name(name + "/Mean"));
+      if (kind == "gap") return g_.avg_pool_global(x, named(name + "/Mean"));
       const auto& s = g_.shape(x);
       int32_t n = 1;
       for (size_t i = 1; i < s.size(); ++i) n *= s[i];
-      return g_.reshape(x, tf_name(name + "/Reshape"), {s[0], n});
+      return g_.reshape(x, named(name + "/Reshape"), {s[0], n});
     }
     if (kind == "dense") {
       if (w.size() < 2) fail(row, "dense needs its units");
       RowOptions o = options(row, w, 2, args, in_channels);
       const std::string name = o.name.empty() ? name_hint : o.name;
       if (g_.shape(x).size() != 2) fail(row, "dense needs a flat input (gap or flatten first)");
-      return g_.dense(x, keras_dense(name, number(row, w[1], args, in_channels),
-                                     o.activation == Activation::kRelu));
+      if (!o.slim.empty()) {
+        DenseSpec spec;
+        spec.output = named(o.slim + "/BiasAdd");
+        spec.weights = named(o.slim + "/weights");
+        spec.bias = named(o.slim + "/biases");
+        spec.units = number(row, w[1], args, in_channels);
+        spec.activation = o.activation == Activation::kRelu ? Activation::kRelu : Activation::kNone;
+        return g_.dense(x, spec);
+      }
+      // Keras' Dense as the converter names it: <name>/MatMul, <name>/BiasAdd (and <name>/Relu).
+      const bool relu = o.activation == Activation::kRelu;
+      DenseSpec spec;
+      spec.output = (relu ? named(name + "/Relu;") : std::string()) + named(name + "/MatMul;") +
+                    named(name + "/BiasAdd");
+      spec.weights = named(name + "/MatMul/ReadVariableOp");
+      spec.bias = named(name + "/BiasAdd/ReadVariableOp");
+      spec.units = number(row, w[1], args, in_channels);
+      spec.activation = relu ? Activation::kRelu : Activation::kNone;
+      return g_.dense(x, spec);
     }
-    if (kind == "softmax") return g_.softmax(x, tf_name(name_hint + "/Softmax"));
+    if (kind == "softmax") {
+      const RowOptions o = options(row, w, 1, args, in_channels);
+      if (!o.slim.empty()) return g_.softmax(x, named(o.slim));  // slim names the tensor itself
+      return g_.softmax(x, named((o.name.empty() ? name_hint : o.name) + "/Softmax"));
+    }
+    if (kind == "upsample") {  // nearest neighbour, by an integer factor
+      if (w.size() < 2) fail(row, "upsample needs its factor");
+      const int factor = number(row, w[1], args, in_channels);
+      const RowOptions o = options(row, w, 2, args, in_channels);
+      return g_.upsample(x, named((o.name.empty() ? name_hint : o.name) + "/ResizeNearestNeighbor"),
+                         factor);
+    }
     if (kind == "pad") {
       // "pad P" on every side; "pad correct" as Keras' correct_pad before a 3x3 stride-2 conv:
       // one more row and column at the bottom and right, one at the top and left only when odd.
       if (w.size() < 2) fail(row, "pad needs its width");
       const RowOptions o = options(row, w, 2, args, in_channels);
-      const std::string name = tf_name((o.name.empty() ? name_hint : o.name) + "/Pad");
+      const std::string name = named((o.name.empty() ? name_hint : o.name) + "/Pad");
       if (w[1] == "correct") {
         const auto& s = g_.shape(x);
         return g_.pad(x, name, s[1] % 2, 1, s[2] % 2, 1);
@@ -314,14 +358,14 @@ class TableBuilder {
     // Keras names a concatenating block's output after the block ("mixed9") and an adding one's
     // "<block>_out" (with "<block>_add" for the ADD before its ReLU).
     const std::string out = name.empty() || merge[0] != "concat" ? instance + "_out" : instance;
-    if (merge[0] == "concat") return g_.concat(outs, tf_name(out + "/concat"));
+    if (merge[0] == "concat") return g_.concat(outs, named(out + "/concat"));
     if (merge[0] != "add" || outs.size() != 2)
       fail(row, "block " + b.name + ": merge add of two branches, or concat");
     const bool relu = merge.size() > 1 && merge[1] == "relu";
-    return g_.add(outs[0], outs[1],
-                  relu ? tf_name(out + "/Relu;") + tf_name(instance + "_add/add")
-                       : tf_name(instance + "_add/add"),
-                  relu ? Activation::kRelu : Activation::kNone);
+    return g_.add(
+        outs[0], outs[1],
+        relu ? named(out + "/Relu;") + named(instance + "_add/add") : named(instance + "_add/add"),
+        relu ? Activation::kRelu : Activation::kNone);
   }
 
   void model_row(const std::string& row) {
@@ -333,7 +377,7 @@ class TableBuilder {
       std::istringstream dims(w[1]);
       for (std::string d; std::getline(dims, d, 'x');) shape.push_back(number(row, d));
       if (shape.size() != 4) fail(row, "input HxWxC");
-      x_ = g_.input("input_1", shape);
+      x_ = g_.input(table_.input_name, shape);
       return;
     }
     if (w[0] == "dropout") return;  // nothing at inference; kept to mirror the source

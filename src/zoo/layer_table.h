@@ -27,15 +27,18 @@ struct BlockTable {
 };
 
 struct LayerTable {
-  std::string summary;  // one line, for the model description
+  std::string summary;                      // one line, for the model description
+  std::string output_name = "predictions";  // the output's name in the serving signature
+  std::string input_name = "input_1";       // the input tensor's name
+  std::string prefix = "model/";            // before every other tensor name
   std::vector<BlockTable> blocks;
   std::vector<std::string> rows;  // the model, from its input to its output
 };
 
 // Builds `table` into `g` (names: "<layer>" for the model's own rows, "<block><n>_<row>" inside
 // block instances, "<block><n>_out" for their outputs, as the TF converter prefixes them), marks
-// the last row's output as "predictions" and returns the summary. Throws pipecut::Error naming
-// the row that does not parse.
+// the last row's output as the table's output_name and returns the summary. Throws pipecut::Error
+// naming the row that does not parse.
 std::string build_from_table(GraphBuilder& g, const LayerTable& table);
 
 }  // namespace pipecut::zoo

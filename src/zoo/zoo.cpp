@@ -40,7 +40,7 @@ const std::vector<ZooEntry>& registry() {
        table("vgg16")},
       {"inception_v4",
        "Inception v4 (TF-slim layout: stem, 4 A, 7 B, 3 C blocks), 299x299x3 -> 1001, int8",
-       [](zoo::GraphBuilder& g) { return zoo::build_inception_v4(g); }},
+       table("inception_v4")},
       {"vgg19", "Keras VGG19 with top (16 convs, fc1/fc2 4096), 224x224x3 -> 1000, int8",
        table("vgg19")},
       {"inception_v3", "Keras InceptionV3 (mixed0..mixed10), 299x299x3 -> 1000, int8",
@@ -64,7 +64,7 @@ const std::vector<ZooEntry>& registry() {
       {"mobilenet_v2_cifar", "MobileNetV2 for CIFAR-10, 32x32x3 -> 10, int8",
        table("mobilenet_v2_cifar")},
       {"unet", "U-Net 16/32/64/128 + 256 bottleneck, 128x128x3 -> 128x128x4 softmax, int8",
-       [](zoo::GraphBuilder& g) { return zoo::build_unet(g); }},
+       table("unet")},
   };
   return entries;
 }
