@@ -56,5 +56,24 @@ TEST(CliZoo, FloatModelQuantizedSplitsAndVerifiesBitExact) {
   fs::remove_all(dir);
 }
 
+TEST(CliZoo, CalibratedBuildIsTheQuantizersAndTheSameEveryTime) {
+  const fs::path dir = testing::fresh_dir("cli_zoo_cal_" + std::to_string(::getpid()));
+  const std::string a = (dir / "a.tflite").string(), b = (dir / "b.tflite").string();
+  ASSERT_EQ(run_cli("zoo mobilenet_v2_cifar --calibrate 3 -o " + a).status, 0);
+  ASSERT_EQ(run_cli("zoo mobilenet_v2_cifar --calibrate 3 -o " + b).status, 0);
+  EXPECT_EQ(testing::read_bytes(a), testing::read_bytes(b));
+  // The analytic int8 build is another model: calibrated scales differ.
+  const std::string analytic = (dir / "analytic.tflite").string();
+  ASSERT_EQ(run_cli("zoo mobilenet_v2_cifar -o " + analytic).status, 0);
+  EXPECT_NE(testing::read_bytes(a), testing::read_bytes(analytic));
+  const CliResult inspect = run_cli("inspect --json " + a);
+  ASSERT_EQ(inspect.status, 0) << inspect.err;
+  EXPECT_EQ(nlohmann::json::parse(inspect.out)["inputs"][0]["type"], "INT8");
+  const CliResult both = run_cli("zoo resnet18 --float --calibrate 2 -o " + b);
+  EXPECT_NE(both.status, 0);
+  EXPECT_NE(both.err.find("leave out --float"), std::string::npos) << both.err;
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace pipecut

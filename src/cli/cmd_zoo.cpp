@@ -7,10 +7,13 @@
 #include "cli/table.h"
 #include "pipecut/analysis.h"
 #include "pipecut/error.h"
+#include "pipecut/inputs.h"
 #include "pipecut/json.h"
 #include "pipecut/layout.h"
 #include "pipecut/model.h"
 #include "pipecut/progress.h"
+#include "pipecut/quant.h"
+#include "pipecut/runtime.h"
 #include "pipecut/sizes.h"
 #include "pipecut/zoo.h"
 
@@ -22,6 +25,7 @@ struct ZooArgs {
   uint64_t seed = 1;
   bool list = false;
   bool float_model = false;
+  int calibrate = 0;  // > 0: the float model calibrated on this many seeded inputs, quantized
   bool force = true;
   bool json = false;
 };
@@ -37,6 +41,10 @@ void add_zoo(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "weight seed")->capture_default_str();
   cmd->add_flag("--float", args->float_model,
                 "float32 weights and activations (the same graph and names), for pipecut quantize");
+  cmd->add_option("--calibrate", args->calibrate,
+                  "build it in float, calibrate on N seeded inputs and quantize it as pipecut "
+                  "quantize does (slower; the default int8 build uses analytic scales)")
+      ->check(CLI::Range(1, 1000));
   cmd->add_flag("--list", args->list, "list the models with their parameters and MACs");
   cmd->add_flag("--json", args->json, "with --list: print JSON");
   cmd->callback([args] {
@@ -78,12 +86,24 @@ void add_zoo(CLI::App& app) {
     if (args->name.empty() || args->output.empty()) {
       throw Error("zoo: give a model name and -o FILE (or --list)");
     }
+    if (args->calibrate > 0 && args->float_model)
+      throw Error("zoo: --calibrate writes an int8 model; leave out --float");
     ZooOptions options;
     options.seed = args->seed;
-    options.float_model = args->float_model;
+    options.float_model = args->float_model || args->calibrate > 0;
     ProgressBar bar(true);
-    const auto bytes = with_progress(bar, "building " + args->name,
-                                     [&] { return build_zoo_model(args->name, options); });
+    auto bytes = with_progress(bar, "building " + args->name,
+                               [&] { return build_zoo_model(args->name, options); });
+    if (args->calibrate > 0) {  // section 1's path: seeded inputs 1..N, quantize's defaults
+      const Model float_model = Model::from_bytes(bytes, args->name + " (float)");
+      const auto specs = load_cpu(float_model)->inputs();
+      const Ranges ranges = calibrate(
+          float_model, args->calibrate,
+          [&](int i) { return random_inputs(specs, static_cast<uint64_t>(1 + i)); },
+          bar.callback());
+      bytes = quantize_model(float_model, ranges);
+      bar.finish();
+    }
     write_model_file(args->output, bytes, /*force=*/true);
     std::cout << args->output << ": " << args->name << " ("
               << format_size(static_cast<int64_t>(bytes.size())) << ")\n";
