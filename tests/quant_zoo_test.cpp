@@ -1,10 +1,12 @@
 // The zoo's float models through the native quantizer, as `make demo` runs them: the zoo ResNet-50
 // and ResNet-101 in float32, calibrated on 16 seeded inputs and quantized, answer like the float
-// model on 16 other seeded inputs, and the quantized ResNet-101 keeps the published greedy cuts.
+// model on 16 other seeded inputs, and the quantized ResNet-101 keeps the published greedy cuts
+// and splits bit-exact.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -12,13 +14,18 @@
 #include "pipecut/analysis.h"
 #include "pipecut/graph.h"
 #include "pipecut/inputs.h"
+#include "pipecut/layout.h"
 #include "pipecut/planner.h"
 #include "pipecut/quant.h"
 #include "pipecut/runtime.h"
+#include "pipecut/verify.h"
 #include "pipecut/zoo.h"
+#include "support/test_support.h"
 
 namespace pipecut {
 namespace {
+
+namespace fs = std::filesystem;
 
 constexpr const char* kLogits = "model/predictions/MatMul;model/predictions/BiasAdd";
 
@@ -115,7 +122,10 @@ TEST(QuantizeZooSplit, QuantizedResNet101KeepsThePublishedGreedyCuts) {
   const auto specs = load_cpu(float_model)->inputs();
   const Ranges ranges = calibrate(
       float_model, 4, [&](int i) { return random_inputs(specs, static_cast<uint64_t>(1 + i)); });
-  const Model m = Model::from_bytes(quantize_model(float_model, ranges), "r101 int8");
+  const fs::path dir = testing::fresh_dir("quant_zoo_split");
+  const fs::path file = dir / "resnet101_int8.tflite";
+  write_model_file(file, quantize_model(float_model, ranges), true);
+  const Model m = Model::load(file);
   const Graph g(m);
   SplitOptions options;
   options.high = 7 << 20;
@@ -128,6 +138,14 @@ TEST(QuantizeZooSplit, QuantizedResNet101KeepsThePublishedGreedyCuts) {
   EXPECT_EQ(names, (std::vector<std::string>{"conv4_block4_out", "conv4_block10_out",
                                              "conv4_block16_out", "conv4_block22_out",
                                              "conv5_block1_out", "conv5_block2_out"}));
+  // The split computes what the whole quantized model computes, byte for byte.
+  write_split_tree(m, g, greedy, dir / "split", TreeOptions{});
+  VerifyOptions verify;
+  verify.random_inputs = 1;
+  verify.model = file;
+  const VerifyReport report = verify_split_tree(read_split_tree(dir / "split"), verify);
+  EXPECT_TRUE(report.ok()) << report.first_mismatch();
+  EXPECT_EQ(report.files.size(), 34u);  // full_split's 7, and pairs_k2..k7's 2 + 3 + ... + 7
 }
 
 }  // namespace
