@@ -20,6 +20,7 @@
 #include "pipecut/runtime.h"
 #include "pipecut/verify.h"
 #include "pipecut/zoo.h"
+#include "support/published_cuts.h"
 #include "support/test_support.h"
 
 namespace pipecut {
@@ -127,17 +128,9 @@ TEST(QuantizeZooSplit, QuantizedResNet101KeepsThePublishedGreedyCuts) {
   write_model_file(file, quantize_model(float_model, ranges), true);
   const Model m = Model::load(file);
   const Graph g(m);
-  SplitOptions options;
-  options.high = 7 << 20;
-  options.low = 2 << 20;
-  options.algorithm = Algorithm::kGreedy;
-  const SplitPlan greedy = plan_split(m, g, options);
   std::vector<std::string> names;
-  for (const auto& tensors : greedy.cut_tensors)
-    names.push_back(short_tensor_name(m.tensor(tensors.at(0)).name));
-  EXPECT_EQ(names, (std::vector<std::string>{"conv4_block4_out", "conv4_block10_out",
-                                             "conv4_block16_out", "conv4_block22_out",
-                                             "conv5_block1_out", "conv5_block2_out"}));
+  const SplitPlan greedy = testing::resnet101_greedy_plan(m, g, &names);
+  EXPECT_EQ(names, testing::kResNet101PublishedCuts);
   // The split computes what the whole quantized model computes, byte for byte.
   write_split_tree(m, g, greedy, dir / "split", TreeOptions{});
   VerifyOptions verify;
