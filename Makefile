@@ -36,9 +36,9 @@ demo: tool
 	$(BUILD)/pipecut quantize $(BUILD)/demo/resnet101_float.tflite --random 16 -o $(BUILD)/demo/resnet101_int8.tflite --force
 	$(BUILD)/pipecut plan $(BUILD)/demo/resnet101_int8.tflite --max-size 7MiB --min-size 2MiB --algorithms greedy,optimal,balanced
 	$(BUILD)/pipecut split $(BUILD)/demo/resnet101_int8.tflite --max-size 7MiB --min-size 2MiB --algorithm greedy -o $(BUILD)/demo/resnet101_greedy --force
-	$(BUILD)/pipecut verify $(BUILD)/demo/resnet101_greedy --inputs 2 | tail -n 1
+	$(BUILD)/pipecut verify $(BUILD)/demo/resnet101_greedy --inputs 2 > $(BUILD)/demo/verify_greedy.txt; status=$$?; tail -n 1 $(BUILD)/demo/verify_greedy.txt; exit $$status
 	$(BUILD)/pipecut split $(BUILD)/demo/resnet101_int8.tflite --max-size 7MiB --min-size 2MiB --algorithm optimal -o $(BUILD)/demo/resnet101_optimal --force
-	$(BUILD)/pipecut verify $(BUILD)/demo/resnet101_optimal --inputs 2 | tail -n 1
+	$(BUILD)/pipecut verify $(BUILD)/demo/resnet101_optimal --inputs 2 > $(BUILD)/demo/verify_optimal.txt; status=$$?; tail -n 1 $(BUILD)/demo/verify_optimal.txt; exit $$status
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -56,7 +56,7 @@ TEST(CliZoo, FloatModelQuantizedSplitsAndVerifiesBitExact) {
   fs::remove_all(dir);
 }
 
-TEST(CliZoo, CalibratedBuildIsTheQuantizersAndTheSameEveryTime) {
+TEST(CliZoo, CalibratedBuildIsTheSameEveryTimeAndNotTheAnalyticOne) {
   const fs::path dir = testing::fresh_dir("cli_zoo_cal_" + std::to_string(::getpid()));
   const std::string a = (dir / "a.tflite").string(), b = (dir / "b.tflite").string();
   ASSERT_EQ(run_cli("zoo mobilenet_v2_cifar --calibrate 3 -o " + a).status, 0);

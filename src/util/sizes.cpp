@@ -76,9 +76,10 @@ std::string format_size(int64_t bytes) {
 
 std::string format_count(int64_t n) {
   char buf[32];
-  if (n >= 1'000'000'000)
+  // Each unit from where the one below would print "1000": 999,950 is "1.0 M", not "1000 K".
+  if (n >= 999'995'000)
     std::snprintf(buf, sizeof buf, "%.2f G", static_cast<double>(n) / 1e9);
-  else if (n >= 1'000'000)
+  else if (n >= 999'500)
     std::snprintf(buf, sizeof buf, "%.1f M", static_cast<double>(n) / 1e6);
   else if (n >= 1'000)
     std::snprintf(buf, sizeof buf, "%.0f K", static_cast<double>(n) / 1e3);

@@ -758,10 +758,4 @@ DenseSpec keras_dense(const std::string& name, int units, bool relu) {
   return spec;
 }
 
-void keras_predictions(GraphBuilder& g, Node x) {
-  x = g.dense(x, keras_dense("predictions", 1000, false));
-  x = g.softmax(x, tf_name("predictions/Softmax"));
-  g.set_output(x, "predictions");
-}
-
 }  // namespace pipecut::zoo

@@ -102,8 +102,4 @@ inline std::string tf_name(const std::string& layer_op) {
 // "<name>/Relu" first.
 DenseSpec keras_dense(const std::string& name, int units, bool relu);
 
-// The classifier top of keras.applications models: Dense "predictions" (1000 units) and its
-// softmax, marked as the graph output "predictions".
-void keras_predictions(GraphBuilder& g, Node x);
-
 }  // namespace pipecut::zoo

@@ -34,7 +34,23 @@ struct RowOptions {
   std::string bias_name;                     // the bias tensor's own name, when given
   std::string slim;  // a TF-slim scope: SCOPE/Relu, SCOPE/weights, SCOPE/BatchNorm/...
   double bn_epsilon = 1e-3;
-  int repeat = 1;
+  // Which kinds of word the row used (Word bits), and the first of each, for the error.
+  unsigned used = 0;
+  std::map<unsigned, std::string> first_word;
+};
+
+// The kinds of word a row may carry; each row kind accepts some of them.
+enum Word : unsigned {
+  kKernelWord = 1,
+  kStrideWord = 2,
+  kPaddingWord = 4,
+  kBnWord = 8,
+  kReluWord = 16,
+  kRelu6Word = 32,
+  kNameWord = 64,
+  kLayerNamesWord = 128,  // keras=, conv=, bn=, act=, bias=
+  kSlimWord = 256,
+  kEpsWord = 512,
 };
 
 class TableBuilder {
@@ -42,7 +58,13 @@ class TableBuilder {
   TableBuilder(GraphBuilder& g, const LayerTable& table) : g_(g), table_(table) {}
 
   std::string build() {
-    if (table_.rows.empty() || words(table_.rows.front()).at(0) != "input")
+    for (const BlockTable& b : table_.blocks) {
+      for (const char* kind : {"input", "conv", "dwconv", "maxpool", "avgpool", "gap", "flatten",
+                               "pad", "upsample", "dense", "softmax", "dropout", "shortcut"})
+        if (b.name == kind) throw Error("zoo table: block " + b.name + " is named like a row kind");
+    }
+    if (table_.rows.empty() || words(table_.rows.front()).empty() ||
+        words(table_.rows.front()).front() != "input")
       throw Error("zoo table: the first row must be the input");
     for (const std::string& row : table_.rows) model_row(row);
     g_.set_output(x_, table_.output_name);
@@ -57,6 +79,8 @@ class TableBuilder {
   // "$1*4", "$in", "64" -> a number, with the block instance's arguments.
   int number(const std::string& row, const std::string& text, const std::vector<int>& args = {},
              int in_channels = 0) const {
+    if (text.empty() || text.front() == '*' || text.back() == '*')
+      fail(row, "not a count: '" + text + "'");
     int value = 1;
     std::istringstream factors(text);
     for (std::string f; std::getline(factors, f, '*');) {
@@ -73,6 +97,7 @@ class TableBuilder {
         if (f.empty() || *end != '\0' || n <= 0 || n > 1'000'000) fail(row, "not a count: " + f);
         v = static_cast<int>(n);
       }
+      if (v <= 0 || value > 1'000'000 / v) fail(row, "not a count: " + text);  // at most 10^6
       value *= v;
     }
     if (value <= 0) fail(row, "not a positive count: " + text);
@@ -84,41 +109,61 @@ class TableBuilder {
     RowOptions o;
     for (size_t i = from; i < w.size(); ++i) {
       const std::string& t = w[i];
+      const unsigned before = o.used;
+      const auto mark = [&](unsigned bit) {
+        o.used |= bit;
+        if (!(before & bit)) o.first_word.emplace(bit, t);
+      };
       if (t == "bn") {
+        mark(kBnWord);
         o.batch_norm = true;
       } else if (t == "relu") {
+        mark(kReluWord);
         o.activation = Activation::kRelu;
       } else if (t == "relu6") {
+        mark(kRelu6Word);
         o.activation = Activation::kRelu6;
       } else if (t == "valid" || t == "same") {
+        mark(kPaddingWord);
         o.padding = t == "valid" ? Padding::kValid : Padding::kSame;
         o.padding_given = true;
       } else if (t.rfind("name=", 0) == 0) {
+        mark(kNameWord);
         o.name = t.substr(5);
       } else if (t.rfind("conv=", 0) == 0) {
+        mark(kLayerNamesWord);
         o.conv_name = t.substr(5);
       } else if (t.rfind("bn=", 0) == 0) {
+        mark(kLayerNamesWord);
         o.bn_name = t.substr(3);
         o.batch_norm = true;
       } else if (t.rfind("act=", 0) == 0) {
+        mark(kLayerNamesWord);
         o.act_name = t.substr(4);
       } else if (t.rfind("bias=", 0) == 0) {
+        mark(kLayerNamesWord);
         o.bias_name = t.substr(5);
       } else if (t.rfind("slim=", 0) == 0) {
+        mark(kSlimWord);
         o.slim = t.substr(5);
       } else if (t.rfind("keras=", 0) == 0) {
+        mark(kLayerNamesWord);
         o.keras = t.substr(6);
       } else if (t.rfind("eps=", 0) == 0) {
+        mark(kEpsWord);
         char* end = nullptr;
         o.bn_epsilon = std::strtod(t.c_str() + 4, &end);
         if (*end != '\0' || !(o.bn_epsilon > 0 && o.bn_epsilon < 1)) fail(row, "bad " + t);
       } else if (t.size() > 1 && t[0] == 's' &&
                  (t[1] == '$' || std::isdigit(static_cast<unsigned char>(t[1])))) {
+        mark(kStrideWord);
         o.stride = number(row, t.substr(1), args, in_channels);
         o.stride_given = true;
       } else if (t.size() > 1 && t[0] == 'x' && std::isdigit(static_cast<unsigned char>(t[1]))) {
-        o.repeat = number(row, t.substr(1), args, in_channels);
-      } else if (const size_t by = t.find('x'); by != std::string::npos && by > 0) {
+        fail(row, "'" + t + "': only block rows repeat");
+      } else if (const size_t by = t.find('x');
+                 by != std::string::npos && by > 0 && by + 1 < t.size()) {
+        mark(kKernelWord);
         o.kernel_h = number(row, t.substr(0, by), args, in_channels);
         o.kernel_w = number(row, t.substr(by + 1), args, in_channels);
       } else {
@@ -126,6 +171,13 @@ class TableBuilder {
       }
     }
     return o;
+  }
+
+  // Refuses a word the row's kind does not use (it would be silently ignored).
+  static void only(const std::string& row, const std::string& kind, const RowOptions& o,
+                   unsigned allowed) {
+    for (const auto& [bit, word] : o.first_word)
+      if (!(allowed & bit)) fail(row, "'" + word + "' does not apply to " + kind);
   }
 
   // A tensor name under the table's prefix ("model/" as the TF converter writes Keras models).
@@ -146,6 +198,7 @@ class TableBuilder {
       if (w.size() < from + 1) fail(row, "conv needs its filters and kernel");
       RowOptions o = options(row, w, from, args, in_channels);
       if (o.kernel_h == 0) fail(row, "no kernel (3x3, 1x7, ...)");
+      only(row, kind, o, ~0u);
       const std::string name = o.name.empty() ? name_hint : o.name;
       const std::string op = depthwise ? "/depthwise" : "/Conv2D";
       ConvSpec spec;
@@ -197,6 +250,7 @@ class TableBuilder {
       if (w.size() < 2) fail(row, "a pool needs its window");
       const int size = number(row, w[1], args, in_channels);
       RowOptions o = options(row, w, 2, args, in_channels);
+      only(row, kind, o, kStrideWord | kPaddingWord | kNameWord);
       const std::string name = o.name.empty() ? name_hint : o.name;
       const int stride = o.stride_given ? o.stride : size;
       const Padding padding = o.padding_given ? o.padding : Padding::kValid;
@@ -205,6 +259,7 @@ class TableBuilder {
     }
     if (kind == "gap" || kind == "flatten") {
       const RowOptions o = options(row, w, 1, args, in_channels);
+      only(row, kind, o, kNameWord);
       const std::string name = o.name.empty() ? name_hint : o.name;
       if (kind == "gap") return g_.avg_pool_global(x, named(name + "/Mean"));
       const auto& s = g_.shape(x);
@@ -215,6 +270,7 @@ class TableBuilder {
     if (kind == "dense") {
       if (w.size() < 2) fail(row, "dense needs its units");
       RowOptions o = options(row, w, 2, args, in_channels);
+      only(row, kind, o, kReluWord | kNameWord | kSlimWord);
       const std::string name = o.name.empty() ? name_hint : o.name;
       if (g_.shape(x).size() != 2) fail(row, "dense needs a flat input (gap or flatten first)");
       if (!o.slim.empty()) {
@@ -239,6 +295,7 @@ class TableBuilder {
     }
     if (kind == "softmax") {
       const RowOptions o = options(row, w, 1, args, in_channels);
+      only(row, kind, o, kNameWord | kSlimWord);
       if (!o.slim.empty()) return g_.softmax(x, named(o.slim));  // slim names the tensor itself
       return g_.softmax(x, named((o.name.empty() ? name_hint : o.name) + "/Softmax"));
     }
@@ -246,6 +303,7 @@ class TableBuilder {
       if (w.size() < 2) fail(row, "upsample needs its factor");
       const int factor = number(row, w[1], args, in_channels);
       const RowOptions o = options(row, w, 2, args, in_channels);
+      only(row, kind, o, kNameWord);
       return g_.upsample(x, named((o.name.empty() ? name_hint : o.name) + "/ResizeNearestNeighbor"),
                          factor);
     }
@@ -254,6 +312,7 @@ class TableBuilder {
       // one more row and column at the bottom and right, one at the top and left only when odd.
       if (w.size() < 2) fail(row, "pad needs its width");
       const RowOptions o = options(row, w, 2, args, in_channels);
+      only(row, kind, o, kNameWord);
       const std::string name = named((o.name.empty() ? name_hint : o.name) + "/Pad");
       if (w[1] == "correct") {
         const auto& s = g_.shape(x);
@@ -280,16 +339,25 @@ class TableBuilder {
     std::string name;
     const std::vector<std::string> w = words(row);
     const int in_channels = g_.shape(x).back();
+    int stride = 0;  // "sN": the block's stride argument, wherever it is written
     for (size_t i = 1; i < w.size(); ++i) {
       if (w[i].rfind("name=", 0) == 0) {
         name = w[i].substr(5);
+        if (name.find('$') != std::string::npos) fail(row, "a block's name cannot hold '$'");
       } else if (w[i].size() > 1 && w[i][0] == 'x') {
         repeat = number(row, w[i].substr(1), outer, in_channels);
       } else if (w[i].size() > 1 && w[i][0] == 's') {
-        args.push_back(number(row, w[i].substr(1), outer, in_channels));
+        if (b.stride_argument == 0) fail(row, "block " + b.name + " takes no stride");
+        stride = number(row, w[i].substr(1), outer, in_channels);
       } else {
         args.push_back(number(row, w[i], outer, in_channels));
       }
+    }
+    if (b.stride_argument > 0) {
+      if (stride == 0) fail(row, "block " + b.name + " needs its stride (sN)");
+      const size_t at = static_cast<size_t>(b.stride_argument) - 1;
+      if (at > args.size()) fail(row, "block " + b.name + " needs more arguments");
+      args.insert(args.begin() + static_cast<long>(at), stride);
     }
     // "name=conv4_block%": the instances are conv4_block1, conv4_block2, ...
     const size_t counter = name.find('%');
@@ -318,7 +386,8 @@ class TableBuilder {
       // "$name" in a row is the instance's name ("keras=$name_1" -> conv2_block1_1_conv ...).
       std::vector<std::string> rows;
       for (std::string r : b.branches[k]) {
-        for (size_t at; (at = r.find("$name")) != std::string::npos;) r.replace(at, 5, instance);
+        for (size_t at = 0; (at = r.find("$name", at)) != std::string::npos; at += instance.size())
+          r.replace(at, 5, instance);
         rows.push_back(std::move(r));
       }
       const std::string branch = instance + "_" + static_cast<char>('a' + k);
@@ -327,7 +396,10 @@ class TableBuilder {
       if (!first.empty() && first[0] == "shortcut") {
         if (b.residual_needs_stride_1 && stride != 1) continue;
         if (first.size() < 2) fail(row, "shortcut needs its filters");
+        if (rows.size() > 1) fail(row, "a shortcut branch has the shortcut row alone");
         const RowOptions o = options(rows[0], first, 2, args, in_channels);
+        only(rows[0], "shortcut", o,
+             kStrideWord | kPaddingWord | kNameWord | kLayerNamesWord | kSlimWord | kEpsWord);
         const int filters = number(rows[0], first[1], args, in_channels);
         if (filters == in_channels && o.stride == 1) {
           outs.push_back(x);
@@ -386,8 +458,8 @@ class TableBuilder {
       return;
     }
     const std::string& kind = w[0];
-    const bool last_dense =
-        kind == "dense" && &row != &table_.rows.back() && words(*(&row + 1)).at(0) == "softmax";
+    const bool last_dense = kind == "dense" && &row != &table_.rows.back() &&
+                            !words(*(&row + 1)).empty() && words(*(&row + 1)).front() == "softmax";
     const std::string name = kind == "softmax"                        ? "predictions"
                              : last_dense                             ? "predictions"
                              : kind == "maxpool" || kind == "avgpool" ? auto_name("pool")

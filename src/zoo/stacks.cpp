@@ -39,7 +39,6 @@ std::vector<uint8_t> build_conv_stack(int height, int width, int channels, int l
 std::vector<uint8_t> build_dense_stack(const std::vector<int>& widths, bool tanh_after_last,
                                        const ZooOptions& options) {
   if (options.float_model) throw Error("zoo: the Edge TPU calibration stacks are int8 only");
-  if (options.float_model) throw Error("zoo: the Edge TPU calibration stacks are int8 only");
   if (widths.size() < 2) throw Error("dense stack: give the input width and at least one layer");
   for (int w : widths)
     if (w < 1 || w > 1 << 20) throw Error("dense stack: widths must be positive and reasonable");
