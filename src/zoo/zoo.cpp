@@ -1,8 +1,6 @@
 // The zoo's public entry points: the registry of names and the model description.
 #include "pipecut/zoo.h"
 
-#include <functional>
-
 #include "pipecut/error.h"
 #include "zoo/builder.h"
 #include "zoo/models.h"
@@ -11,60 +9,36 @@ namespace pipecut {
 
 namespace {
 
+// Every entry is built from the layer table of its name (zoo_table, tables*.cpp).
 struct ZooEntry {
   const char* name;
   const char* summary;
-  std::function<std::string(zoo::GraphBuilder&)> build;
 };
-
-// An entry built from its layer table (tables.cpp).
-std::function<std::string(zoo::GraphBuilder&)> table(const std::string& name) {
-  return [name](zoo::GraphBuilder& g) { return zoo::build_from_table(g, zoo::zoo_table(name)); };
-}
 
 const std::vector<ZooEntry>& registry() {
   static const std::vector<ZooEntry> entries = {
-      {"resnet18", "ResNet-18 (basic blocks 2-2-2-2, Keras naming), 224x224x3 -> 1000, int8",
-       table("resnet18")},
-      {"resnet34", "ResNet-34 (basic blocks 3-4-6-3, Keras naming), 224x224x3 -> 1000, int8",
-       table("resnet34")},
-      {"resnet50", "Keras ResNet50 v1 (bottleneck blocks 3-4-6-3), 224x224x3 -> 1000, int8",
-       table("resnet50")},
-      {"resnet101", "Keras ResNet101 v1 (bottleneck blocks 3-4-23-3), 224x224x3 -> 1000, int8",
-       table("resnet101")},
-      {"resnet152", "Keras ResNet152 v1 (bottleneck blocks 3-8-36-3), 224x224x3 -> 1000, int8",
-       table("resnet152")},
-      {"mobilenet_v2", "Keras MobileNetV2 alpha 1.0, ReLU6, 224x224x3 -> 1000, int8",
-       table("mobilenet_v2")},
-      {"vgg16", "Keras VGG16 with top (13 convs, fc1/fc2 4096), 224x224x3 -> 1000, int8",
-       table("vgg16")},
+      {"resnet18", "ResNet-18 (basic blocks 2-2-2-2, Keras naming), 224x224x3 -> 1000, int8"},
+      {"resnet34", "ResNet-34 (basic blocks 3-4-6-3, Keras naming), 224x224x3 -> 1000, int8"},
+      {"resnet50", "Keras ResNet50 v1 (bottleneck blocks 3-4-6-3), 224x224x3 -> 1000, int8"},
+      {"resnet101", "Keras ResNet101 v1 (bottleneck blocks 3-4-23-3), 224x224x3 -> 1000, int8"},
+      {"resnet152", "Keras ResNet152 v1 (bottleneck blocks 3-8-36-3), 224x224x3 -> 1000, int8"},
+      {"mobilenet_v2", "Keras MobileNetV2 alpha 1.0, ReLU6, 224x224x3 -> 1000, int8"},
+      {"vgg16", "Keras VGG16 with top (13 convs, fc1/fc2 4096), 224x224x3 -> 1000, int8"},
       {"inception_v4",
-       "Inception v4 (TF-slim layout: stem, 4 A, 7 B, 3 C blocks), 299x299x3 -> 1001, int8",
-       table("inception_v4")},
-      {"vgg19", "Keras VGG19 with top (16 convs, fc1/fc2 4096), 224x224x3 -> 1000, int8",
-       table("vgg19")},
-      {"inception_v3", "Keras InceptionV3 (mixed0..mixed10), 299x299x3 -> 1000, int8",
-       table("inception_v3")},
-      {"alexnet", "AlexNet for CIFAR-10 (5 convs, 1 dense), 32x32x3 -> 10, int8", table("alexnet")},
-      {"alexnet_bn", "AlexNet with batch norm for CIFAR-10, 32x32x3 -> 10, int8",
-       table("alexnet_bn")},
-      {"vgg16_cifar", "VGG16 with batch norm for CIFAR-10, 32x32x3 -> 10, int8",
-       table("vgg16_cifar")},
-      {"vgg19_cifar", "VGG19 with batch norm for CIFAR-10, 32x32x3 -> 10, int8",
-       table("vgg19_cifar")},
+       "Inception v4 (TF-slim layout: stem, 4 A, 7 B, 3 C blocks), 299x299x3 -> 1001, int8"},
+      {"vgg19", "Keras VGG19 with top (16 convs, fc1/fc2 4096), 224x224x3 -> 1000, int8"},
+      {"inception_v3", "Keras InceptionV3 (mixed0..mixed10), 299x299x3 -> 1000, int8"},
+      {"alexnet", "AlexNet for CIFAR-10 (5 convs, 1 dense), 32x32x3 -> 10, int8"},
+      {"alexnet_bn", "AlexNet with batch norm for CIFAR-10, 32x32x3 -> 10, int8"},
+      {"vgg16_cifar", "VGG16 with batch norm for CIFAR-10, 32x32x3 -> 10, int8"},
+      {"vgg19_cifar", "VGG19 with batch norm for CIFAR-10, 32x32x3 -> 10, int8"},
       {"inception_bn",
-       "GoogLeNet with batch norm for CIFAR-10 (9 inception modules), 32x32x3 -> 10, int8",
-       table("inception_bn")},
-      {"resnet18_cifar", "ResNet-18 for CIFAR-10 (basic blocks 2-2-2-2), 32x32x3 -> 10, int8",
-       table("resnet18_cifar")},
-      {"resnet50_cifar", "ResNet-50 for CIFAR-10 (bottlenecks 3-4-6-3), 32x32x3 -> 10, int8",
-       table("resnet50_cifar")},
-      {"resnet152_cifar", "ResNet-152 for CIFAR-10 (bottlenecks 3-8-36-3), 32x32x3 -> 10, int8",
-       table("resnet152_cifar")},
-      {"mobilenet_v2_cifar", "MobileNetV2 for CIFAR-10, 32x32x3 -> 10, int8",
-       table("mobilenet_v2_cifar")},
-      {"unet", "U-Net 16/32/64/128 + 256 bottleneck, 128x128x3 -> 128x128x4 softmax, int8",
-       table("unet")},
+       "GoogLeNet with batch norm for CIFAR-10 (9 inception modules), 32x32x3 -> 10, int8"},
+      {"resnet18_cifar", "ResNet-18 for CIFAR-10 (basic blocks 2-2-2-2), 32x32x3 -> 10, int8"},
+      {"resnet50_cifar", "ResNet-50 for CIFAR-10 (bottlenecks 3-4-6-3), 32x32x3 -> 10, int8"},
+      {"resnet152_cifar", "ResNet-152 for CIFAR-10 (bottlenecks 3-8-36-3), 32x32x3 -> 10, int8"},
+      {"mobilenet_v2_cifar", "MobileNetV2 for CIFAR-10, 32x32x3 -> 10, int8"},
+      {"unet", "U-Net 16/32/64/128 + 256 bottleneck, 128x128x3 -> 128x128x4 softmax, int8"},
   };
   return entries;
 }
@@ -93,7 +67,7 @@ std::string zoo_model_summary(const std::string& name) {
 std::vector<uint8_t> build_zoo_model(const std::string& name, const ZooOptions& options) {
   const ZooEntry& entry = find(name);
   zoo::GraphBuilder g(options.seed, options.float_model);
-  const std::string architecture = entry.build(g);
+  const std::string architecture = zoo::build_from_table(g, zoo::zoo_table(entry.name));
   if (options.float_model) {
     return g.finish("pipecut zoo " + std::string(entry.name) + ": " + architecture +
                     ". Synthetic float32 weights (seed " + std::to_string(options.seed) +
