@@ -300,6 +300,33 @@ TEST(ZooResNet, ResNet50MatchesKeras) {
   EXPECT_EQ(logits->shape, (std::vector<int32_t>{1, 1000}));
 }
 
+TEST(ZooResNet, InputSizeChangesEveryShapeButNoWeight) {
+  // Coral measured its ResNets at 299x299; Keras' layout is the same at any size.
+  ZooOptions options;
+  options.input_size = 299;
+  const Model m = Model::from_bytes(build_zoo_model("resnet50", options), "resnet50 at 299");
+  EXPECT_EQ(parameter_bytes(m), parameter_bytes(zoo_model("resnet50")));
+  EXPECT_EQ(m.ops().size(), zoo_model("resnet50").ops().size());
+  EXPECT_EQ(m.tensors()[static_cast<size_t>(m.inputs()[0])].shape,
+            (std::vector<int32_t>{1, 299, 299, 3}));
+  // 299 -> 150 (conv1, stride 2 after a pad of 3) -> 75 (pool) -> 38 -> 19 -> 10.
+  const Tensor* out = find_tensor(m, "model/conv5_block3_out/Relu;model/conv5_block3_add/add");
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(out->shape, (std::vector<int32_t>{1, 10, 10, 2048}));
+  EXPECT_NE(m.description().find("299x299x3"), std::string::npos) << m.description();
+  // Sizes an architecture cannot take are refused in one line.
+  for (const auto& [name, size] : std::vector<std::pair<std::string, int>>{
+           {"unet", 100}, {"inception_v4", 298}, {"resnet50", 8}}) {
+    options.input_size = size;
+    try {
+      build_zoo_model(name, options);
+      ADD_FAILURE() << name << " built at " << size;
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(ZooResNet, ResNet152MatchesKeras) {
   // Keras ResNet152: 60,419,944 parameters, 75,712 batch-norm channels.
   const Model& m = zoo_model("resnet152");

@@ -37,10 +37,20 @@ struct EdgeTpuDevice {
   double cpu_ms_per_gmac = 20.0;
 };
 
-// The device for a link name: "usb3" (the default, what the constants were fitted on), "usb2"
-// (transfers and streaming about 8x slower) or "pcie" (about 2x faster). Throws pipecut::Error
-// for another name.
+// The device for a link name:
+// - "usb3" (the default): the host of ../shared/edgetpu-data, what every constant was fitted on;
+// - "usb3-coral": Coral's benchmark desktop (Xeon Gold 6154, USB 3.0, C++ benchmark), whose
+//   published latencies imply it streams uncached weights faster: kCoralHostStreamMsPerMib,
+//   fitted on those latencies (docs/estimate.md gives the fit and its leave-one-out error);
+// - "usb2" (transfers and streaming about 8x slower) or "pcie" (about 2x faster), not calibrated.
+// Throws pipecut::Error for another name.
 EdgeTpuDevice edgetpu_device(const std::string& link);
+
+// The names edgetpu_device() takes, the default first.
+std::vector<std::string> edgetpu_link_names();
+
+// Milliseconds per MiB of weights streamed on Coral's benchmark host ("usb3-coral").
+inline constexpr double kCoralHostStreamMsPerMib = 2.0;
 
 struct EstimatedOp {
   int op = -1;

@@ -13,6 +13,10 @@ struct ZooOptions {
   // float32: the same graph, names and (folded) weights, unquantized, every op version 1; for
   // `pipecut quantize` to calibrate and quantize. Not for the Edge TPU stacks below.
   bool float_model = false;
+  // > 0: the input's height and width instead of the architecture's own (Coral measured its
+  // ResNets at 299x299; Keras builds them at 224). Every layer's shape follows; a size the
+  // architecture cannot take (U-Net's skips need a multiple of 16) is refused with an Error.
+  int input_size = 0;
 };
 
 // The known names, in a fixed order ("resnet18", ..., "unet").

@@ -84,9 +84,11 @@ void add_estimate(CLI::App& app) {
       "each meta.json");
   cmd->add_option("path", args->path, ".tflite model or folder written by pipecut split")
       ->required();
-  cmd->add_option("--link", args->link, "host link: usb3, usb2 or pcie")
+  cmd->add_option("--link", args->link,
+                  "host link: usb3 (the calibration host), usb3-coral (Coral's benchmark host), "
+                  "usb2 or pcie")
       ->capture_default_str()
-      ->check(CLI::IsMember({"usb3", "usb2", "pcie"}));
+      ->check(CLI::IsMember(edgetpu_link_names()));
   cmd->add_flag("--json", args->json, "print the estimate as JSON");
   cmd->callback([args] {
     const EdgeTpuDevice device = edgetpu_device(args->link);

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "pipecut/edgetpu_estimate.h"
 #include "pipecut/files.h"
 #include "pipecut/progress.h"
 #include "pipecut/report.h"
@@ -25,9 +26,11 @@ void add_report(CLI::App& app) {
       "and off-chip per file, the simulated TPU pipeline, compile status and logs");
   cmd->add_option("tree", args->dir, "folder written by pipecut split")->required();
   cmd->add_option("-o,--output", args->output, "the HTML file")->capture_default_str();
-  cmd->add_option("--link", args->link, "host link of the estimates: usb3, usb2 or pcie")
+  cmd->add_option("--link", args->link,
+                  "host link of the estimates: usb3 (the calibration host), usb3-coral (Coral's "
+                  "benchmark host), usb2 or pcie")
       ->capture_default_str()
-      ->check(CLI::IsMember({"usb3", "usb2", "pcie"}));
+      ->check(CLI::IsMember(edgetpu_link_names()));
   cmd->callback([args] {
     const SplitTree tree = read_split_tree(args->dir);
     ReportOptions options;

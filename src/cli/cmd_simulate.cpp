@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "pipecut/edgetpu_estimate.h"
 #include "pipecut/edgetpu_simulate.h"
 #include "pipecut/error.h"
 #include "pipecut/files.h"
@@ -62,9 +63,11 @@ void add_simulate(CLI::App& app) {
       "single-input latency, throughput, bottleneck, timeline");
   cmd->add_option("path", args->path, "folder written by pipecut split, or one .tflite")
       ->required();
-  cmd->add_option("--link", args->link, "host link: usb3, usb2 or pcie")
+  cmd->add_option("--link", args->link,
+                  "host link: usb3 (the calibration host), usb3-coral (Coral's benchmark host), "
+                  "usb2 or pcie")
       ->capture_default_str()
-      ->check(CLI::IsMember({"usb3", "usb2", "pcie"}));
+      ->check(CLI::IsMember(edgetpu_link_names()));
   cmd->add_option("--tpus", args->tpus, "TPUs available (default: one per file)")
       ->check(CLI::Range(0, 64));
   cmd->add_option("--frames", args->frames, "frames in the timeline")

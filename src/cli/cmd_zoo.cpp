@@ -25,7 +25,8 @@ struct ZooArgs {
   uint64_t seed = 1;
   bool list = false;
   bool float_model = false;
-  int calibrate = 0;  // > 0: the float model calibrated on this many seeded inputs, quantized
+  int input_size = 0;  // 0: the architecture's own
+  int calibrate = 0;   // > 0: the float model calibrated on this many seeded inputs, quantized
   bool force = true;
   bool json = false;
 };
@@ -41,6 +42,9 @@ void add_zoo(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "weight seed")->capture_default_str();
   cmd->add_flag("--float", args->float_model,
                 "float32 weights and activations (the same graph and names), for pipecut quantize");
+  cmd->add_option("--input-size", args->input_size,
+                  "input height and width in pixels instead of the architecture's own (e.g. 299 "
+                  "for the ResNets as Coral measured them)");
   cmd->add_option("--calibrate", args->calibrate,
                   "build it in float, calibrate on N seeded inputs and quantize it as pipecut "
                   "quantize does (slower; the default int8 build uses analytic scales)")
@@ -91,6 +95,7 @@ void add_zoo(CLI::App& app) {
     ZooOptions options;
     options.seed = args->seed;
     options.float_model = args->float_model || args->calibrate > 0;
+    options.input_size = args->input_size;
     ProgressBar bar(true);
     auto bytes = with_progress(bar, "building " + args->name,
                                [&] { return build_zoo_model(args->name, options); });

@@ -1,8 +1,10 @@
 #include "cli/split_options.h"
 
+#include <algorithm>
 #include <numeric>
 #include <sstream>
 
+#include "pipecut/edgetpu_estimate.h"
 #include "pipecut/edgetpu_simulate.h"
 #include "pipecut/error.h"
 #include "pipecut/network_plan.h"
@@ -13,7 +15,8 @@ namespace pipecut::cli {
 namespace {
 
 bool edgetpu_link_name(const std::string& link) {
-  return link == "usb3" || link == "usb2" || link == "pcie";
+  const auto names = edgetpu_link_names();
+  return std::find(names.begin(), names.end(), link) != names.end();
 }
 
 }  // namespace
@@ -45,9 +48,10 @@ void add_split_options(CLI::App& cmd, SplitArgs& args) {
                  "(exact)")
       ->capture_default_str()
       ->check(CLI::IsMember({"size", "latency", "throughput"}));
-  cmd.add_option("--link", args.link,
-                 "edgetpu: the host link, usb3 (default), usb2, pcie; cpu: the network between "
-                 "workers, BANDWIDTH,LATENCY (default 1Gbit,0.3ms; e.g. 100Mbit,1ms)");
+  cmd.add_option(
+      "--link", args.link,
+      "edgetpu: the host link, usb3 (default), usb3-coral, usb2, pcie; cpu: the network between "
+      "workers, BANDWIDTH,LATENCY (default 1Gbit,0.3ms; e.g. 100Mbit,1ms)");
   cmd.add_option("--costs", args.costs,
                  "cpu: per-op times measured on the worker, the JSON of `pipecut run MODEL "
                  "--profile --json`");
@@ -84,9 +88,10 @@ void resolve_split_args(SplitArgs& args, bool granularity) {
                 "1Gbit,0.3ms)");
   }
   if (!cpu && !edgetpu_link_name(args.link)) {
-    throw Error("--link: '" + args.link +
-                "' is not an Edge TPU host link (usb3, usb2, pcie); BANDWIDTH,LATENCY needs "
-                "--target cpu");
+    throw Error(
+        "--link: '" + args.link +
+        "' is not an Edge TPU host link (usb3, usb3-coral, usb2, pcie); BANDWIDTH,LATENCY needs "
+        "--target cpu");
   }
   if (cpu) parse_network_link(args.link);  // refuses a bad one now, before the model loads
   if (!args.costs.empty() && !args.mac_rate.empty())

@@ -83,17 +83,25 @@ EdgeTpuDevice edgetpu_device(const std::string& link) {
   EdgeTpuDevice d;
   double factor = 1;
   if (link == "usb3") return d;
+  if (link == "usb3-coral") {
+    d.stream_ms_per_mib = kCoralHostStreamMsPerMib;
+    return d;
+  }
   if (link == "usb2") {
     factor = 8.0;  // 480 Mbit/s against the 5 Gbit/s the constants were measured on, in practice
   } else if (link == "pcie") {
     factor = 0.5;
   } else {
-    throw Error("--link: '" + link + "' is not usb3, usb2 or pcie");
+    throw Error("--link: '" + link + "' is not usb3, usb3-coral, usb2 or pcie");
   }
   d.stream_ms_per_mib *= factor;
   d.input_ms_per_mib *= factor;
   d.output_ms_per_mib *= factor;
   return d;
+}
+
+std::vector<std::string> edgetpu_link_names() {
+  return {"usb3", "usb3-coral", "usb2", "pcie"};
 }
 
 OpCost op_cost(const EstimatedOp& e) {

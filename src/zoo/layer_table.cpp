@@ -481,4 +481,21 @@ std::string build_from_table(GraphBuilder& g, const LayerTable& table) {
   return TableBuilder(g, table).build();
 }
 
+void resize_input(LayerTable& table, int size) {
+  if (size < 16 || size > 2048)
+    throw Error("zoo: input size " + std::to_string(size) + " is outside 16..2048");
+  if (table.rows.empty()) throw Error("zoo table: no input row to resize");
+  const std::vector<std::string> w = words(table.rows.front());
+  const size_t x1 = w.size() == 2 ? w[1].find('x') : std::string::npos;
+  const size_t x2 = x1 == std::string::npos ? x1 : w[1].find('x', x1 + 1);
+  if (w.empty() || w[0] != "input" || x2 == std::string::npos)
+    throw Error("zoo table: row '" + table.rows.front() + "': input HxWxC");
+  const std::string old_hw = w[1].substr(0, x2);  // "224x224"
+  const std::string new_hw = std::to_string(size) + "x" + std::to_string(size);
+  table.rows.front() = "input " + new_hw + w[1].substr(x2);
+  for (size_t at = table.summary.find(old_hw); at != std::string::npos;
+       at = table.summary.find(old_hw, at + new_hw.size()))
+    table.summary.replace(at, old_hw.size(), new_hw);
+}
+
 }  // namespace pipecut::zoo

@@ -41,4 +41,8 @@ struct LayerTable {
 // naming the row that does not parse.
 std::string build_from_table(GraphBuilder& g, const LayerTable& table);
 
+// Gives the table's input `size` x `size` pixels (its channels kept) and says so in its summary.
+// Throws pipecut::Error for a size outside 16..2048 or a table without an input row.
+void resize_input(LayerTable& table, int size);
+
 }  // namespace pipecut::zoo

@@ -67,7 +67,9 @@ std::string zoo_model_summary(const std::string& name) {
 std::vector<uint8_t> build_zoo_model(const std::string& name, const ZooOptions& options) {
   const ZooEntry& entry = find(name);
   zoo::GraphBuilder g(options.seed, options.float_model);
-  const std::string architecture = zoo::build_from_table(g, zoo::zoo_table(entry.name));
+  zoo::LayerTable table = zoo::zoo_table(entry.name);
+  if (options.input_size != 0) zoo::resize_input(table, options.input_size);
+  const std::string architecture = zoo::build_from_table(g, table);
   if (options.float_model) {
     return g.finish("pipecut zoo " + std::string(entry.name) + ": " + architecture +
                     ". Synthetic float32 weights (seed " + std::to_string(options.seed) +
