@@ -181,11 +181,13 @@ TEST_F(Calibration, SingleTpuLatencyPerFamilyAndRegime) {
 TEST_F(Calibration, TwoTpuPipelines) {
   // Rows of one measurement share dataset, value, kind and latency; one row per segment. Rows the
   // data flag as outliers (sub-millisecond FC pipelines whose times jump by milliseconds with the
-  // host's threads, README) and fresh-runner totals (they hold the model upload) are left out.
+  // host's threads, README) are left out, and so are fresh-runner runs of a single input: the
+  // same model measured that way in two sweeps differs by a third (65.5 and 87.2 ms).
   std::map<std::string, std::vector<const Row*>> runs;
   for (const auto& r : rows_) {
     if (r.at("segments") != "2" || r.at("quality") != "ok" || r.at("latency_ms").empty()) continue;
-    if (r.at("latency_kind").rfind("pipeline_stream_per_item_fresh", 0) == 0) continue;
+    const bool fresh = r.at("latency_kind").rfind("pipeline_stream_per_item_fresh", 0) == 0;
+    if (fresh && (r.at("batch").empty() || std::stoi(r.at("batch")) < 10)) continue;
     if (!r.at("flag_latency_outlier").empty()) continue;
     runs[r.at("dataset") + "|" + r.at("value") + "|" + r.at("latency_kind") + "|" +
          r.at("latency_ms")]
@@ -209,11 +211,15 @@ TEST_F(Calibration, TwoTpuPipelines) {
     const int batch =
         one_item || rows[0]->at("batch").empty() ? 1 : std::stoi(rows[0]->at("batch"));
     const double predicted = (sim.latency_ms + (batch - 1) * sim.period_ms) / batch;
-    const std::string measure = batch == 1 ? "one input at a time" : "a stream, time per frame";
+    const bool fresh = kind.rfind("pipeline_stream_per_item_fresh", 0) == 0;
+    const std::string measure = batch == 1 ? "one input at a time"
+                                : fresh    ? "a stream through a fresh runner, time per frame"
+                                           : "a stream, time per frame";
     errors[rows[0]->at("family") + (streams ? " streamed, " : " cached, ") + measure].add(
         std::abs(predicted - real) / real);
   }
-  ASSERT_EQ(errors.size(), 8u) << "conv and fc, cached and streamed, one input and a stream";
+  ASSERT_EQ(errors.size(), 10u) << "conv and fc, cached and streamed, one input and a stream, "
+                                   "and conv streams through a fresh runner";
   for (auto& [key, e] : errors) {
     std::cout << key << ": error median " << e.quantile(0.5) * 100 << " %, p90 "
               << e.quantile(0.9) * 100 << " %, worst " << e.quantile(1.0) * 100 << " %, n "
