@@ -4,14 +4,22 @@
 // others arrive; a server whose message limit is below a stage's messages is refused at startup;
 // the frame codec refuses short and foreign messages.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cmath>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <thread>
 
+#include "pipecut/analysis.h"
 #include "pipecut/error.h"
 #include "pipecut/inputs.h"
+#include "pipecut/pipeline.h"
 #include "pipecut/remote.h"
 #include "remote/frame_codec.h"
 #include "support/nats_server.h"
@@ -158,6 +166,62 @@ TEST(Remote, AFrameHeldPastTheAckWaitGoesToAnotherWorkerAndArrivesOnce) {
   std::this_thread::sleep_for(std::chrono::milliseconds(2000));
   EXPECT_FALSE(client.pop(std::chrono::seconds(1)));
   EXPECT_EQ(client.stats().results, 8u);
+}
+
+// Weighed workers (several stages' workers sharing the cores) run each stage's frames at a nice
+// value one step higher per factor of 1.25 its work (multiply-accumulates, and 10^8 of them for
+// the hop) is below the costliest stage's; equal workers all keep the process's own.
+TEST(Remote, WeighedWorkersTakeNiceStepsByTheirStagesWork) {
+  const RemoteLayout layout = remote_layout(tree());
+  std::vector<double> macs;
+  for (const auto& stage : layout.stages) {
+    int64_t sum = 0;
+    for (int64_t m : op_macs(Model::load(stage.file))) sum += m;
+    macs.push_back(static_cast<double>(sum) + 1e8);  // and the hop, as 10^8 of them
+  }
+  const double costliest = *std::max_element(macs.begin(), macs.end());
+  errno = 0;
+  const int base = getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  ASSERT_EQ(errno, 0);
+  NatsServer server(testing::fresh_dir("remote_weights"));
+  for (const auto weights :
+       {StageWorkers::Options::Weights::kMacs, StageWorkers::Options::Weights::kEqual,
+        StageWorkers::Options::Weights::kAuto}) {
+    std::mutex mutex;
+    std::map<int, int> seen;  // stage -> the nice value its frames ran at
+    StageWorkers::Options wo;
+    wo.weights = weights;
+    wo.before_run = [&](int stage, uint64_t) {
+      const int nice = getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+      const std::lock_guard lock(mutex);
+      seen[stage] = nice;
+    };
+    StageWorkers workers(layout, options_for(server), wo);
+    const bool weighed = weights == StageWorkers::Options::Weights::kMacs ||
+                         (weights == StageWorkers::Options::Weights::kAuto &&
+                          static_cast<int>(layout.stages.size()) > usable_cores());
+    const std::vector<int> steps = workers.nice_steps();
+    ASSERT_EQ(steps.size(), layout.stages.size());
+    RemotePipeline client(layout, options_for(server));
+    client.push(random_inputs(layout.inputs, 3));
+    const auto r = client.pop(std::chrono::seconds(60));
+    ASSERT_TRUE(r);
+    ASSERT_FALSE(r->failed) << r->reason;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      // Within a step: the weights count ops without MACs too.
+      const int want = weighed ? std::min(19, static_cast<int>(std::lround(
+                                                  std::log(costliest / macs[i]) / std::log(1.25))))
+                               : 0;
+      EXPECT_NEAR(steps[i], want, 1) << "stage " << i + 1;
+      const std::lock_guard lock(mutex);
+      ASSERT_TRUE(seen.count(static_cast<int>(i) + 1)) << "stage " << i + 1 << " ran no frame";
+      EXPECT_EQ(seen[static_cast<int>(i) + 1], std::min(19, base + steps[i])) << "stage " << i + 1;
+    }
+    if (weighed) {
+      EXPECT_EQ(*std::min_element(steps.begin(), steps.end()), 0) << "the costliest stage";
+      EXPECT_GT(*std::max_element(steps.begin(), steps.end()), 0) << "unequal stages";
+    }
+  }
 }
 
 TEST(Remote, MessagesAboveTheServersLimitAreRefusedAtStartup) {

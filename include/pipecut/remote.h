@@ -79,6 +79,15 @@ class StageWorkers {
     std::vector<int> stages;  // 1-based; empty: every stage
     int workers = 1;          // per stage
     int threads = 1;          // CPU threads per worker
+    // How the workers share cores with the tree's other stages. kEqual: the kernel's fair share.
+    // kMacs: each worker thread raises its nice value by one step per factor of 1.25 its stage's
+    // multiply-accumulates are below the tree's costliest stage (as Pipeline weighs its stages),
+    // so that when several `serve` processes share a host's cores the costliest stage is not held
+    // to an equal share while a core idles. kAuto: kMacs when this object's worker threads
+    // outnumber the usable cores, else kEqual (a lone worker per host gains nothing from it and
+    // would only yield to the host's other programs).
+    enum class Weights { kAuto, kEqual, kMacs };
+    Weights weights = Weights::kAuto;
     // Called before each run with (stage, frame); a throw counts as the stage throwing. For tests
     // and fault injection.
     std::function<void(int stage, uint64_t frame)> before_run;
@@ -95,6 +104,9 @@ class StageWorkers {
   // reconnect window); returns that worker's reason, or empty after stop().
   std::string wait();
   std::vector<WorkerStats> stats() const;  // per stage served, in Options::stages order
+  // The nice steps each served stage's workers took, in Options::stages order (all 0 unless
+  // weighted).
+  std::vector<int> nice_steps() const;
 
  private:
   struct Impl;

@@ -21,6 +21,7 @@ struct ServeArgs {
   std::vector<int> stages;
   int workers = 1;
   int threads = 1;
+  std::string weights = "auto";
 };
 
 }  // namespace
@@ -38,6 +39,13 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "CPU threads per worker")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  cmd->add_option("--weights", args->weights,
+                  "how the workers share cores with other stages' workers: macs (a nice value "
+                  "per stage, in proportion to its multiply-accumulates, as pipeline does; for "
+                  "several serve processes on one host), equal, or auto (macs when this "
+                  "process's worker threads outnumber the cores)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "macs", "equal"}));
   cmd->callback([args] {
     const RemoteLayout layout = remote_layout(args->remote.tree, args->remote.folder);
     // SIGINT and SIGTERM go to one waiting thread, which stops the workers: a frame in progress is
@@ -51,13 +59,22 @@ void add_serve(CLI::App& app) {
     options.stages = args->stages;
     options.workers = args->workers;
     options.threads = args->threads;
+    options.weights = args->weights == "macs"    ? StageWorkers::Options::Weights::kMacs
+                      : args->weights == "equal" ? StageWorkers::Options::Weights::kEqual
+                                                 : StageWorkers::Options::Weights::kAuto;
     StageWorkers workers(layout, to_nats_options(args->remote), options);
     std::string served;
     for (int s : args->stages) served += (served.empty() ? "" : ",") + std::to_string(s);
     const char* noun = args->stages.size() == 1 ? "stage " : "stages ";
     std::cerr << "serving " << (served.empty() ? "every stage" : noun + served) << " of "
               << layout.stages.size() << " (queues " << layout.id << ") with " << args->workers
-              << " worker(s) each on " << args->remote.nats.url << std::endl;
+              << " worker(s) each on " << args->remote.nats.url;
+    const std::vector<int> nice = workers.nice_steps();
+    if (std::any_of(nice.begin(), nice.end(), [](int n) { return n > 0; })) {
+      std::cerr << ", nice +";
+      for (size_t i = 0; i < nice.size(); ++i) std::cerr << (i ? "," : "") << nice[i];
+    }
+    std::cerr << std::endl;
     std::thread waiter([&workers, signals] {
       int sig = 0;
       sigwait(&signals, &sig);

@@ -10,7 +10,10 @@
 
 #include "pipecut/error.h"
 #include "pipecut/model.h"
+#include "pipecut/network_plan.h"
+#include "pipecut/pipeline.h"
 #include "pipecut/remote.h"
+#include "pipeline/stage_weight.h"
 #include "remote/frame_codec.h"
 #include "remote/message_headers.h"
 #include "remote/nats_session.h"
@@ -33,6 +36,21 @@ int64_t thread_cpu_ns() {
   return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
 }
 
+// Each stage's work per frame, for weighing the workers, in multiply-accumulates: its ops' (one
+// per output element for ops without any) plus what taking and passing on a frame costs a
+// worker, which on this project's machine is about the time of 10^8 of them (0.3 ms per hop at
+// some 350 GMAC/s); without it a stage of a few small ops would be weighed as almost nothing.
+constexpr double kHopMacs = 1e8;
+std::vector<double> stage_costs(const RemoteLayout& layout) {
+  std::vector<double> costs;
+  for (const auto& stage : layout.stages) {
+    double macs = kHopMacs;
+    for (double ms : op_ms_from_macs(Model::load(stage.file), 1e3)) macs += ms;  // 1 ms a MAC
+    costs.push_back(macs);
+  }
+  return costs;
+}
+
 // The stage's name in messages: "stage 3 (seg3.tflite)".
 std::string stage_label(const RemoteLayout& layout, int stage) {
   return "stage " + std::to_string(stage) + " (" +
@@ -47,6 +65,7 @@ struct StageWorkers::Impl {
   Options options;
   std::vector<int> stages;
   std::vector<std::unique_ptr<Counters>> counters;  // per entry of `stages`
+  std::vector<int> nice;                            // per entry of `stages`: steps to take
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   std::mutex mutex;
@@ -65,6 +84,9 @@ struct StageWorkers::Impl {
     const RemoteLayout::Stage& me = layout.stages[static_cast<size_t>(stage) - 1];
     const bool last = static_cast<size_t>(stage) == layout.stages.size();
     Counters& count = *counters[slot];
+    // Before the session starts its threads, which inherit the value. A hint: where the kernel
+    // refuses, the worker runs at its usual weight.
+    if (nice[slot] > 0) pipeline_detail::raise_thread_nice(nice[slot]);
     try {
       NatsSession session(nats, "pipecut-" + layout.id + "-s" + std::to_string(stage));
       natsSubscription* sub = session.pull_subscribe(me.stream, me.subject, "stage");
@@ -229,6 +251,13 @@ StageWorkers::StageWorkers(const RemoteLayout& layout, const NatsOptions& nats,
       throw Error("serve: stage " + std::to_string(s) + " does not exist (the tree has " +
                   std::to_string(layout.stages.size()) + ")");
   }
+  const int threads = static_cast<int>(im.stages.size()) * options.workers * options.threads;
+  const bool weighted = options.weights == Options::Weights::kMacs ||
+                        (options.weights == Options::Weights::kAuto && threads > usable_cores());
+  const std::vector<int> steps = weighted
+                                     ? pipeline_detail::nice_steps_for_costs(stage_costs(layout))
+                                     : std::vector<int>(layout.stages.size(), 0);
+  for (int s : im.stages) im.nice.push_back(steps[static_cast<size_t>(s) - 1]);
   // Checked before any frame is taken: the server's limits, and every queue in place.
   {
     NatsSession session(nats, "pipecut-" + layout.id + "-setup");
@@ -287,6 +316,10 @@ std::string StageWorkers::wait() {
   std::unique_lock lock(impl_->mutex);
   impl_->changed.wait(lock, [&] { return impl_->stopping || !impl_->fatal.empty(); });
   return impl_->fatal;
+}
+
+std::vector<int> StageWorkers::nice_steps() const {
+  return impl_->nice;
 }
 
 std::vector<WorkerStats> StageWorkers::stats() const {
