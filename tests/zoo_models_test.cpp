@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pipecut/error.h"
+#include "pipecut/files.h"
 #include "pipecut/model.h"
 #include "pipecut/zoo.h"
 #include "zoo/layer_table.h"
@@ -218,9 +219,41 @@ TEST_P(ZooModel, IsAValidFullyInt8Model) {
   }
 }
 
+// SHA-256 of each model's bytes at seed 1, as `pipecut zoo NAME` writes them (sha256sum gives the
+// same). The builder draws its numbers from its own generator, so they hold on every compiler
+// (the sanitizer runs use clang) and library version; a change to the builder that changes a
+// model fails here, and one that is meant to updates this table, saying why.
+const std::map<std::string, std::string>& golden_int8() {
+  static const std::map<std::string, std::string> table = {
+      {"alexnet", "9c16e079150731fab590ec143616746936b95d911a1193b91638b5e92fb72b61"},
+      {"alexnet_bn", "d36504092b0e01d7abf9380a81e4bb1fa30b8c3092857a130b7064050087d3ef"},
+      {"inception_bn", "cb96910030d4a8e62fe4243531fc931f8f22b2ceab3cc494fb3342a763529fc5"},
+      {"inception_v3", "eef7c7e87a39f9b2fb1deb4d8f0ba3aa5a8baf08d400156baecb2008eb798a2c"},
+      {"inception_v4", "b97c4f3ad6bee883ce8afc8439b606f63d96257ae20ee72e70130021a197d139"},
+      {"mobilenet_v2", "bf7dab7e664072e428ca2e4223962b63c019f96a824ce680982bcb54f4983e57"},
+      {"mobilenet_v2_cifar", "6eda0f7f8268a71c23ca3963ec07faf54d40e902144e03a3f37ba0d1a4088a4d"},
+      {"resnet101", "ea958a9fe7af0b8bf584ced2552234d0e8588c99e5b6d0babd173c1257e686fb"},
+      {"resnet152", "4d36cc0b34ca3f815a1fec5adbec697b77cc0029c1ed5f79d0cadd188b7b7d23"},
+      {"resnet152_cifar", "48200e3c13a6e044751d26f779d9f30f0050140208673042040cc4e14c87b797"},
+      {"resnet18", "4877341c96bd2ce61d2fc8ef83a8fd83b6da0a03b73484804ef76ca20e416999"},
+      {"resnet18_cifar", "779e3316bdee7b0b461d277c0a7732208bda8bc2114a4a1d2299553929d99dce"},
+      {"resnet34", "6a7267a9ff107c5cf44d0ddce8fa81d5c892254c3d4ba883faa96e6cdaf034ac"},
+      {"resnet50", "55941766f4734544c3afa0983c2e56a16482e43f6b200726383f9501a18b0c23"},
+      {"resnet50_cifar", "1c813d52a52262ec73b0d05918793a42efce25dde108256ad61837ce9931828a"},
+      {"unet", "20002323794211ff4465e883e310a0f699349856f0f49002de3432e75f5b7f74"},
+      {"vgg16", "678e246b7d5c0d1f4d88b7d49df90da901e433662f86d862c233e4f110604486"},
+      {"vgg16_cifar", "22e4b0b6ea2a8ada51f35187d11d38175f88f6f134cd236c7c44f98dd8d45112"},
+      {"vgg19", "a61e70bcec13d7c1f6ce0f4e6a1b8d1d3f22c598dd9e7accf80a69cb16b23f2b"},
+      {"vgg19_cifar", "dfcbcf171c27a9dd9f624b6c9c04d7a51dfa31522415e5b55443447c5d3d0ad8"},
+  };
+  return table;
+}
+
 TEST_P(ZooModel, IsDeterministicInTheSeed) {
   const Model& m = zoo_model(GetParam());
   EXPECT_TRUE(same_bytes(m, build_zoo_model(GetParam(), ZooOptions{.seed = 1})));
+  ASSERT_TRUE(golden_int8().count(GetParam())) << "a new zoo model: add its hash above";
+  EXPECT_EQ(sha256_hex(m.bytes()), golden_int8().at(GetParam()));
   const std::vector<uint8_t> other = build_zoo_model(GetParam(), ZooOptions{.seed = 2});
   EXPECT_FALSE(same_bytes(m, other));
   const Model m2 = Model::from_bytes(other, "zoo:" + GetParam() + ":seed2");
@@ -233,6 +266,18 @@ TEST_P(ZooModel, IsDeterministicInTheSeed) {
 
 INSTANTIATE_TEST_SUITE_P(All, ZooModel, ::testing::ValuesIn(zoo_model_names()),
                          [](const auto& info) { return info.param; });
+
+TEST(ZooFloat, BytesAreTheRecordedOnes) {
+  // As golden_int8(), for float builds of a depthwise, an upsampling and a dense network.
+  const std::map<std::string, std::string> golden = {
+      {"alexnet", "a06bdabf1597d62b1497f7a0e966abcc47764a308d5e05a3540dc198a763f488"},
+      {"mobilenet_v2", "1e11d0f9ab0bf435f5479ad279b22f8a0edf3bb04421893e5a13924a092f6972"},
+      {"unet", "9f2a1c749f2aae661a73853f1d370582950ae42cf98277aded9d1f3ce2724d82"},
+  };
+  for (const auto& [name, hash] : golden) {
+    EXPECT_EQ(sha256_hex(build_zoo_model(name, ZooOptions{.float_model = true})), hash) << name;
+  }
+}
 
 TEST(ZooResNet, ResNet101MatchesKeras) {
   const Model& m = zoo_model("resnet101");

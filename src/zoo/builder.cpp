@@ -1,7 +1,8 @@
-// The zoo's graph builder: records tensors and ops in a tflite::ModelT and packs it.
+// The zoo's graph builder: records tensors and ops in a tflite::ModelT and packs it. A layer's
+// weights come from layer_weights.cpp, the statistics behind the scales from activation_stats.cpp.
 //
-// Weights: He-normal (std = sqrt(2 / fan_in)) from our own generator (splitmix64 + the polar
-// Box-Muller method), so the bytes do not depend on the standard library. Quantization:
+// Weights: He-normal (std = sqrt(2 / fan_in)) from our own generator (seeded_rng.h: splitmix64 +
+// the polar Box-Muller method), so the bytes do not depend on the standard library. Quantization:
 // per-channel symmetric int8 weights, int32 biases with scale = input_scale * weight_scale[c],
 // asymmetric int8 activations.
 //
@@ -18,119 +19,18 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <limits>
 #include <map>
-#include <numbers>
 #include <set>
 #include <utility>
 
 #include "format/tflite_schema.h"
 #include "pipecut/error.h"
+#include "zoo/activation_stats.h"
+#include "zoo/layer_weights.h"
 
 namespace pipecut::zoo {
 
 namespace {
-
-constexpr double kSigmas = 4.0;  // estimated range = mean +- kSigmas * std
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-uint64_t fnv1a(const std::string& text) {
-  uint64_t hash = 0xCBF29CE484222325ull;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 0x100000001B3ull;
-  }
-  return hash;
-}
-
-// A random stream per (seed, layer key): a layer's values do not depend on the layers before it.
-class Rng {
- public:
-  Rng(uint64_t seed, const std::string& key) {
-    uint64_t s = seed;
-    state_ = splitmix64(s) ^ fnv1a(key);
-  }
-  double uniform() { return static_cast<double>(splitmix64(state_) >> 11) * 0x1.0p-53; }  // [0,1)
-  double normal() {
-    if (has_spare_) {
-      has_spare_ = false;
-      return spare_;
-    }
-    // Marsaglia's polar form of Box-Muller: two normals per accepted point of the unit disc.
-    double u, v, s;
-    do {
-      u = 2.0 * uniform() - 1.0;
-      v = 2.0 * uniform() - 1.0;
-      s = u * u + v * v;
-    } while (s >= 1.0 || s == 0.0);
-    const double f = std::sqrt(-2.0 * std::log(s) / s);
-    spare_ = v * f;
-    has_spare_ = true;
-    return u * f;
-  }
-
- private:
-  uint64_t state_ = 0;
-  double spare_ = 0.0;
-  bool has_spare_ = false;
-};
-
-double normal_cdf(double x) {
-  return 0.5 * std::erfc(-x / std::numbers::sqrt2);
-}
-double normal_pdf(double x) {
-  return std::exp(-0.5 * x * x) / std::sqrt(2.0 * std::numbers::pi);
-}
-
-struct Moments {
-  double mean = 0.0;
-  double m2 = 0.0;  // E[y^2]
-};
-
-// Moments of clip(X, lo, hi) for X ~ N(mu, s^2); lo may be -inf and hi +inf.
-Moments clipped_moments(double mu, double s, double lo, double hi) {
-  if (s <= 1e-12) {
-    const double y = std::clamp(mu, lo, hi);
-    return {y, y * y};
-  }
-  const bool has_lo = std::isfinite(lo), has_hi = std::isfinite(hi);
-  const double a = has_lo ? (lo - mu) / s : -kInf;
-  const double b = has_hi ? (hi - mu) / s : kInf;
-  const double cdf_a = has_lo ? normal_cdf(a) : 0.0, pdf_a = has_lo ? normal_pdf(a) : 0.0;
-  const double cdf_b = has_hi ? normal_cdf(b) : 1.0, pdf_b = has_hi ? normal_pdf(b) : 0.0;
-  const double inside = cdf_b - cdf_a;
-  Moments m;
-  m.mean = mu * inside + s * (pdf_a - pdf_b);
-  m.m2 = (mu * mu + s * s) * inside;
-  if (has_lo) {
-    m.mean += lo * cdf_a;
-    m.m2 += lo * lo * cdf_a + s * (lo + mu) * pdf_a;
-  }
-  if (has_hi) {
-    m.mean += hi * (1.0 - cdf_b);
-    m.m2 += hi * hi * (1.0 - cdf_b) - s * (hi + mu) * pdf_b;
-  }
-  return m;
-}
-
-std::pair<double, double> activation_clip(Activation act) {
-  switch (act) {
-    case Activation::kRelu:
-      return {0.0, kInf};
-    case Activation::kRelu6:
-      return {0.0, 6.0};
-    case Activation::kNone:
-      break;
-  }
-  return {-kInf, kInf};
-}
 
 tflite::ActivationFunctionType to_tflite(Activation act) {
   switch (act) {
@@ -152,19 +52,6 @@ int out_size(int in, int kernel, int stride, Padding padding) {
   if (padding == Padding::kSame) return (in + stride - 1) / stride;
   return (in - kernel) / stride + 1;
 }
-
-void append_le(std::vector<uint8_t>& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-
-// What the builder knows about an activation tensor.
-struct ActInfo {
-  std::vector<int32_t> shape;
-  double mean = 0.0, stddev = 1.0;  // analytic estimate, pooled over channels
-  double lo = -1.0, hi = 1.0;       // estimated range the quantization covers
-  float scale = 1.0f;
-  int32_t zero_point = 0;
-};
 
 }  // namespace
 
@@ -234,19 +121,6 @@ struct GraphBuilder::Impl {
     return Node{index};
   }
 
-  // Sets the quantization of `info` to cover [lo, hi] (widened to include 0).
-  static void quantize_range(ActInfo& info, double lo, double hi) {
-    lo = std::min(lo, 0.0);
-    hi = std::max(hi, 0.0);
-    if (hi - lo < 1e-6) hi = lo + 1e-6;
-    const double scale = (hi - lo) / 255.0;
-    info.lo = lo;
-    info.hi = hi;
-    info.scale = static_cast<float>(scale);
-    info.zero_point =
-        static_cast<int32_t>(std::clamp(std::round(-128.0 - lo / scale), -128.0, 127.0));
-  }
-
   int int32_constant(const std::string& name, std::vector<int32_t> shape,
                      const std::vector<int32_t>& values) {
     std::vector<uint8_t> data;
@@ -277,104 +151,8 @@ struct GraphBuilder::Impl {
     graph->operators.push_back(std::move(op));
   }
 
-  // The weights, bias and output statistics of a conv / depthwise conv / dense layer.
-  struct Layer {
-    std::vector<uint8_t> weights;  // int8, in the TFLite layout
-    std::vector<float> weight_scales;
-    std::vector<uint8_t> bias;  // int32 little-endian
-    std::vector<float> bias_scales;
-    std::vector<float> float_weights, float_bias;  // float models only, same layout
-    ActInfo out;
-  };
-
-  // out_channels output channels, each a dot product of fan_in inputs. index(c, i) gives the
-  // position of weight i of channel c in the TFLite layout.
-  template <typename Index>
-  Layer make_layer(const ActInfo& in, int out_channels, int fan_in, const std::string& key,
-                   bool batch_norm, double bn_epsilon, Activation activation, Index index) {
-    Layer layer;
-    const size_t n = static_cast<size_t>(out_channels), k = static_cast<size_t>(fan_in);
-    layer.weights.resize(n * k);
-    layer.weight_scales.resize(n);
-    layer.bias_scales.resize(n);
-    layer.bias.reserve(n * 4);
-    if (float_model) {
-      layer.float_weights.resize(n * k);
-      layer.float_bias.resize(n);
-    }
-    Rng weight_rng(seed, key);
-    Rng bn_rng(seed, key + "#bias");
-    const double he_std = std::sqrt(2.0 / fan_in);
-    const auto [clip_lo, clip_hi] = activation_clip(activation);
-    double lo = kInf, hi = -kInf, sum_mean = 0.0, sum_m2 = 0.0;
-    std::vector<double> w(k);
-    for (size_t c = 0; c < n; ++c) {
-      double s1 = 0.0, s2 = 0.0, max_abs = 0.0;
-      for (size_t i = 0; i < k; ++i) {
-        w[i] = he_std * weight_rng.normal();
-        s1 += w[i];
-        s2 += w[i] * w[i];
-        max_abs = std::max(max_abs, std::abs(w[i]));
-      }
-      max_abs = std::max(max_abs, 1e-12);
-      // Raw channel output z = w . x (Keras initializes conv biases to zero).
-      const double z_mean = in.mean * s1;
-      const double z_std = in.stddev * std::sqrt(s2);
-      double fold = 1.0, bias = 0.0;
-      if (batch_norm) {
-        // Seeded batch norm whose moving statistics roughly match the channel's estimated
-        // statistics, as they would after training: the folded output is ~ N(beta, gamma^2).
-        const double gamma = 0.6 + 0.8 * bn_rng.uniform();
-        const double beta = 0.1 * bn_rng.normal();
-        const double moving_mean = z_mean + 0.05 * z_std * bn_rng.normal();
-        const double moving_var = z_std * z_std * std::exp(0.1 * bn_rng.normal());
-        fold = gamma / std::sqrt(moving_var + bn_epsilon);
-        bias = beta - moving_mean * fold;
-      } else {
-        bias = 0.01 * bn_rng.normal();
-      }
-      const double mean_c = z_mean * fold + bias;
-      const double std_c = z_std * fold;
-      lo = std::min(lo, mean_c - kSigmas * std_c);
-      hi = std::max(hi, mean_c + kSigmas * std_c);
-      const Moments m = clipped_moments(mean_c, std_c, clip_lo, clip_hi);
-      sum_mean += m.mean;
-      sum_m2 += m.m2;
-
-      if (float_model) {  // the folded layer as it is; no quantization
-        for (size_t i = 0; i < k; ++i)
-          layer.float_weights[index(c, i)] = static_cast<float>(w[i] * fold);
-        layer.float_bias[c] = static_cast<float>(bias);
-        continue;
-      }
-      const float w_scale = static_cast<float>(max_abs * fold / 127.0);
-      const double inv_step = 127.0 / max_abs;
-      layer.weight_scales[c] = w_scale;
-      for (size_t i = 0; i < k; ++i) {
-        // |w| <= max_abs, so this rounds half away from zero into [-127, 127] (cheaper than
-        // std::round, which is a library call without SSE4.1).
-        const double x = w[i] * inv_step;
-        const int q = static_cast<int>(x + (x >= 0.0 ? 0.5 : -0.5));
-        layer.weights[index(c, i)] = static_cast<uint8_t>(static_cast<int8_t>(q));
-      }
-      const float b_scale = in.scale * w_scale;
-      layer.bias_scales[c] = b_scale;
-      const double qb = std::clamp(std::round(bias / b_scale), -2147483647.0, 2147483647.0);
-      append_le(layer.bias, static_cast<uint32_t>(static_cast<int32_t>(qb)));
-    }
-    const double mean = sum_mean / static_cast<double>(n);
-    layer.out.mean = mean;
-    layer.out.stddev = std::sqrt(std::max(sum_m2 / static_cast<double>(n) - mean * mean, 1e-12));
-    lo = std::max(lo, clip_lo);
-    hi = std::min(hi, clip_hi);
-    if (activation == Activation::kRelu6) hi = 6.0;  // the converter's range for ReLU6
-    if (hi <= lo) hi = lo + 1e-3;
-    quantize_range(layer.out, lo, hi);
-    return layer;
-  }
-
   // Adds the weight and bias tensors of `layer`; returns their indices.
-  std::pair<int, int> add_parameters(Layer& layer, const std::string& weights_name,
+  std::pair<int, int> add_parameters(LayerWeights& layer, const std::string& weights_name,
                                      std::vector<int32_t> weights_shape, int quantized_dimension,
                                      const std::string& bias_name) {
     if (float_model) {
@@ -419,13 +197,15 @@ struct GraphBuilder::Impl {
     const int ow = out_size(width, kw, spec.stride, spec.padding);
     if (oh <= 0 || ow <= 0) fail(spec.output + ": input too small");
     const int fan_in = depthwise ? kh * kw : kh * kw * channels;
-    const size_t cs = static_cast<size_t>(channels), fan = static_cast<size_t>(fan_in);
-    Layer layer =
-        depthwise
-            ? make_layer(in, out_channels, fan_in, spec.weights, spec.batch_norm, spec.bn_epsilon,
-                         spec.activation, [cs](size_t c, size_t i) { return i * cs + c; })
-            : make_layer(in, out_channels, fan_in, spec.weights, spec.batch_norm, spec.bn_epsilon,
-                         spec.activation, [fan](size_t c, size_t i) { return c * fan + i; });
+    LayerWeights layer = make_layer_weights(in, {.seed = seed,
+                                                 .float_model = float_model,
+                                                 .key = spec.weights,
+                                                 .out_channels = out_channels,
+                                                 .fan_in = fan_in,
+                                                 .channel_minor = depthwise,
+                                                 .batch_norm = spec.batch_norm,
+                                                 .bn_epsilon = spec.bn_epsilon,
+                                                 .activation = spec.activation});
     const auto [w, b] =
         depthwise
             ? add_parameters(layer, spec.weights, {1, kh, kw, out_channels}, 3, spec.bias)
@@ -457,9 +237,14 @@ struct GraphBuilder::Impl {
     const ActInfo in = act(x);
     if (in.shape.size() != 2 || spec.units <= 0) fail(spec.output + ": dense needs a [1, C] input");
     const int fan_in = in.shape[1];
-    const size_t fan = static_cast<size_t>(fan_in);
-    Layer layer = make_layer(in, spec.units, fan_in, spec.weights, false, 0.0, spec.activation,
-                             [fan](size_t c, size_t i) { return c * fan + i; });
+    LayerWeights layer = make_layer_weights(in, {.seed = seed,
+                                                 .float_model = float_model,
+                                                 .key = spec.weights,
+                                                 .out_channels = spec.units,
+                                                 .fan_in = fan_in,
+                                                 .batch_norm = false,
+                                                 .bn_epsilon = 0.0,
+                                                 .activation = spec.activation});
     const auto [w, b] = add_parameters(layer, spec.weights, {spec.units, fan_in}, 0, spec.bias);
     layer.out.shape = {in.shape[0], spec.units};
     const Node y = add_activation(spec.output, std::move(layer.out));
@@ -549,7 +334,7 @@ Node GraphBuilder::add(Node a, Node b, const std::string& name, Activation activ
   double lo = std::max(mean - kSigmas * stddev, clip_lo);
   double hi = std::min(mean + kSigmas * stddev, clip_hi);
   if (hi <= lo) hi = lo + 1e-3;
-  Impl::quantize_range(out, lo, hi);
+  quantize_range(out, lo, hi);
   const Node y = impl_->add_activation(name, std::move(out));
   tflite::AddOptionsT o;
   o.fused_activation_function = to_tflite(activation);
@@ -583,7 +368,7 @@ Node GraphBuilder::avg_pool_global(Node x, const std::string& name) {
   const double lo = std::max(in.lo, in.mean - kSigmas * in.stddev);
   double hi = std::min(in.hi, in.mean + kSigmas * in.stddev);
   if (hi <= lo) hi = lo + 1e-3;
-  Impl::quantize_range(out, lo, hi);
+  quantize_range(out, lo, hi);
   const Node y = impl_->add_activation(name, std::move(out));
   tflite::ReducerOptionsT o;
   o.keep_dims = false;
@@ -664,7 +449,7 @@ Node GraphBuilder::concat(const std::vector<Node>& xs, const std::string& name) 
   m2 /= out.shape.back();
   out.mean = mean;
   out.stddev = std::sqrt(std::max(m2 - mean * mean, 1e-12));
-  Impl::quantize_range(out, lo, hi);
+  quantize_range(out, lo, hi);
   const int axis = static_cast<int>(out.shape.size()) - 1;
   const Node y = impl_->add_activation(name, std::move(out));
   tflite::ConcatenationOptionsT o;

@@ -394,7 +394,7 @@ class TableBuilder {
       const std::vector<std::string> first =
           rows.empty() ? std::vector<std::string>{} : words(rows[0]);
       if (!first.empty() && first[0] == "shortcut") {
-        if (b.residual_needs_stride_1 && stride != 1) continue;
+        if (b.shortcut == BlockTable::Shortcut::kNoneWhenStrided && stride != 1) continue;
         if (first.size() < 2) fail(row, "shortcut needs its filters");
         if (rows.size() > 1) fail(row, "a shortcut branch has the shortcut row alone");
         const RowOptions o = options(rows[0], first, 2, args, in_channels);
@@ -403,7 +403,7 @@ class TableBuilder {
         const int filters = number(rows[0], first[1], args, in_channels);
         if (filters == in_channels && o.stride == 1) {
           outs.push_back(x);
-        } else if (b.shortcut_identity_only) {
+        } else if (b.shortcut == BlockTable::Shortcut::kIdentityOnly) {
           continue;  // no projection: the block does not add its input
         } else {     // a 1x1 projection with batch norm; the row's other words (name, eps) apply
           std::string conv = "conv " + first[1] + " 1x1 bn";

@@ -13,17 +13,20 @@ namespace pipecut::zoo {
 // A block table. Rows may use $1..$9 (the instance's arguments), $in (its input's channels) and
 // products of them with numbers ("$1*4"). A branch that is the single row "shortcut F sS" is the
 // input itself when that already has F channels and S is 1, else a 1x1 convolution with stride S
-// and batch norm. With `residual_needs_stride_1`, an instance with stride argument other than 1
-// keeps only its first branch (MobileNetV2's blocks add their input only when the shape stays).
+// and batch norm; `shortcut` says where a block adds no shortcut at all.
 struct BlockTable {
+  enum class Shortcut {
+    kIdentityOrProjection,  // the input, or a 1x1 projection where the shape changes
+    kNoneWhenStrided,       // as that, but an instance with a stride other than 1 adds nothing
+                            // (kuangliu's CIFAR MobileNetV2)
+    kIdentityOnly,          // the input, or nothing where it would need a projection (Keras'
+                            // MobileNetV2)
+  };
   std::string name;
   std::vector<std::vector<std::string>> branches;
   std::string merge;        // "add", "add relu", "concat"
   int stride_argument = 0;  // which $k is the block's stride (0: none)
-  bool residual_needs_stride_1 = false;
-  // The shortcut is the input or nothing: where it would need a projection the block does not
-  // add its input (Keras' MobileNetV2).
-  bool shortcut_identity_only = false;
+  Shortcut shortcut = Shortcut::kIdentityOrProjection;
 };
 
 struct LayerTable {

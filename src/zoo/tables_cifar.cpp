@@ -98,7 +98,7 @@ LayerTable cifar_table(const std::string& name) {
                             {"shortcut $2 s1"}},
                            "add",
                            3,
-                           true}};
+                           BlockTable::Shortcut::kNoneWhenStrided}};
     t.rows = {"input 32x32x3",
               "conv 32 3x3 bn relu",
               "inverted 1 16 s1",

@@ -85,7 +85,7 @@ LayerTable keras_mobilenet_v2() {
       "224x224x3 -> 1000 classes";
   BlockTable first{"inverted_first", {{dw, project}}, "add"};
   BlockTable stride1{"inverted", {{"shortcut $2"}, {expand, dw, project}}, "add"};
-  stride1.shortcut_identity_only = true;
+  stride1.shortcut = BlockTable::Shortcut::kIdentityOnly;
   BlockTable stride2{
       "inverted_s2", {{expand, "pad correct name=$name_pad", dw + " s2 valid", project}}, "add"};
   t.blocks = {first, stride1, stride2};
