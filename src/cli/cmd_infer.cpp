@@ -15,6 +15,7 @@
 #include "cli/remote_options.h"
 #include "pipecut/error.h"
 #include "pipecut/inputs.h"
+#include "pipecut/pipeline.h"
 #include "pipecut/progress.h"
 #include "pipecut/remote.h"
 
@@ -114,11 +115,14 @@ void add_infer(CLI::App& app) {
     const size_t total = static_cast<size_t>(args->frames);
     size_t pushed = 0;
     const auto start = Clock::now();
+    Clock::time_point first_back, last_back;  // for the steady rate, as pipeline reports it
     while (popped < total) {
       while (pushed < total && pushed - popped < window)
         pipeline.push(distinct[pushed++ % distinct.size()]);
       const auto r = pipeline.pop(timeout);
       if (!r) break;
+      last_back = Clock::now();
+      if (popped == 0) first_back = last_back;
       ++popped;
       bar.update(static_cast<int64_t>(popped), static_cast<int64_t>(total), "frames back");
       latencies.push_back(std::chrono::duration<double, std::milli>(r->latency).count());
@@ -137,6 +141,10 @@ void add_infer(CLI::App& app) {
     bar.finish();
     const RemoteStats st = pipeline.stats();
     const double fps = static_cast<double>(popped) / seconds;
+    // Once the pipeline is full (first result to last): what `pipeline` reports as steady_fps,
+    // for comparing the two; a single frame has no such rate, and then the whole run's stands in.
+    const double steady = steady_throughput(static_cast<size_t>(popped), first_back, last_back);
+    const double steady_fps = steady > 0 ? steady : fps;
     if (args->json) {
       nlohmann::ordered_json failed = nlohmann::ordered_json::array();
       for (const auto& [frame, reason] : failures)
@@ -146,6 +154,7 @@ void add_infer(CLI::App& app) {
                                {"frames", popped},
                                {"seconds", seconds},
                                {"throughput_fps", fps},
+                               {"steady_fps", steady_fps},
                                {"latency_ms",
                                 {{"p50", percentile(latencies, 0.5)},
                                  {"p90", percentile(latencies, 0.9)},
@@ -158,9 +167,10 @@ void add_infer(CLI::App& app) {
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
       std::printf(
-          "%llu frames in %.3f s: %.1f frames/s; latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms\n",
-          static_cast<unsigned long long>(popped), seconds, fps, percentile(latencies, 0.5),
-          percentile(latencies, 0.9), percentile(latencies, 0.99));
+          "%llu frames in %.3f s: %.1f frames/s (%.1f once full); latency p50 %.2f ms, p90 %.2f "
+          "ms, p99 %.2f ms\n",
+          static_cast<unsigned long long>(popped), seconds, fps, steady_fps,
+          percentile(latencies, 0.5), percentile(latencies, 0.9), percentile(latencies, 0.99));
       std::printf(
           "redelivered %llu, duplicates dropped %llu, failed %zu%s\n",
           static_cast<unsigned long long>(st.redelivered),
