@@ -36,6 +36,10 @@ TEST(CliZoo, ListGivesParametersAndMacs) {
   EXPECT_NE(text.out.find("inception_v4"), std::string::npos);
   EXPECT_NE(text.out.find("resnet152_cifar"), std::string::npos);
   EXPECT_NE(text.out.find("MACs"), std::string::npos);
+  // The list is of the architectures as they are: a size for it is refused, not ignored.
+  const CliResult sized = run_cli("zoo --list --input-size 299");
+  EXPECT_NE(sized.status, 0);
+  EXPECT_NE(sized.err.find("--list takes no --input-size"), std::string::npos) << sized.err;
 }
 
 TEST(CliZoo, FloatModelQuantizedSplitsAndVerifiesBitExact) {

@@ -265,6 +265,9 @@ TEST(EdgeTpuPublished, ZooModelsWithinAQuarterOfCoralsFigures) {
     EXPECT_EQ(coral.ops_on_cpu, 0) << p.name << " maps whole";
     EXPECT_EQ(coral.off_chip_bytes, lab.off_chip_bytes) << "the host changes no caching";
     if (lab.off_chip_bytes > 0) {
+      // Why the host has a profile of its own: at the calibration host's rate every model that
+      // streams comes out slower than Coral measured it.
+      EXPECT_GT(lab.latency.total(), p.ms) << p.name;
       rest.push_back(lab.latency.total() - lab.latency.stream);
       mib.push_back(static_cast<double>(lab.off_chip_bytes) / kMiB);
       real.push_back(p.ms);
@@ -284,13 +287,15 @@ TEST(EdgeTpuPublished, ZooModelsWithinAQuarterOfCoralsFigures) {
   };
   // The constant is this fit, rounded.
   EXPECT_NEAR(fit(rest.size()), kCoralHostStreamMsPerMib, 0.05);
-  // Left out of the fit, each streamed model is still predicted within the goal.
+  // Left out of the fit, each streamed model is still predicted within 12 % (docs/estimate.md),
+  // by a rate within 5 % of the constant.
   for (size_t i = 0; i < rest.size(); ++i) {
     const double rate = fit(i);
     const double error = std::abs(rest[i] + mib[i] * rate - real[i]) / real[i];
     std::cout << "left out: model " << i << " at " << rate << " ms/MiB, error " << error * 100
               << " %\n";
-    EXPECT_LE(error, 0.25) << "model " << i << " left out of the fit";
+    EXPECT_LE(error, 0.12) << "model " << i << " left out of the fit";
+    EXPECT_NEAR(rate, kCoralHostStreamMsPerMib, 0.05 * kCoralHostStreamMsPerMib) << i;
   }
 }
 

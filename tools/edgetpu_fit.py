@@ -211,7 +211,8 @@ def pipeline_report(coef):
             batch = 1
         pred = (latency + (batch - 1) * period) / batch
         key = (family, 'streamed' if streams else 'cached',
-               'one input' if batch == 1 else 'stream of %d' % batch)
+               'one input' if batch == 1 else 'stream of %d' % batch
+               + (' (fresh runner)' if kind.startswith('pipeline_stream_per_item_fresh') else ''))
         errs[key].append(abs(pred - real) / real)
     for k, v in sorted(errs.items()):
         v.sort()

@@ -81,11 +81,13 @@ class StageWorkers {
     int threads = 1;          // CPU threads per worker
     // How the workers share cores with the tree's other stages. kEqual: the kernel's fair share.
     // kMacs: each worker thread raises its nice value by one step per factor of 1.25 its stage's
-    // multiply-accumulates are below the tree's costliest stage (as Pipeline weighs its stages),
-    // so that when several `serve` processes share a host's cores the costliest stage is not held
-    // to an equal share while a core idles. kAuto: kMacs when this object's worker threads
-    // outnumber the usable cores, else kEqual (a lone worker per host gains nothing from it and
-    // would only yield to the host's other programs).
+    // work (multiply-accumulates, one per output element for ops without any, and 10^8 for the
+    // hop) is below the tree's costliest stage (as Pipeline weighs its stages), so that when
+    // several `serve` processes share a host's cores the costliest stage is not held to an equal
+    // share while a core idles. Nice weighs threads within one scheduling group only (with
+    // autogroup, one session). kAuto: kMacs when this object's worker threads outnumber the
+    // usable cores, else kEqual (a lone worker per host gains nothing and would only yield to the
+    // host's other programs).
     enum class Weights { kAuto, kEqual, kMacs };
     Weights weights = Weights::kAuto;
     // Called before each run with (stage, frame); a throw counts as the stage throwing. For tests
@@ -104,8 +106,8 @@ class StageWorkers {
   // reconnect window); returns that worker's reason, or empty after stop().
   std::string wait();
   std::vector<WorkerStats> stats() const;  // per stage served, in Options::stages order
-  // The nice steps each served stage's workers took, in Options::stages order (all 0 unless
-  // weighted).
+  // The nice steps each served stage's workers ask for, in Options::stages order (all 0 unless
+  // weighted). A worker takes fewer at nice 19, and none where the kernel refuses.
   std::vector<int> nice_steps() const;
 
  private:

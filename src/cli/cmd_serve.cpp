@@ -71,7 +71,7 @@ void add_serve(CLI::App& app) {
               << " worker(s) each on " << args->remote.nats.url;
     const std::vector<int> nice = workers.nice_steps();
     if (std::any_of(nice.begin(), nice.end(), [](int n) { return n > 0; })) {
-      std::cerr << ", nice +";
+      std::cerr << ", weighed: nice +";
       for (size_t i = 0; i < nice.size(); ++i) std::cerr << (i ? "," : "") << nice[i];
     }
     std::cerr << std::endl;

@@ -53,6 +53,8 @@ void add_zoo(CLI::App& app) {
   cmd->add_flag("--json", args->json, "with --list: print JSON");
   cmd->callback([args] {
     if (args->list) {
+      if (args->input_size != 0 || args->float_model || args->calibrate > 0)
+        throw Error("zoo: --list takes no --input-size, --float or --calibrate");
       // Parameters and multiply-accumulates come from the built graphs (a few seconds for all).
       struct Row {
         std::string name, summary;

@@ -251,9 +251,11 @@ StageWorkers::StageWorkers(const RemoteLayout& layout, const NatsOptions& nats,
       throw Error("serve: stage " + std::to_string(s) + " does not exist (the tree has " +
                   std::to_string(layout.stages.size()) + ")");
   }
-  const int threads = static_cast<int>(im.stages.size()) * options.workers * options.threads;
-  const bool weighted = options.weights == Options::Weights::kMacs ||
-                        (options.weights == Options::Weights::kAuto && threads > usable_cores());
+  const bool weighted =
+      options.weights == Options::Weights::kMacs ||
+      (options.weights == Options::Weights::kAuto &&
+       stage_threads_outnumber_cores(im.stages.size() * static_cast<size_t>(options.workers),
+                                     options.threads, usable_cores()));
   const std::vector<int> steps = weighted
                                      ? pipeline_detail::nice_steps_for_costs(stage_costs(layout))
                                      : std::vector<int>(layout.stages.size(), 0);

@@ -48,9 +48,10 @@ tflite::Padding to_tflite(Padding padding) {
   return padding == Padding::kSame ? tflite::Padding_SAME : tflite::Padding_VALID;
 }
 
+// 0 when a VALID window does not fit at all (the division alone would round that up to 1).
 int out_size(int in, int kernel, int stride, Padding padding) {
   if (padding == Padding::kSame) return (in + stride - 1) / stride;
-  return (in - kernel) / stride + 1;
+  return in < kernel ? 0 : (in - kernel) / stride + 1;
 }
 
 }  // namespace

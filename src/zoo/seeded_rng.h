@@ -1,7 +1,8 @@
 #pragma once
 // The zoo's random numbers: splitmix64 and the polar Box-Muller method, our own rather than the
-// standard library's distributions, so a model's bytes depend on its name and seed alone, on
-// every compiler and library version. Inline: the builder draws one per weight (VGG19: 143 M).
+// standard library's distributions (whose algorithms each library chooses), so a model's bytes
+// depend on its name and seed, not on the C++ library (the float math still goes through libm).
+// Inline: the builder draws one per weight (VGG19: 143 M).
 #include <cmath>
 #include <cstdint>
 #include <string>
