@@ -3,12 +3,15 @@
 // and file-backed streams), for tensors of 50, 200 and 800 KiB. bench/run.sh prints frames per
 // second and the latency each NATS hop adds. Starts its own nats-server on 127.0.0.1.
 #include <benchmark/benchmark.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "pipecut/pipeline.h"
 #include "pipecut/remote.h"
@@ -75,6 +78,26 @@ std::vector<TensorValue> frame(int64_t bytes) {
       s.name, s.type, s.shape, {}, std::vector<uint8_t>(static_cast<size_t>(bytes), 7)}};
 }
 
+// CPU seconds a process has used so far (user + system, all threads), from /proc.
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = text.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double own_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 // Pushes `frames` keeping at most `window` in flight; pops each.
 template <typename Push, typename Pop>
 void stream(int frames, int window, Push push, Pop pop) {
@@ -116,6 +139,7 @@ void BM_Nats(benchmark::State& state) {
   StageWorkers workers(layout, nats, options);
   RemotePipeline client(layout, nats);
   const auto input = frame(bytes);
+  const double own0 = own_cpu_seconds(), server0 = process_cpu_seconds(server().pid());
   for (auto _ : state) {
     stream(
         kFrames, window, [&] { client.push(input); },
@@ -126,6 +150,14 @@ void BM_Nats(benchmark::State& state) {
   }
   state.counters["fps"] = benchmark::Counter(static_cast<double>(kFrames) * state.iterations(),
                                              benchmark::Counter::kIsRate);
+  // The transport's CPU per hop (kStages + 1 per frame, each 4 NATS messages: the publish, its
+  // acknowledgement, the delivery and the acknowledgement that asks for the next): the workers'
+  // and the client's (this process, relays included: they copy as an in-process stage would)
+  // and the server's.
+  const double hops = static_cast<double>(kFrames * (kStages + 1)) * state.iterations();
+  state.counters["us_per_hop_here"] = 1e6 * (own_cpu_seconds() - own0) / hops;
+  state.counters["us_per_hop_server"] =
+      1e6 * (process_cpu_seconds(server().pid()) - server0) / hops;
 }
 
 // Args: KiB, frames in flight (1: latency, 8: throughput), and for NATS 1 = memory streams.

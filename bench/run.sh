@@ -21,7 +21,7 @@ table() {
       if (name ~ /_(mean|stddev|cv)$/) next
       sub(/_median$/, "", name); sub(/\/real_time$/, "", name); sub(/\/iterations:[0-9]+/, "", name)
       line = sprintf("%-44s %10.3f %s", name, $col["real_time"], $col["time_unit"])
-      n = split("GOPS GOPS_per_thread fps steady_fps ideal_fps ratio files", names, " ")
+      n = split("GOPS GOPS_per_thread fps steady_fps ideal_fps ratio files us_per_hop_here us_per_hop_server", names, " ")
       for (k = 1; k <= n; ++k) if ((names[k] in col) && $col[names[k]] != "") line = line sprintf("  %s=%.3f", names[k], $col[names[k]])
       print line
       t[name] = $col["real_time"]

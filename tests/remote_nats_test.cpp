@@ -224,6 +224,69 @@ TEST(Remote, WeighedWorkersTakeNiceStepsByTheirStagesWork) {
   }
 }
 
+// A stage that passes its one tensor on under the next name (Options::make_stage's use: the
+// transport alone, as bench/bench_remote.cpp measures it).
+class Relay : public Executable {
+ public:
+  Relay(int stage, int32_t bytes)
+      : in_{{"t" + std::to_string(stage - 1), DType::kInt8, {1, bytes}, {}}},
+        out_{{"t" + std::to_string(stage), DType::kInt8, {1, bytes}, {}}} {}
+  const std::vector<TensorSpec>& inputs() const override { return in_; }
+  const std::vector<TensorSpec>& outputs() const override { return out_; }
+  std::vector<TensorValue> run(const std::vector<TensorValue>& in) override {
+    TensorValue v = in.at(0);
+    v.name = out_[0].name;
+    for (uint8_t& b : v.data) b = static_cast<uint8_t>(b + 1);  // each stage leaves its mark
+    return {std::move(v)};
+  }
+  std::string backend() const override { return "relay"; }
+
+ private:
+  std::vector<TensorSpec> in_, out_;
+};
+
+// Executables of the caller's own on a layout without stage files, weighed by MACs: the stages
+// weigh the same (their hop alone) and the frames pass every stage, in order.
+constexpr int kStages = 4;
+constexpr int32_t kBytes = 70000;  // above the server's 64 KiB read buffer: split reads
+TEST(Remote, CallersOwnExecutablesServeALayoutWithoutFiles) {
+  RemoteLayout layout;
+  layout.id = "relay" + std::to_string(::getpid());
+  for (int s = 1; s <= kStages; ++s) {
+    RemoteLayout::Stage st;
+    st.forwards = {"t" + std::to_string(s)};
+    st.largest_message = kBytes + 1024;
+    layout.stages.push_back(st);
+  }
+  layout.inputs = {{"t0", DType::kInt8, {1, kBytes}, {}}};
+  layout.outputs = {{"t" + std::to_string(kStages), DType::kInt8, {1, kBytes}, {}}};
+  layout.name_queues();
+  NatsServer server(testing::fresh_dir("remote_relay"));
+  StageWorkers::Options wo;
+  wo.weights = StageWorkers::Options::Weights::kMacs;
+  wo.make_stage = [](int s) { return std::make_unique<Relay>(s, kBytes); };
+  StageWorkers workers(layout, options_for(server), wo);
+  EXPECT_EQ(workers.nice_steps(), std::vector<int>(kStages, 0));
+  RemotePipeline client(layout, options_for(server));
+  for (int f = 0; f < 6; ++f) {
+    TensorValue v{"t0", DType::kInt8, {1, kBytes}, {}, std::vector<uint8_t>(kBytes)};
+    for (int32_t i = 0; i < kBytes; ++i)
+      v.data[static_cast<size_t>(i)] = static_cast<uint8_t>(i + f);
+    client.push({v});
+  }
+  for (uint64_t f = 0; f < 6; ++f) {
+    const auto r = client.pop(std::chrono::seconds(60));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->frame, f);
+    ASSERT_FALSE(r->failed) << r->reason;
+    ASSERT_EQ(r->outputs.size(), 1u);
+    ASSERT_EQ(r->outputs[0].data.size(), static_cast<size_t>(kBytes));
+    for (int32_t i : {0, 1, kBytes / 2, kBytes - 1})
+      EXPECT_EQ(r->outputs[0].data[static_cast<size_t>(i)], static_cast<uint8_t>(i + f + kStages))
+          << "frame " << f << " byte " << i;
+  }
+}
+
 TEST(Remote, MessagesAboveTheServersLimitAreRefusedAtStartup) {
   const RemoteLayout layout = remote_layout(tree());
   // Stage 1 sends a 7x7x... feature map of several KiB; the client sends a 150 KiB picture.

@@ -94,7 +94,8 @@ class StageWorkers {
     // and fault injection.
     std::function<void(int stage, uint64_t frame)> before_run;
     // Makes a worker's executable for a stage; default: the stage's file on the CPU runtime with
-    // `threads` threads. For benchmarks of the transport alone.
+    // `threads` threads. For benchmarks of the transport alone. A layout stage without a file
+    // is weighed by its hop alone.
     std::function<std::unique_ptr<Executable>(int stage)> make_stage;
   };
   StageWorkers(const RemoteLayout& layout, const NatsOptions& nats, const Options& options);

@@ -1,9 +1,11 @@
 #include "remote/nats_session.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "pipecut/error.h"
+#include "remote/message_headers.h"
 
 namespace pipecut::remote {
 
@@ -18,6 +20,15 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kRetryWindow = std::chrono::seconds(60);
 bool open(natsConnection* nc, natsStatus s) {
   return s != NATS_CONNECTION_CLOSED && !natsConnection_IsClosed(nc);
+}
+
+// The client library spins up to 2,000 times on a busy mutex before it sleeps, which on a host
+// whose cores are all running stages (the case pipecut serves) burns the time the lock's holder
+// needs. Set once, before the first connection (the library's settings are process-wide): this
+// must stay the process's first call into the client library, or the default stays.
+void open_library() {
+  static const natsStatus opened = nats_Open(0);
+  check(opened, "NATS client library");
 }
 
 struct OptionsDeleter {
@@ -44,6 +55,7 @@ void check(natsStatus s, const std::string& what, jsErrCode js_error) {
 NatsSession::NatsSession(const NatsOptions& options, const std::string& client_name,
                          std::chrono::milliseconds connect_wait)
     : options_(options) {
+  open_library();
   natsOptions* raw = nullptr;
   check(natsOptions_Create(&raw), "NATS options");
   const std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
@@ -94,10 +106,21 @@ NatsSession::NatsSession(const NatsOptions& options, const std::string& client_n
 }
 
 NatsSession::~NatsSession() {
-  for (natsSubscription* sub : subscriptions_) natsSubscription_Destroy(sub);
+  if (ack_sub_) natsSubscription_Destroy(ack_sub_);
   jsCtx_Destroy(js_);
   natsConnection_Close(connection_);
   natsConnection_Destroy(connection_);
+}
+
+uint64_t NatsSession::reconnects() const {
+  natsStatistics* stats = nullptr;
+  uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0, count = 0;
+  if (natsStatistics_Create(&stats) == NATS_OK) {
+    if (natsConnection_GetStats(connection_, stats) == NATS_OK)
+      natsStatistics_GetCounts(stats, &in_msgs, &in_bytes, &out_msgs, &out_bytes, &count);
+    natsStatistics_Destroy(stats);
+  }
+  return count;
 }
 
 int64_t NatsSession::max_payload() const {
@@ -148,98 +171,119 @@ void NatsSession::ensure_queues(const RemoteLayout& layout) {
 bool NatsSession::publish(const std::string& subject, std::span<const uint8_t> data,
                           const std::string& msg_id, const std::vector<Header>& headers,
                           std::chrono::milliseconds retry_for) {
+  const std::lock_guard lock(publish_mutex_);
+  if (!ack_sub_) {
+    natsInbox* inbox = nullptr;
+    check(natsInbox_Create(&inbox), "publishing to " + subject);
+    ack_inbox_ = inbox;
+    natsInbox_Destroy(inbox);
+    check(natsConnection_SubscribeSync(&ack_sub_, connection_, (ack_inbox_ + ".*").c_str()),
+          "publishing to " + subject);
+  }
   // The same message id on every attempt: a retry after a lost acknowledgement is a duplicate
   // the stream drops, never a second frame.
   const auto deadline = Clock::now() + std::min<std::chrono::milliseconds>(retry_for, kRetryWindow);
   for (;;) {
-    natsMsg* raw = nullptr;
-    check(natsMsg_Create(&raw, subject.c_str(), nullptr, reinterpret_cast<const char*>(data.data()),
-                         static_cast<int>(data.size())),
-          "message for " + subject);
-    const MsgPtr msg(raw);
-    for (const Header& h : headers)
-      check(natsMsgHeader_Set(raw, h.key.c_str(), h.value.c_str()), "message header " + h.key);
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    po.MsgId = msg_id.c_str();
-    jsPubAck* ack = nullptr;
-    jsErrCode err = static_cast<jsErrCode>(0);
-    const natsStatus s = js_PublishMsg(&ack, js_, raw, &po, &err);
-    if (s == NATS_OK) {
-      const bool duplicate = ack && ack->Duplicate;
-      jsPubAck_Destroy(ack);
-      return duplicate;
-    }
-    if (!open(connection_, s) || Clock::now() >= deadline)
-      check(s, "publishing to " + subject, err);
+    const Attempt a = publish_once(subject, data, msg_id, headers);
+    if (a.ok) return a.duplicate;
+    if (!open(connection_, a.status) || Clock::now() >= deadline)
+      throw Error("publishing to " + subject + ": " + a.reason);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
 
-natsSubscription* NatsSession::pull_subscribe(const std::string& stream, const std::string& subject,
-                                              const std::string& durable) {
+NatsSession::Attempt NatsSession::publish_once(const std::string& subject,
+                                               std::span<const uint8_t> data,
+                                               const std::string& msg_id,
+                                               const std::vector<Header>& headers) {
+  Attempt a;
+  const auto fail = [&](natsStatus s, std::string reason) {
+    a.status = s;
+    a.reason = std::move(reason);
+    return a;
+  };
+  const std::string reply = ack_inbox_ + "." + std::to_string(++publishes_);
+  natsMsg* raw = nullptr;
+  check(natsMsg_Create(&raw, subject.c_str(), reply.c_str(),
+                       reinterpret_cast<const char*>(data.data()), static_cast<int>(data.size())),
+        "message for " + subject);
+  MsgPtr msg(raw);
+  for (const Header& h : headers)
+    check(natsMsgHeader_Set(raw, h.key.c_str(), h.value.c_str()), "message header " + h.key);
+  check(natsMsgHeader_Set(raw, "Nats-Msg-Id", msg_id.c_str()), "message header Nats-Msg-Id");
+  natsStatus s = natsConnection_PublishMsg(connection_, raw);
+  msg.reset();
+  if (s != NATS_OK) return fail(s, natsStatus_GetText(s));
+  // The stream's answer, as JetStream's publish waits for it (5 s); answers to earlier attempts
+  // that come late are dropped.
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return fail(NATS_TIMEOUT, "no acknowledgement from the stream within 5 s");
+    natsMsg* got = nullptr;
+    s = natsSubscription_NextMsg(&got, ack_sub_, left);
+    if (s == NATS_SLOW_CONSUMER) continue;  // some answers were dropped; ours may still come
+    if (s != NATS_OK) return fail(s, natsStatus_GetText(s));
+    MsgPtr answer(got);
+    if (reply != natsMsg_GetSubject(got)) continue;
+    const std::string status = status_code(got);
+    if (!status.empty()) {
+      return fail(NATS_NO_RESPONDERS,
+                  status == "503" ? "no stream takes it (no responders)" : "status " + status);
+    }
+    const auto body = nlohmann::json::parse(
+        natsMsg_GetData(got), natsMsg_GetData(got) + natsMsg_GetDataLength(got), nullptr, false);
+    if (!body.is_object()) return fail(NATS_ERR, "the stream's acknowledgement is not JSON");
+    if (const auto e = body.find("error"); e != body.end()) {
+      std::string text = "error";
+      if (e->is_object()) {
+        if (const auto d = e->find("description"); d != e->end() && d->is_string())
+          text = d->get<std::string>();
+        if (const auto c = e->find("err_code"); c != e->end())
+          text += " (JetStream error " + c->dump() + ")";
+      }
+      return fail(NATS_ERR, text);
+    }
+    const auto duplicate = body.find("duplicate");
+    a.ok = true;
+    a.duplicate = duplicate != body.end() && duplicate->is_boolean() && duplicate->get<bool>();
+    return a;
+  }
+}
+
+void NatsSession::ensure_consumer(const std::string& stream, const std::string& subject,
+                                  const std::string& durable) {
   // The first program to need the durable consumer creates it (its acknowledgement wait then
-  // holds for every worker); later ones bind to it as it is, whatever their own --ack-wait.
+  // holds for every worker); later ones take it as it is, whatever their own --ack-wait.
   jsConsumerInfo* info = nullptr;
   jsErrCode err = static_cast<jsErrCode>(0);
   natsStatus s = js_GetConsumerInfo(&info, js_, stream.c_str(), durable.c_str(), nullptr, &err);
   if (s == NATS_OK) {
     jsConsumerInfo_Destroy(info);
-  } else {
-    if (err != JSConsumerNotFoundErr && s != NATS_NOT_FOUND)
-      check(s, "consumer " + durable + " on stream " + stream, err);
-    jsConsumerConfig cc;
-    jsConsumerConfig_Init(&cc);
-    cc.Durable = durable.c_str();
-    cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = static_cast<int64_t>(options_.ack_wait.count()) * 1'000'000;
-    cc.MaxDeliver = -1;  // redelivery after a dead worker never gives up; throws are counted
-    cc.FilterSubject = subject.c_str();
-    err = static_cast<jsErrCode>(0);
-    s = js_AddConsumer(&info, js_, stream.c_str(), &cc, nullptr, &err);
-    if (s == NATS_OK) jsConsumerInfo_Destroy(info);
-    // Another worker may have created it in between; the bind below then finds it.
+    return;
   }
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = stream.c_str();
-  so.Consumer = durable.c_str();
-  natsSubscription* sub = nullptr;
+  if (err != JSConsumerNotFoundErr && s != NATS_NOT_FOUND)
+    check(s, "consumer " + durable + " on stream " + stream, err);
+  jsConsumerConfig cc;
+  jsConsumerConfig_Init(&cc);
+  cc.Durable = durable.c_str();
+  cc.AckPolicy = js_AckExplicit;
+  cc.AckWait = static_cast<int64_t>(options_.ack_wait.count()) * 1'000'000;
+  cc.MaxDeliver = -1;  // redelivery after a dead worker never gives up; throws are counted
+  cc.FilterSubject = subject.c_str();
   err = static_cast<jsErrCode>(0);
-  check(js_PullSubscribe(&sub, js_, subject.c_str(), durable.c_str(), nullptr, &so, &err),
+  s = js_AddConsumer(&info, js_, stream.c_str(), &cc, nullptr, &err);
+  if (s == NATS_OK) {
+    jsConsumerInfo_Destroy(info);
+    return;
+  }
+  // Another worker may have created it in between.
+  info = nullptr;
+  err = static_cast<jsErrCode>(0);
+  check(js_GetConsumerInfo(&info, js_, stream.c_str(), durable.c_str(), nullptr, &err),
         "consumer " + durable + " on stream " + stream, err);
-  subscriptions_.push_back(sub);
-  return sub;
-}
-
-MsgPtr NatsSession::fetch_one(natsSubscription* sub, std::chrono::milliseconds wait) {
-  natsMsgList list{nullptr, 0};
-  jsErrCode err = static_cast<jsErrCode>(0);
-  const natsStatus s =
-      natsSubscription_Fetch(&list, sub, 1, static_cast<int64_t>(wait.count()), &err);
-  if (s == NATS_TIMEOUT) {
-    failing_since_.reset();
-    return nullptr;
-  }
-  if (s != NATS_OK) {
-    const auto now = Clock::now();
-    if (!failing_since_) failing_since_ = now;
-    if (!open(connection_, s) || now - *failing_since_ >= kRetryWindow)
-      check(s, "fetching a frame", err);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the server is away
-    return nullptr;
-  }
-  failing_since_.reset();
-  MsgPtr first;
-  for (int i = 0; i < list.Count; ++i) {
-    if (!first)
-      first.reset(list.Msgs[i]);
-    else
-      natsMsg_Destroy(list.Msgs[i]);  // batch of one: never happens
-    list.Msgs[i] = nullptr;
-  }
-  natsMsgList_Destroy(&list);
-  return first;
+  jsConsumerInfo_Destroy(info);
 }
 
 void NatsSession::delete_consumer(const std::string& stream, const std::string& durable) {
@@ -254,11 +298,33 @@ std::string header(natsMsg* msg, const char* key) {
 }
 
 uint64_t deliveries(natsMsg* msg) {
-  jsMsgMetaData* meta = nullptr;
-  if (natsMsg_GetMetaData(&meta, msg) != NATS_OK || !meta) return 1;
-  const uint64_t n = meta->NumDelivered;
-  jsMsgMetaData_Destroy(meta);
+  // "$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>", or
+  // with "<domain>.<account hash>." after "$JS.ACK." (and a token after the pending count).
+  const char* reply = natsMsg_GetReply(msg);
+  if (!reply) return 1;
+  std::vector<std::string> tokens;
+  std::string token;
+  for (const char* c = reply;; ++c) {
+    if (*c == '.' || *c == 0) {
+      tokens.push_back(token);
+      token.clear();
+      if (*c == 0) break;
+    } else {
+      token += *c;
+    }
+  }
+  if (tokens.size() != 9 && tokens.size() != 11 && tokens.size() != 12) return 1;
+  if (tokens[0] != "$JS" || tokens[1] != "ACK") return 1;
+  const size_t at = tokens.size() == 9 ? 4 : 6;
+  const uint64_t n = parse_count(tokens[at]);
   return n == 0 ? 1 : n;
+}
+
+std::string status_code(natsMsg* msg) {
+  if (natsMsg_GetDataLength(msg) > 0) return {};
+  const char* value = nullptr;
+  if (natsMsgHeader_Get(msg, "Status", &value) != NATS_OK || !value) return {};
+  return value;
 }
 
 }  // namespace pipecut::remote

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,31 +47,51 @@ class NatsSession {
   // Publishes and waits for the stream's acknowledgement; `msg_id` lets JetStream drop a second
   // copy. Returns whether the stream saw it as a duplicate.
   // Failures while the connection is open are retried for up to `retry_for` (at most a minute).
+  // The acknowledgement comes to an inbox of this session's, read by the caller's thread (the
+  // library's own request path passes it through one more thread). Thread-safe: concurrent
+  // publishes take turns.
   bool publish(const std::string& subject, std::span<const uint8_t> data, const std::string& msg_id,
                const std::vector<Header>& headers,
                std::chrono::milliseconds retry_for = std::chrono::seconds(60));
   // Every work queue of a tree folder: one per stage, and the results (kept an hour at most).
   void ensure_queues(const RemoteLayout& layout);
-  // A pull subscription on the durable consumer `durable` of `stream`, filtered on `subject`,
-  // with explicit acknowledgement after ack_wait and unlimited redelivery.
-  natsSubscription* pull_subscribe(const std::string& stream, const std::string& subject,
-                                   const std::string& durable);
-  // At most one message, or null when none came within `wait`.
-  MsgPtr fetch_one(natsSubscription* sub, std::chrono::milliseconds wait);
+  // Makes sure the durable consumer `durable` of `stream`, filtered on `subject`, exists: explicit
+  // acknowledgement after ack_wait, unlimited redelivery. The first program to need it creates
+  // it; later ones take it as it is.
+  void ensure_consumer(const std::string& stream, const std::string& subject,
+                       const std::string& durable);
   void delete_consumer(const std::string& stream, const std::string& durable);
   const NatsOptions& options() const { return options_; }
+  natsConnection* connection() const { return connection_; }
+  // How often the connection has been re-established: a pull request sent before is gone.
+  uint64_t reconnects() const;
 
  private:
   NatsOptions options_;
   natsConnection* connection_ = nullptr;
   jsCtx* js_ = nullptr;
-  std::vector<natsSubscription*> subscriptions_;
-  std::optional<std::chrono::steady_clock::time_point> failing_since_;  // fetches failing since
+  // publish(): its inbox, the subscription on it, and the count that tells replies apart.
+  std::mutex publish_mutex_;
+  std::string ack_inbox_;
+  natsSubscription* ack_sub_ = nullptr;
+  uint64_t publishes_ = 0;
+
+  // One attempt: kept, duplicate, or the reason it failed (retried while the caller allows).
+  struct Attempt {
+    bool ok = false, duplicate = false;
+    natsStatus status = NATS_OK;
+    std::string reason;
+  };
+  Attempt publish_once(const std::string& subject, std::span<const uint8_t> data,
+                       const std::string& msg_id, const std::vector<Header>& headers);
 };
 
 // A header's value on a received message, or empty.
 std::string header(natsMsg* msg, const char* key);
-// How many times the server has delivered this message (1 the first time); 1 when unknown.
+// How many times the server has delivered this message (1 the first time), from its JetStream
+// acknowledgement subject; 1 when unknown.
 uint64_t deliveries(natsMsg* msg);
+// A status message's code ("408", "404", "503", ...), or empty for a message that is not one.
+std::string status_code(natsMsg* msg);
 
 }  // namespace pipecut::remote

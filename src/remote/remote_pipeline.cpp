@@ -11,6 +11,7 @@
 #include "remote/frame_codec.h"
 #include "remote/message_headers.h"
 #include "remote/nats_session.h"
+#include "remote/pull_consumer.h"
 
 namespace pipecut {
 
@@ -34,7 +35,7 @@ struct RemotePipeline::Impl {
   RemoteLayout layout;
   std::unique_ptr<remote::NatsSession> session;
   std::string run, durable, reply;
-  natsSubscription* sub = nullptr;
+  std::unique_ptr<remote::PullConsumer> results;  // after session: destroyed before it
   std::mutex mutex;  // guards pushed, sent_at and stats between the push and pop threads
   uint64_t pushed = 0;
   std::map<uint64_t, Clock::time_point> sent_at;
@@ -104,7 +105,9 @@ RemotePipeline::RemotePipeline(const RemoteLayout& layout, const NatsOptions& na
                 std::to_string(im.session->max_payload()) + " bytes");
   }
   im.session->ensure_queues(layout);
-  im.sub = im.session->pull_subscribe(layout.results_stream, im.reply, im.durable);
+  im.session->ensure_consumer(layout.results_stream, im.reply, im.durable);
+  im.results =
+      std::make_unique<remote::PullConsumer>(*im.session, layout.results_stream, im.durable);
 }
 
 RemotePipeline::~RemotePipeline() {
@@ -179,11 +182,10 @@ std::optional<RemoteResult> RemotePipeline::pop(std::chrono::milliseconds timeou
     const auto wait =
         std::min(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now),
                  std::chrono::milliseconds(500));
-    remote::MsgPtr msg =
-        im.session->fetch_one(im.sub, std::max(wait, std::chrono::milliseconds(1)));
+    remote::MsgPtr msg = im.results->next(std::max(wait, std::chrono::milliseconds(1)));
     if (!msg) continue;
     im.take(msg.get());
-    natsMsg_Ack(msg.get(), nullptr);  // a lost one only brings a duplicate, which take() drops
+    im.results->ack_next(std::move(msg));  // a lost ack only brings a duplicate; take() drops it
   }
 }
 

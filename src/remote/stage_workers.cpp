@@ -17,11 +17,14 @@
 #include "remote/frame_codec.h"
 #include "remote/message_headers.h"
 #include "remote/nats_session.h"
+#include "remote/pull_consumer.h"
 
 namespace pipecut {
 
 using remote::Header;
+using remote::MsgPtr;
 using remote::NatsSession;
+using remote::PullConsumer;
 
 namespace {
 
@@ -45,7 +48,9 @@ std::vector<double> stage_costs(const RemoteLayout& layout) {
   std::vector<double> costs;
   for (const auto& stage : layout.stages) {
     double macs = kHopMacs;
-    for (double ms : op_ms_from_macs(Model::load(stage.file), 1e3)) macs += ms;  // 1 ms a MAC
+    // A stage without a file (executables from Options::make_stage) is known by its hop only.
+    if (!stage.file.empty())
+      for (double ms : op_ms_from_macs(Model::load(stage.file), 1e3)) macs += ms;  // 1 ms a MAC
     costs.push_back(macs);
   }
   return costs;
@@ -89,11 +94,12 @@ struct StageWorkers::Impl {
     if (nice[slot] > 0) pipeline_detail::raise_thread_nice(nice[slot]);
     try {
       NatsSession session(nats, "pipecut-" + layout.id + "-s" + std::to_string(stage));
-      natsSubscription* sub = session.pull_subscribe(me.stream, me.subject, "stage");
+      session.ensure_consumer(me.stream, me.subject, "stage");
+      PullConsumer pull(session, me.stream, "stage");
       while (!stopping) {
-        remote::MsgPtr msg = session.fetch_one(sub, std::chrono::milliseconds(500));
+        MsgPtr msg = pull.next(std::chrono::milliseconds(500));
         if (!msg) continue;
-        handle(session, *exe, stage, me, last, msg.get(), count);
+        handle(session, pull, *exe, stage, me, last, std::move(msg), count);
       }
     } catch (const std::exception& e) {
       give_up(stage_label(layout, stage) + ": " + e.what());
@@ -109,20 +115,21 @@ struct StageWorkers::Impl {
 
   // Publishes; when that fails (the server away for longer than the retry, a stream refusing),
   // hands the frame back to the queue for a later try instead of letting the worker die over it.
-  bool publish_or_hand_back(NatsSession& session, natsMsg* msg, const std::string& subject,
-                            std::span<const uint8_t> body, const std::string& id,
-                            const std::vector<Header>& headers) {
+  bool publish_or_hand_back(NatsSession& session, PullConsumer& pull, MsgPtr& msg,
+                            const std::string& subject, std::span<const uint8_t> body,
+                            const std::string& id, const std::vector<Header>& headers) {
     try {
       session.publish(subject, body, id, headers, nats.ack_wait / 2);
       return true;
     } catch (const Error&) {
-      natsMsg_NakWithDelay(msg, 1000, nullptr);
+      pull.nak(std::move(msg), std::chrono::seconds(1));
       return false;
     }
   }
 
-  void handle(NatsSession& session, Executable& exe, int stage, const RemoteLayout::Stage& me,
-              bool last, natsMsg* msg, Counters& count) {
+  void handle(NatsSession& session, PullConsumer& pull, Executable& exe, int stage,
+              const RemoteLayout::Stage& me, bool last, MsgPtr owned, Counters& count) {
+    natsMsg* msg = owned.get();
     const uint64_t delivered = remote::deliveries(msg);
     const std::string run = remote::header(msg, remote::kRunHeader);
     const std::string reply = remote::header(msg, remote::kReplyHeader);
@@ -133,7 +140,7 @@ struct StageWorkers::Impl {
         remote::parse_count(remote::header(msg, remote::kRedeliveredHeader)) + (delivered - 1);
     // Not from a pipecut client of this tree: nobody to tell, and nothing to retry.
     if (!numbered || !remote::valid_token(run) || !valid_reply(reply)) {
-      natsMsg_Term(msg, nullptr);
+      pull.term(std::move(owned));
       return;
     }
     std::vector<Header> headers{{remote::kRunHeader, run},
@@ -210,19 +217,19 @@ struct StageWorkers::Impl {
     if (!failure.empty()) {
       ++count.failed_attempts;
       if (retry && delivered < static_cast<uint64_t>(nats.max_attempts)) {
-        natsMsg_NakWithDelay(msg, 200, nullptr);  // another worker may take it
+        pull.nak(std::move(owned), std::chrono::milliseconds(200));  // another worker may take it
         return;
       }
       headers.push_back({remote::kFailedHeader,
                          remote::header_text(stage_label(layout, stage) + ": " + failure)});
-      if (!publish_or_hand_back(session, msg, reply, {},
+      if (!publish_or_hand_back(session, pull, owned, reply, {},
                                 remote::message_id(run, frame_number, "fail"), headers))
         return;
     } else {
       const std::vector<uint8_t> body = remote::encode_frame(out);
       const std::string next = last ? "out" : "s" + std::to_string(stage + 1);
       const std::string subject = last ? reply : layout.stages[static_cast<size_t>(stage)].subject;
-      if (!publish_or_hand_back(session, msg, subject, body,
+      if (!publish_or_hand_back(session, pull, owned, subject, body,
                                 remote::message_id(run, frame_number, next), headers))
         return;
       ++count.frames;
@@ -230,8 +237,9 @@ struct StageWorkers::Impl {
     }
     // Acknowledged only now: a worker that dies before this line leaves the frame to another,
     // and its publish, sent again, is dropped as a duplicate. The acknowledgement is not waited
-    // for (one round trip less per hop): one the server never gets has the same outcome.
-    natsMsg_Ack(msg, nullptr);
+    // for (one round trip less per hop): one the server never gets has the same outcome. It also
+    // asks for the next frame.
+    pull.ack_next(std::move(owned));
   }
 };
 

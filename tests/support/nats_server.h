@@ -17,6 +17,7 @@ class NatsServer {
   NatsServer(const NatsServer&) = delete;
   NatsServer& operator=(const NatsServer&) = delete;
   std::string url() const;
+  pid_t pid() const { return pid_; }  // -1 while stopped
   void start();  // throws std::runtime_error if it does not accept connections within 10 s
   void stop();   // SIGTERM, then SIGKILL after 10 s
 

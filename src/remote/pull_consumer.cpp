@@ -1,0 +1,157 @@
+#include "remote/pull_consumer.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "pipecut/error.h"
+
+namespace pipecut::remote {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A pull request waits this long on the server for a message, then expires with a 408 and a new
+// one is sent: an idle worker asks once every few seconds.
+constexpr auto kRequestExpires = std::chrono::seconds(5);
+// A request neither answered nor expired this long after its expiry was lost (a server restart
+// without a reconnect the client noticed).
+constexpr auto kRequestLostAfter = std::chrono::seconds(1);
+constexpr auto kRetryWindow = std::chrono::seconds(60);
+
+}  // namespace
+
+PullConsumer::PullConsumer(NatsSession& session, const std::string& stream,
+                           const std::string& durable)
+    : session_(session),
+      name_("consumer " + durable + " on stream " + stream),
+      next_subject_("$JS.API.CONSUMER.MSG.NEXT." + stream + "." + durable) {
+  natsInbox* inbox = nullptr;
+  check(natsInbox_Create(&inbox), name_);
+  inbox_ = inbox;
+  natsInbox_Destroy(inbox);
+  check(natsConnection_SubscribeSync(&sub_, session_.connection(), (inbox_ + ".*").c_str()), name_);
+  request_body_ = "{\"batch\":1,\"expires\":" +
+                  std::to_string(std::chrono::nanoseconds(kRequestExpires).count()) + "}";
+}
+
+PullConsumer::~PullConsumer() {
+  natsSubscription_Destroy(sub_);
+}
+
+std::string PullConsumer::next_reply() {
+  return inbox_ + "." + std::to_string(++requests_);
+}
+
+void PullConsumer::request() {
+  natsConnection* nc = session_.connection();
+  if (natsConnection_Status(nc) != NATS_CONN_STATUS_CONNECTED) {
+    if (natsConnection_IsClosed(nc)) check(NATS_CONNECTION_CLOSED, name_ + ": asking for a frame");
+    return;  // asked again once connected
+  }
+  const std::string to = next_reply();
+  const natsStatus s =
+      natsConnection_PublishRequest(nc, next_subject_.c_str(), to.c_str(), request_body_.data(),
+                                    static_cast<int>(request_body_.size()));
+  if (s == NATS_OK) {
+    current_ = to;
+    requested_until_ = Clock::now() + kRequestExpires;
+    requested_at_reconnect_ = session_.reconnects();
+  } else if (s == NATS_CONNECTION_CLOSED) {
+    check(s, name_ + ": asking for a frame");
+  }  // else: asked again on the next call
+}
+
+MsgPtr PullConsumer::next(std::chrono::milliseconds wait) {
+  const auto deadline = Clock::now() + wait;
+  for (;;) {
+    const auto now = Clock::now();
+    if (requested_until_ && (now > *requested_until_ + kRequestLostAfter ||
+                             session_.reconnects() != requested_at_reconnect_))
+      requested_until_.reset();
+    if (!requested_until_) request();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
+    if (left <= 0) return nullptr;
+    // While no request could be sent (the connection down), look again soon.
+    if (!requested_until_) left = std::min<int64_t>(left, 100);
+    natsMsg* raw = nullptr;
+    const natsStatus s = natsSubscription_NextMsg(&raw, sub_, left);
+    if (s == NATS_TIMEOUT) {
+      if (requested_until_) failing_since_.reset();
+      continue;  // the deadline check above returns
+    }
+    if (s == NATS_SLOW_CONSUMER) continue;  // dropped messages are redelivered after ack_wait
+    if (s != NATS_OK) {
+      if (!failing_since_) failing_since_ = now;
+      if (s == NATS_CONNECTION_CLOSED || natsConnection_IsClosed(session_.connection()) ||
+          now - *failing_since_ >= kRetryWindow)
+        check(s, name_ + ": fetching a frame");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    MsgPtr msg(raw);
+    const std::string status = status_code(raw);
+    if (status.empty()) {
+      // A frame carries its stream's subject, not the request's: taken as the current request's
+      // (a batch of one, delivered). Were it an earlier request's, the current one is forgotten
+      // and, like every request, ends within kRequestExpires: at most two are ever out.
+      failing_since_.reset();
+      requested_until_.reset();
+      return msg;
+    }
+    // Statuses come on the request's own subject.
+    const bool answers_current = requested_until_ && current_ == natsMsg_GetSubject(raw);
+    // 408: the request expired; 404: nothing to deliver; 100: a heartbeat, the request goes on.
+    // Anything else (no responders: the consumer or JetStream is gone; 409: the server refused
+    // the request) is a failure that lasts as long as the retry window allows. Statuses of
+    // earlier requests say nothing about the current one.
+    if (!answers_current || status == "100") continue;
+    requested_until_.reset();
+    if (status == "408" || status == "404") continue;
+    if (!failing_since_) failing_since_ = now;
+    if (now - *failing_since_ >= kRetryWindow)
+      throw Error(name_ + ": fetching a frame: the server answers status " + status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+void PullConsumer::reply(MsgPtr msg, const std::string& body, bool asks_next) {
+  const char* to = natsMsg_GetReply(msg.get());
+  if (to && *to) {
+    natsConnection* nc = session_.connection();
+    const int size = static_cast<int>(body.size());
+    const std::string answer_to = asks_next ? next_reply() : std::string();
+    const natsStatus s =
+        asks_next ? natsConnection_PublishRequest(nc, to, answer_to.c_str(), body.data(), size)
+                  : natsConnection_Publish(nc, to, body.data(), size);
+    // A lost acknowledgement only means a redelivery, which the stream's deduplication and the
+    // client's first-result rule absorb.
+    if (s == NATS_OK && asks_next) {
+      current_ = answer_to;
+      requested_until_ = Clock::now() + kRequestExpires;
+      requested_at_reconnect_ = session_.reconnects();
+    }
+  }
+}
+
+void PullConsumer::ack_next(MsgPtr msg) {
+  // A request is out already (the message came from an earlier one), or the connection is down
+  // (a request buffered meanwhile would be one more outstanding): acknowledge only.
+  if (requested_until_ ||
+      natsConnection_Status(session_.connection()) != NATS_CONN_STATUS_CONNECTED) {
+    reply(std::move(msg), "+ACK", false);
+    return;
+  }
+  reply(std::move(msg), "+NXT " + request_body_, true);
+}
+
+void PullConsumer::nak(MsgPtr msg, std::chrono::milliseconds delay) {
+  reply(std::move(msg),
+        "-NAK {\"delay\":" + std::to_string(std::chrono::nanoseconds(delay).count()) + "}", false);
+}
+
+void PullConsumer::term(MsgPtr msg) {
+  reply(std::move(msg), "+TERM", false);
+}
+
+}  // namespace pipecut::remote

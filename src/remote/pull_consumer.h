@@ -1,0 +1,56 @@
+#pragma once
+// A worker's side of a durable JetStream pull consumer, on the JetStream wire protocol and an
+// inbox of its own. The library's pull subscription sends a pull request and an acknowledgement
+// per message; here the acknowledgement of one message asks for the next (+NXT), one message to
+// the server instead of two. The messages are read by the caller's thread, straight from the
+// subscription the client library fills.
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "remote/nats_session.h"
+
+namespace pipecut::remote {
+
+class PullConsumer {
+ public:
+  // The consumer must exist (NatsSession::ensure_consumer). Not thread-safe: one thread pulls.
+  PullConsumer(NatsSession& session, const std::string& stream, const std::string& durable);
+  ~PullConsumer();
+  PullConsumer(const PullConsumer&) = delete;
+  PullConsumer& operator=(const PullConsumer&) = delete;
+
+  // The next message, or null when none came within `wait`. Failures while the connection is
+  // open are retried for a minute; then, or once the connection is closed, it throws.
+  MsgPtr next(std::chrono::milliseconds wait);
+  // Acknowledges and asks for the next message in one.
+  void ack_next(MsgPtr msg);
+  // Hands the message back for redelivery after `delay`.
+  void nak(MsgPtr msg, std::chrono::milliseconds delay);
+  // Never to be delivered again (a message that is not a frame).
+  void term(MsgPtr msg);
+
+ private:
+  // Sends a pull request on a reply subject of its own, unless the connection is down (a request
+  // buffered meanwhile would be one more outstanding after the reconnect).
+  void request();
+  void reply(MsgPtr msg, const std::string& body, bool asks_next);
+  std::string next_reply();  // <inbox>.<n> for the next request
+
+  NatsSession& session_;
+  std::string name_;          // "consumer <durable> on stream <stream>", for messages
+  std::string next_subject_;  // $JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>
+  std::string inbox_;         // requests are answered on <inbox>.<n>
+  natsSubscription* sub_ = nullptr;
+  std::string request_body_;
+  uint64_t requests_ = 0;
+  // The current pull request, if any: its reply subject, until when it is valid, and the
+  // reconnect count it was sent under (a reconnect loses it). Statuses of earlier requests (a
+  // late 408) leave the current one be.
+  std::string current_;
+  std::optional<std::chrono::steady_clock::time_point> requested_until_;
+  uint64_t requested_at_reconnect_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> failing_since_;
+};
+
+}  // namespace pipecut::remote
