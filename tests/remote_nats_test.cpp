@@ -22,6 +22,7 @@
 #include "pipecut/pipeline.h"
 #include "pipecut/remote.h"
 #include "remote/frame_codec.h"
+#include "remote/nats_session.h"
 #include "support/nats_server.h"
 #include "support/test_support.h"
 
@@ -222,6 +223,48 @@ TEST(Remote, WeighedWorkersTakeNiceStepsByTheirStagesWork) {
       EXPECT_GT(*std::max_element(steps.begin(), steps.end()), 0) << "unequal stages";
     }
   }
+}
+
+// Each worker keeps at most two pull requests waiting on the server, also after the server was
+// away for longer than a request lives (requests sent while disconnected would pile up).
+TEST(Remote, WorkersKeepAtMostTwoPullRequestsOutAcrossAServerRestart) {
+  const RemoteLayout layout = remote_layout(tree());
+  NatsServer server(testing::fresh_dir("remote_requests"));
+  const NatsOptions nats = options_for(server);
+  StageWorkers workers(layout, nats, {});
+  const auto waiting = [&] {
+    remote::NatsSession session(nats, "pipecut-test-probe", std::chrono::seconds(20));
+    std::vector<int64_t> counts;
+    for (const auto& stage : layout.stages) {
+      jsConsumerInfo* info = nullptr;
+      remote::check(js_GetConsumerInfo(&info, session.jetstream(), stage.stream.c_str(), "stage",
+                                       nullptr, nullptr),
+                    "consumer info");
+      counts.push_back(info->NumWaiting);
+      jsConsumerInfo_Destroy(info);
+    }
+    return counts;
+  };
+  {
+    RemotePipeline client(layout, nats);
+    client.push(random_inputs(layout.inputs, 5));
+    ASSERT_TRUE(client.pop(std::chrono::seconds(60)));
+  }
+  for (int64_t n : waiting()) EXPECT_LE(n, 2);
+  server.stop();
+  std::this_thread::sleep_for(std::chrono::seconds(8));  // longer than a request's 5 s + 1 s
+  server.start();
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // the workers reconnect and ask again
+  const auto after = waiting();
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_GE(after[i], 1) << "stage " << i + 1 << " asks for nothing";
+    EXPECT_LE(after[i], 2) << "stage " << i + 1;
+  }
+  RemotePipeline client(layout, nats);  // and frames still pass
+  client.push(random_inputs(layout.inputs, 6));
+  const auto r = client.pop(std::chrono::seconds(60));
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->failed) << r->reason;
 }
 
 // A stage that passes its one tensor on under the next name (Options::make_stage's use: the

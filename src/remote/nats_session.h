@@ -63,6 +63,7 @@ class NatsSession {
   void delete_consumer(const std::string& stream, const std::string& durable);
   const NatsOptions& options() const { return options_; }
   natsConnection* connection() const { return connection_; }
+  jsCtx* jetstream() const { return js_; }
   // How often the connection has been re-established: a pull request sent before is gone.
   uint64_t reconnects() const;
 
