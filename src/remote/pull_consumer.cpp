@@ -26,17 +26,27 @@ PullConsumer::PullConsumer(NatsSession& session, const std::string& stream,
     : session_(session),
       name_("consumer " + durable + " on stream " + stream),
       next_subject_("$JS.API.CONSUMER.MSG.NEXT." + stream + "." + durable) {
-  natsInbox* inbox = nullptr;
-  check(natsInbox_Create(&inbox), name_);
-  inbox_ = inbox;
-  natsInbox_Destroy(inbox);
-  check(natsConnection_SubscribeSync(&sub_, session_.connection(), (inbox_ + ".*").c_str()), name_);
+  subscribe();
   request_body_ = "{\"batch\":1,\"expires\":" +
                   std::to_string(std::chrono::nanoseconds(kRequestExpires).count()) + "}";
 }
 
 PullConsumer::~PullConsumer() {
   natsSubscription_Destroy(sub_);
+}
+
+void PullConsumer::subscribe() {
+  if (sub_) {
+    natsSubscription_Unsubscribe(sub_);  // best effort: the connection may be down
+    natsSubscription_Destroy(sub_);
+    sub_ = nullptr;
+  }
+  natsInbox* inbox = nullptr;
+  check(natsInbox_Create(&inbox), name_);
+  inbox_ = inbox;
+  natsInbox_Destroy(inbox);
+  check(natsConnection_SubscribeSync(&sub_, session_.connection(), (inbox_ + ".*").c_str()), name_);
+  subscribed_at_reconnect_ = session_.reconnects();
 }
 
 std::string PullConsumer::next_reply() {
@@ -56,7 +66,6 @@ void PullConsumer::request() {
   if (s == NATS_OK) {
     current_ = to;
     requested_until_ = Clock::now() + kRequestExpires;
-    requested_at_reconnect_ = session_.reconnects();
   } else if (s == NATS_CONNECTION_CLOSED) {
     check(s, name_ + ": asking for a frame");
   }  // else: asked again on the next call
@@ -66,9 +75,14 @@ MsgPtr PullConsumer::next(std::chrono::milliseconds wait) {
   const auto deadline = Clock::now() + wait;
   for (;;) {
     const auto now = Clock::now();
-    if (requested_until_ && (now > *requested_until_ + kRequestLostAfter ||
-                             session_.reconnects() != requested_at_reconnect_))
+    // After a reconnect a request may live on in a server that stayed up: a fresh inbox leaves
+    // it no one to deliver to (the server drops it), so that one request stays the only one.
+    // Frames the old inbox held are redelivered after ack_wait.
+    if (session_.reconnects() != subscribed_at_reconnect_) {
+      subscribe();
       requested_until_.reset();
+    }
+    if (requested_until_ && now > *requested_until_ + kRequestLostAfter) requested_until_.reset();
     if (!requested_until_) request();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
     if (left <= 0) return nullptr;
@@ -80,7 +94,10 @@ MsgPtr PullConsumer::next(std::chrono::milliseconds wait) {
       if (requested_until_) failing_since_.reset();
       continue;  // the deadline check above returns
     }
-    if (s == NATS_SLOW_CONSUMER) continue;  // dropped messages are redelivered after ack_wait
+    if (s == NATS_SLOW_CONSUMER) {  // dropped messages are redelivered after ack_wait
+      requested_until_.reset();     // one of them may have answered the request
+      continue;
+    }
     if (s != NATS_OK) {
       if (!failing_since_) failing_since_ = now;
       if (s == NATS_CONNECTION_CLOSED || natsConnection_IsClosed(session_.connection()) ||
@@ -129,7 +146,6 @@ void PullConsumer::reply(MsgPtr msg, const std::string& body, bool asks_next) {
     if (s == NATS_OK && asks_next) {
       current_ = answer_to;
       requested_until_ = Clock::now() + kRequestExpires;
-      requested_at_reconnect_ = session_.reconnects();
     }
   }
 }

@@ -34,6 +34,8 @@ class PullConsumer {
   // Sends a pull request on a reply subject of its own, unless the connection is down (a request
   // buffered meanwhile would be one more outstanding after the reconnect).
   void request();
+  // A fresh inbox and the subscription on it (at start, and after every reconnect).
+  void subscribe();
   void reply(MsgPtr msg, const std::string& body, bool asks_next);
   std::string next_reply();  // <inbox>.<n> for the next request
 
@@ -44,12 +46,11 @@ class PullConsumer {
   natsSubscription* sub_ = nullptr;
   std::string request_body_;
   uint64_t requests_ = 0;
-  // The current pull request, if any: its reply subject, until when it is valid, and the
-  // reconnect count it was sent under (a reconnect loses it). Statuses of earlier requests (a
-  // late 408) leave the current one be.
+  uint64_t subscribed_at_reconnect_ = 0;  // the connection's reconnect count at subscribe()
+  // The current pull request, if any: its reply subject and until when it is valid. Statuses of
+  // earlier requests (a late 408) leave the current one be.
   std::string current_;
   std::optional<std::chrono::steady_clock::time_point> requested_until_;
-  uint64_t requested_at_reconnect_ = 0;
   std::optional<std::chrono::steady_clock::time_point> failing_since_;
 };
 

@@ -58,8 +58,9 @@ std::vector<double> stage_costs(const RemoteLayout& layout) {
 
 // The stage's name in messages: "stage 3 (seg3.tflite)".
 std::string stage_label(const RemoteLayout& layout, int stage) {
-  return "stage " + std::to_string(stage) + " (" +
-         layout.stages[static_cast<size_t>(stage) - 1].file.filename().string() + ")";
+  const auto& file = layout.stages[static_cast<size_t>(stage) - 1].file;
+  const std::string label = "stage " + std::to_string(stage);
+  return file.empty() ? label : label + " (" + file.filename().string() + ")";
 }
 
 }  // namespace
