@@ -13,11 +13,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A failure while the connection is still open is retried: the client library reconnects on its
-// own (and closes the connection only after its reconnect window), and a restarting server
-// refuses JetStream requests for a moment ("JetStream not enabled", no responders). What keeps
-// failing for kRetryWindow is reported.
-constexpr auto kRetryWindow = std::chrono::seconds(60);
 bool open(natsConnection* nc, natsStatus s) {
   return s != NATS_CONNECTION_CLOSED && !natsConnection_IsClosed(nc);
 }

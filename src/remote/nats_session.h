@@ -16,6 +16,12 @@
 
 namespace pipecut::remote {
 
+// A failure while the connection is still open is retried: the client library reconnects on its
+// own (and closes the connection only after its reconnect window), and a restarting server
+// refuses JetStream requests for a moment ("JetStream not enabled", no responders). What keeps
+// failing for this long is reported.
+inline constexpr auto kRetryWindow = std::chrono::seconds(60);
+
 // Throws pipecut::Error "<what>: <NATS's text>" unless s is NATS_OK.
 void check(natsStatus s, const std::string& what, jsErrCode js_error = static_cast<jsErrCode>(0));
 
@@ -64,7 +70,8 @@ class NatsSession {
   const NatsOptions& options() const { return options_; }
   natsConnection* connection() const { return connection_; }
   jsCtx* jetstream() const { return js_; }
-  // How often the connection has been re-established: a pull request sent before is gone.
+  // How often the connection has been re-established (a pull request sent before may be gone,
+  // or live on in a server that stayed up).
   uint64_t reconnects() const;
 
  private:

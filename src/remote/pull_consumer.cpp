@@ -17,7 +17,6 @@ constexpr auto kRequestExpires = std::chrono::seconds(5);
 // A request neither answered nor expired this long after its expiry was lost (a server restart
 // without a reconnect the client noticed).
 constexpr auto kRequestLostAfter = std::chrono::seconds(1);
-constexpr auto kRetryWindow = std::chrono::seconds(60);
 
 }  // namespace
 
