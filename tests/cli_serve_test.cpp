@@ -99,11 +99,13 @@ TEST(CliServe, KilledWorkersAndARestartedServerLoseAndRepeatNoFrame) {
   const fs::path dir = testing::fresh_dir("cli_serve_faults");
   const fs::path tree = make_tree(dir);
   NatsServer server(dir / "nats");
+  // The restarted workers pin themselves (`--pin`): a placement changes nothing in the results.
   const auto worker = [&](int stage, int generation) {
+    std::vector<std::string> args{"serve",    tree.string(),         "--nats",     server.url(),
+                                  "--stages", std::to_string(stage), "--ack-wait", "1"};
+    if (generation > 0) args.push_back("--pin");
     return std::make_unique<Child>(
-        std::vector<std::string>{"serve", tree.string(), "--nats", server.url(), "--stages",
-                                 std::to_string(stage), "--ack-wait", "1"},
-        dir / ("serve" + std::to_string(stage) + "." + std::to_string(generation) + ".out"),
+        args, dir / ("serve" + std::to_string(stage) + "." + std::to_string(generation) + ".out"),
         dir / "serve.err");
   };
   std::vector<std::unique_ptr<Child>> workers;
@@ -136,6 +138,8 @@ TEST(CliServe, KilledWorkersAndARestartedServerLoseAndRepeatNoFrame) {
   EXPECT_EQ(report["frames"], 1500);      // every frame, each once, in order
   EXPECT_EQ(report["mismatches"], 0);     // bit for bit the local cascade
   EXPECT_TRUE(report["failed"].empty());  // none gave up
+  EXPECT_NE(read_text(dir / "serve.err").find(", on CPU "), std::string::npos)
+      << "a pinned worker names its CPU at startup";
   // The rate once full is (frames - 1) over the time from the first result to the last, both
   // inside the run: at least (frames - 1) over the run's seconds.
   EXPECT_GE(report["steady_fps"].get<double>(), 1499 / report["seconds"].get<double>() * 0.9999);

@@ -4,6 +4,7 @@
 // others arrive; a server whose message limit is below a stage's messages is refused at startup;
 // the frame codec refuses short and foreign messages.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "pipecut/analysis.h"
@@ -221,6 +223,70 @@ TEST(Remote, WeighedWorkersTakeNiceStepsByTheirStagesWork) {
     if (weighed) {
       EXPECT_EQ(*std::min_element(steps.begin(), steps.end()), 0) << "the costliest stage";
       EXPECT_GT(*std::max_element(steps.begin(), steps.end()), 0) << "unequal stages";
+    }
+  }
+}
+
+// The CPUs the calling thread may run on.
+std::vector<int> thread_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  return cpus;
+}
+
+// Pinned workers run each frame bound to the CPU the plan for the whole tree gives their stage,
+// so a process serving one stage places it as one serving all does; unpinned ones run anywhere.
+TEST(Remote, PinnedWorkersRunOnTheCpuTheTreesPlanGivesTheirStage) {
+  const RemoteLayout layout = remote_layout(tree());
+  const std::vector<int> allowed = thread_cpus();
+  NatsServer server(testing::fresh_dir("remote_pin"));
+  std::vector<int> planned;  // per stage, from the process serving every stage
+  for (const auto& [stages, pin] :
+       std::vector<std::pair<std::vector<int>, bool>>{{{}, true}, {{2}, true}, {{}, false}}) {
+    SCOPED_TRACE(std::string(pin ? "pinned" : "unpinned") + ", " + std::to_string(stages.size()) +
+                 " stage(s) named");
+    std::mutex mutex;
+    std::map<int, std::vector<int>> seen;  // stage -> the CPUs its frame's thread could use
+    StageWorkers::Options wo;
+    wo.stages = stages;
+    wo.pin = pin;
+    wo.before_run = [&](int stage, uint64_t) {
+      const std::vector<int> cpus = thread_cpus();
+      const std::lock_guard lock(mutex);
+      seen[stage] = cpus;
+    };
+    StageWorkers workers(layout, options_for(server), wo);
+    const std::vector<int> cpus = workers.cpus();
+    ASSERT_EQ(cpus.size(), stages.empty() ? layout.stages.size() : stages.size());
+    if (pin && stages.empty()) planned = cpus;
+    // Stages 1 and 3 are served by no one in the second round: push only where all are served.
+    if (!stages.empty()) {
+      EXPECT_EQ(cpus[0], planned.at(1)) << "stage 2 alone is placed as among all";
+      continue;
+    }
+    RemotePipeline client(layout, options_for(server));
+    client.push(random_inputs(layout.inputs, 5));
+    const auto r = client.pop(std::chrono::seconds(60));
+    ASSERT_TRUE(r);
+    ASSERT_FALSE(r->failed) << r->reason;
+    const std::lock_guard lock(mutex);
+    for (size_t i = 0; i < cpus.size(); ++i) {
+      const int stage = static_cast<int>(i) + 1;
+      ASSERT_TRUE(seen.count(stage)) << "stage " << stage << " ran no frame";
+      if (pin) {
+        EXPECT_NE(std::find(allowed.begin(), allowed.end(), cpus[i]), allowed.end());
+        EXPECT_EQ(seen[stage], std::vector<int>{cpus[i]}) << "stage " << stage;
+      } else {
+        EXPECT_EQ(cpus[i], -1);
+        EXPECT_EQ(seen[stage], allowed) << "stage " << stage;
+      }
+    }
+    if (pin && allowed.size() >= 2) {  // the costliest stage and the next go to different CPUs
+      EXPECT_NE(std::set<int>(cpus.begin(), cpus.end()).size(), 1u);
     }
   }
 }

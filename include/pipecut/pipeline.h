@@ -44,6 +44,11 @@ struct PipelineOptions {
   // processes, so pass costs only when stage_threads_outnumber_cores(). Empty: every worker keeps
   // the caller's nice.
   std::vector<double> stage_costs;
+  // One CPU id per stage, or empty. When given, each worker binds its thread (and the threads its
+  // stage starts) to that CPU before its first frame, so the kernel's load balancer cannot leave
+  // a core idle while a stage waits on the other (pipecut::stage_cpus plans them). A CPU the
+  // kernel refuses leaves that worker unbound (StageStats::cpu says -1).
+  std::vector<int> stage_cpus;
 };
 
 // Per stage, since construction. Times are wall-clock on the stage's worker thread.
@@ -60,6 +65,7 @@ struct StageStats {
   std::chrono::nanoseconds output_wait{0};  // blocked on a full output queue (back-pressure)
   size_t input_queue_peak = 0;              // most frames its input queue ever held
   int nice_raised = 0;  // steps the worker raised its nice value by (Options::stage_costs)
+  int cpu = -1;         // the CPU the worker is bound to (Options::stage_cpus); -1: none
 };
 
 // The first stage failure: the exception a stage's run() threw (or a wrong result it returned).
@@ -165,5 +171,11 @@ int usable_cores();
 // Whether `stages` stages of `threads_per_stage` threads each outnumber `cores`: only then do
 // the kernel's shares matter, and PipelineOptions::stage_costs help.
 bool stage_threads_outnumber_cores(size_t stages, int threads_per_stage, int cores);
+
+// A CPU id per stage for PipelineOptions::stage_cpus: the stages with these relative costs
+// (positive) spread over the CPUs this process may use so that each carries about the same work
+// per frame (costliest first, each onto the least loaded CPU; the lowest CPU on a tie). The same
+// costs give the same plan in every process.
+std::vector<int> stage_cpus(const std::vector<double>& costs);
 
 }  // namespace pipecut

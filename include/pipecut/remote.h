@@ -90,6 +90,13 @@ class StageWorkers {
     // host's other programs).
     enum class Weights { kAuto, kEqual, kMacs };
     Weights weights = Weights::kAuto;
+    // Binds each worker thread (and its connection's threads) to one CPU, the tree's stages
+    // spread over this process's CPUs by their work as pipecut::stage_cpus does (a stage's
+    // second worker one CPU further, and so on). Every process computes the plan for the whole
+    // tree, so `serve` processes for different stages on one host place them alike. For hosts
+    // that run the whole tree, where the load balancer otherwise leaves a core idle while a
+    // worker waits on the other; a host shared with other work is better left unpinned.
+    bool pin = false;
     // Called before each run with (stage, frame); a throw counts as the stage throwing. For tests
     // and fault injection.
     std::function<void(int stage, uint64_t frame)> before_run;
@@ -110,6 +117,9 @@ class StageWorkers {
   // The nice steps each served stage's workers ask for, in Options::stages order (all 0 unless
   // weighted). A worker takes fewer at nice 19, and none where the kernel refuses.
   std::vector<int> nice_steps() const;
+  // The CPU each served stage's first worker binds itself to, in Options::stages order; -1 each
+  // unless Options::pin. A CPU the kernel refuses (a cpuset changed since) leaves it unbound.
+  std::vector<int> cpus() const;
 
  private:
   struct Impl;

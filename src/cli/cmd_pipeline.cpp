@@ -33,6 +33,7 @@ struct PipelineArgs {
   double time_slice_ms = 20;
   int distinct_inputs = 4;
   std::string weights = "latency";
+  bool pin = false;
   bool json = false;
 };
 
@@ -80,6 +81,10 @@ void add_pipeline(CLI::App& app) {
          "equal")
       ->capture_default_str()
       ->check(CLI::IsMember({"latency", "equal"}));
+  cmd->add_flag("--pin", args->pin,
+                "bind each stage's thread to one core, the stages spread so that every core "
+                "carries about the same work per frame (when the stage threads outnumber the "
+                "cores)");
   cmd->add_flag("--json", args->json, "print JSON");
   cmd->callback([args] {
     const SplitTree tree = read_split_tree(args->dir);
@@ -116,6 +121,8 @@ void add_pipeline(CLI::App& app) {
     const bool weighted = args->weights == "latency" &&
                           stage_threads_outnumber_cores(raw.size(), args->threads_per_stage, cores);
     if (weighted) popts.stage_costs = alone_seconds;
+    if (args->pin && stage_threads_outnumber_cores(raw.size(), args->threads_per_stage, cores))
+      popts.stage_cpus = stage_cpus(alone_seconds);
 
     Pipeline pipeline(std::move(stages), popts);
 
@@ -184,7 +191,8 @@ void add_pipeline(CLI::App& app) {
                         {"cpu_mean_ms", per_frame(s, s.cpu_total)},
                         {"input_wait_ms", ms(s.input_wait)},
                         {"output_wait_ms", ms(s.output_wait)},
-                        {"nice_raised", s.nice_raised}});
+                        {"nice_raised", s.nice_raised},
+                        {"cpu", s.cpu}});
       }
       std::cout << nlohmann::ordered_json{{"frames", received},
                                           {"seconds", seconds},
@@ -201,19 +209,21 @@ void add_pipeline(CLI::App& app) {
                                           {"time_slice_ms", args->time_slice_ms},
                                           {"weights", args->weights},
                                           {"weighted", weighted},
+                                          {"pinned", !popts.stage_cpus.empty()},
                                           {"stages", list}}
                        .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
       return;
     }
     Table table({"stage", "alone ms", "busy ms/frame", "cpu ms/frame", "waiting for input ms",
-                 "blocked on output ms", "nice +"},
-                {false, true, true, true, true, true, true});
+                 "blocked on output ms", "nice +", "cpu"},
+                {false, true, true, true, true, true, true, true});
     for (size_t i = 0; i < stats.size(); ++i) {
       const auto& s = stats[i];
       table.add({s.name, fixed(alone[i], 3), fixed(per_frame(s, s.busy_total), 3),
                  fixed(per_frame(s, s.cpu_total), 3), fixed(ms(s.input_wait), 1),
-                 fixed(ms(s.output_wait), 1), std::to_string(s.nice_raised)});
+                 fixed(ms(s.output_wait), 1), std::to_string(s.nice_raised),
+                 s.cpu < 0 ? "-" : std::to_string(s.cpu)});
     }
     table.print(std::cout);
     std::printf(

@@ -22,6 +22,7 @@ struct ServeArgs {
   int workers = 1;
   int threads = 1;
   std::string weights = "auto";
+  bool pin = false;
 };
 
 }  // namespace
@@ -46,6 +47,10 @@ void add_serve(CLI::App& app) {
                   "process's worker threads outnumber the cores)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "macs", "equal"}));
+  cmd->add_flag("--pin", args->pin,
+                "bind each worker to one core, the tree's stages spread over this host's cores "
+                "by their multiply-accumulates (the same plan in every serve process); for a host "
+                "that runs the whole tree");
   cmd->callback([args] {
     const RemoteLayout layout = remote_layout(args->remote.tree, args->remote.folder);
     // SIGINT and SIGTERM go to one waiting thread, which stops the workers: a frame in progress is
@@ -62,6 +67,7 @@ void add_serve(CLI::App& app) {
     options.weights = args->weights == "macs"    ? StageWorkers::Options::Weights::kMacs
                       : args->weights == "equal" ? StageWorkers::Options::Weights::kEqual
                                                  : StageWorkers::Options::Weights::kAuto;
+    options.pin = args->pin;
     StageWorkers workers(layout, to_nats_options(args->remote), options);
     std::string served;
     for (int s : args->stages) served += (served.empty() ? "" : ",") + std::to_string(s);
@@ -73,6 +79,11 @@ void add_serve(CLI::App& app) {
     if (std::any_of(nice.begin(), nice.end(), [](int n) { return n > 0; })) {
       std::cerr << ", weighed: nice +";
       for (size_t i = 0; i < nice.size(); ++i) std::cerr << (i ? "," : "") << nice[i];
+    }
+    const std::vector<int> cpus = workers.cpus();
+    if (std::any_of(cpus.begin(), cpus.end(), [](int c) { return c >= 0; })) {
+      std::cerr << ", on CPU ";
+      for (size_t i = 0; i < cpus.size(); ++i) std::cerr << (i ? "," : "") << cpus[i];
     }
     std::cerr << std::endl;
     std::thread waiter([&workers, signals] {

@@ -18,6 +18,7 @@
 
 #include "pipecut/error.h"
 #include "pipeline/bounded_queue.h"
+#include "pipeline/stage_cores.h"
 #include "pipeline/stage_weight.h"
 #include "pipeline/time_slice.h"
 
@@ -112,6 +113,7 @@ struct Pipeline::Impl {
   size_t capacity = 0;
   std::chrono::microseconds time_slice{0};
   std::vector<int> nice_steps;  // per stage; empty: leave the nice value alone
+  std::vector<int> cpus;        // per stage; empty: leave the affinity alone
   // queues[i] feeds stage i; queues[stage count] holds finished frames for pop().
   std::vector<std::unique_ptr<BoundedQueue<Frame>>> queues;
   std::vector<std::unique_ptr<StatsSlot>> stats;
@@ -317,6 +319,10 @@ void Pipeline::Impl::work(size_t i) {
   StatsSlot& slot = *stats[i];
   uint64_t expected_seq = 0;
   if (time_slice.count() > 0) pipeline_detail::request_time_slice(time_slice);  // a hint only
+  if (!cpus.empty() && pipeline_detail::pin_thread_to_cpu(cpus[i])) {  // inherited as nice is
+    std::lock_guard lock(slot.mutex);
+    slot.stats.cpu = cpus[i];
+  }
   if (!nice_steps.empty()) {  // before run() starts any helper thread, which inherits it
     const int raised = pipeline_detail::raise_thread_nice(nice_steps[i]);
     std::lock_guard lock(slot.mutex);
@@ -425,6 +431,11 @@ Pipeline::Pipeline(std::vector<std::unique_ptr<Executable>> stages, const Option
     }
     m.nice_steps = pipeline_detail::nice_steps_for_costs(options.stage_costs);
   }
+  if (!options.stage_cpus.empty() && options.stage_cpus.size() != stages.size()) {
+    throw Error("pipeline: " + std::to_string(options.stage_cpus.size()) + " stage CPUs for " +
+                std::to_string(stages.size()) + " stages");
+  }
+  m.cpus = options.stage_cpus;
   m.names = options.stage_names;
   m.names.resize(stages.size());
   m.stages = std::move(stages);

@@ -8,11 +8,13 @@
 #include <thread>
 #include <tuple>
 
+#include "pipecut/analysis.h"
 #include "pipecut/error.h"
 #include "pipecut/model.h"
 #include "pipecut/network_plan.h"
 #include "pipecut/pipeline.h"
 #include "pipecut/remote.h"
+#include "pipeline/stage_cores.h"
 #include "pipeline/stage_weight.h"
 #include "remote/frame_codec.h"
 #include "remote/message_headers.h"
@@ -39,18 +41,29 @@ int64_t thread_cpu_ns() {
   return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
 }
 
-// Each stage's work per frame, for weighing the workers, in multiply-accumulates: its ops' (one
-// per output element for ops without any) plus what taking and passing on a frame costs a
-// worker, which on this project's machine is about the time of 10^8 of them (0.3 ms per hop at
-// some 350 GMAC/s); without it a stage of a few small ops would be weighed as almost nothing.
+// Each stage's work per frame, for weighing and placing the workers, in multiply-accumulates:
+// its ops' MACs; for an op without any (ADD, pooling), 60 per output element, since on this
+// project's machine such ops of ResNet-101's segments take 54-67 times as long per element as
+// their convolutions per MAC (`run --profile`: the first segment's ADDs, pooling and padding,
+// 6.0 M elements, 0.71 ms; its 2.69 GMAC of convolutions 5.8 ms); plus what
+// taking and passing on a frame costs a worker, which on this project's machine is about the
+// time of 10^8 MACs (0.3 ms per hop at some 350 GMAC/s), so that a stage of a few small ops is
+// not weighed as almost nothing.
 constexpr double kHopMacs = 1e8;
+constexpr double kMacsPerElement = 60;
 std::vector<double> stage_costs(const RemoteLayout& layout) {
   std::vector<double> costs;
   for (const auto& stage : layout.stages) {
     double macs = kHopMacs;
     // A stage without a file (executables from Options::make_stage) is known by its hop only.
-    if (!stage.file.empty())
-      for (double ms : op_ms_from_macs(Model::load(stage.file), 1e3)) macs += ms;  // 1 ms a MAC
+    if (!stage.file.empty()) {
+      const Model model = Model::load(stage.file);
+      const std::vector<int64_t> op_mac = op_macs(model);
+      // At 1,000 a second an op's work in ms is its count: MACs, or output elements.
+      const std::vector<double> work = op_ms_from_macs(model, 1e3);
+      for (size_t i = 0; i < work.size(); ++i)
+        macs += op_mac[i] > 0 ? work[i] : kMacsPerElement * work[i];
+    }
     costs.push_back(macs);
   }
   return costs;
@@ -72,6 +85,7 @@ struct StageWorkers::Impl {
   std::vector<int> stages;
   std::vector<std::unique_ptr<Counters>> counters;  // per entry of `stages`
   std::vector<int> nice;                            // per entry of `stages`: steps to take
+  std::vector<int> cpu;  // per entry of `stages`: its first worker's CPU; -1: not pinned
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   std::mutex mutex;
@@ -86,13 +100,14 @@ struct StageWorkers::Impl {
     changed.notify_all();
   }
 
-  void work(size_t slot, int stage, const std::shared_ptr<Executable>& exe) {
+  void work(size_t slot, int stage, int at_cpu, const std::shared_ptr<Executable>& exe) {
     const RemoteLayout::Stage& me = layout.stages[static_cast<size_t>(stage) - 1];
     const bool last = static_cast<size_t>(stage) == layout.stages.size();
     Counters& count = *counters[slot];
     // Before the session starts its threads, which inherit the value. A hint: where the kernel
     // refuses, the worker runs at its usual weight.
     if (nice[slot] > 0) pipeline_detail::raise_thread_nice(nice[slot]);
+    if (at_cpu >= 0) pipeline_detail::pin_thread_to_cpu(at_cpu);  // inherited as nice is
     try {
       NatsSession session(nats, "pipecut-" + layout.id + "-s" + std::to_string(stage));
       session.ensure_consumer(me.stream, me.subject, "stage");
@@ -269,6 +284,19 @@ StageWorkers::StageWorkers(const RemoteLayout& layout, const NatsOptions& nats,
                                      ? pipeline_detail::nice_steps_for_costs(stage_costs(layout))
                                      : std::vector<int>(layout.stages.size(), 0);
   for (int s : im.stages) im.nice.push_back(steps[static_cast<size_t>(s) - 1]);
+  // The plan covers the whole tree, so that processes serving different stages on one host
+  // place them alike.
+  const std::vector<int> allowed = pipeline_detail::allowed_cpus();
+  std::vector<size_t> cores;  // per stage of the tree, an index into `allowed`
+  if (options.pin) cores = pipeline_detail::cores_for_costs(stage_costs(layout), allowed.size());
+  // Worker w of a stage goes w CPUs past the stage's own, so that extra workers spread.
+  const auto cpu_of = [&](int stage, int w) {
+    return cores.empty()
+               ? -1
+               : allowed[(cores[static_cast<size_t>(stage) - 1] + static_cast<size_t>(w)) %
+                         allowed.size()];
+  };
+  for (int s : im.stages) im.cpu.push_back(cpu_of(s, 0));
   // Checked before any frame is taken: the server's limits, and every queue in place.
   {
     NatsSession session(nats, "pipecut-" + layout.id + "-setup");
@@ -287,7 +315,7 @@ StageWorkers::StageWorkers(const RemoteLayout& layout, const NatsOptions& nats,
   // refused with nothing running.
   CpuOptions cpu;
   cpu.threads = options.threads;
-  std::vector<std::tuple<size_t, int, std::shared_ptr<Executable>>> jobs;
+  std::vector<std::tuple<size_t, int, int, std::shared_ptr<Executable>>> jobs;
   for (size_t slot = 0; slot < im.stages.size(); ++slot) {
     im.counters.push_back(std::make_unique<Counters>());
     const int s = im.stages[slot];
@@ -297,12 +325,13 @@ StageWorkers::StageWorkers(const RemoteLayout& layout, const NatsOptions& nats,
               ? options.make_stage(s)
               : load_cpu(Model::load(layout.stages[static_cast<size_t>(s) - 1].file), cpu);
       if (!exe) throw Error("serve: no executable for stage " + std::to_string(s));
-      jobs.emplace_back(slot, s, std::move(exe));
+      jobs.emplace_back(slot, s, cpu_of(s, w), std::move(exe));
     }
   }
   try {
-    for (auto& [slot, s, exe] : jobs)
-      im.threads.emplace_back([&im, slot = slot, s = s, exe = exe] { im.work(slot, s, exe); });
+    for (auto& [slot, s, w, exe] : jobs)
+      im.threads.emplace_back(
+          [&im, slot = slot, s = s, w = w, exe = exe] { im.work(slot, s, w, exe); });
   } catch (...) {  // no more threads to be had: stop the ones started
     stop();
     for (auto& t : im.threads) t.join();
@@ -331,6 +360,10 @@ std::string StageWorkers::wait() {
 
 std::vector<int> StageWorkers::nice_steps() const {
   return impl_->nice;
+}
+
+std::vector<int> StageWorkers::cpus() const {
+  return impl_->cpu;
 }
 
 std::vector<WorkerStats> StageWorkers::stats() const {

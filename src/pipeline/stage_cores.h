@@ -1,0 +1,26 @@
+#pragma once
+// Placing stage threads on cores. With more stage threads than cores, the kernel moves threads
+// between cores as its load balancer sees fit, and a newly idle core often does not pull a
+// waiting thread over (it skips the search when its idle spells are usually short), so cores
+// idle while work waits. Pinning each stage to a core chosen so that every core carries about
+// the same work per frame removes those waits and the cache misses of migrating; the hand-off
+// from a connection's reader thread to its worker on the same core also costs less.
+#include <cstddef>
+#include <vector>
+
+namespace pipecut::pipeline_detail {
+
+// The core index (0 .. cores-1) for each stage with these relative costs: longest costs first,
+// each onto the core with the least work so far (the lowest index on a tie). Deterministic, so
+// that processes serving parts of one tree compute the same plan. cores >= 1.
+std::vector<size_t> cores_for_costs(const std::vector<double>& costs, size_t cores);
+
+// The CPU ids this process may run on, in increasing order (one entry, 0, where the kernel does
+// not tell).
+std::vector<int> allowed_cpus();
+
+// Binds the calling thread (and the threads it starts later) to one CPU. false when the kernel
+// refuses; the thread then runs where the kernel puts it.
+bool pin_thread_to_cpu(int cpu);
+
+}  // namespace pipecut::pipeline_detail

@@ -1,0 +1,176 @@
+// Placing stage threads on cores: the plan spreads the stages' work evenly (costliest first onto
+// the least loaded core), and a pipeline given CPUs runs each stage's run(), and the threads it
+// starts, bound to its CPU alone; without, on every CPU the process may use.
+#include <gtest/gtest.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pipecut/error.h"
+#include "pipecut/pipeline.h"
+#include "pipeline/stage_cores.h"
+#include "support/pipeline_fakes.h"
+
+namespace pipecut {
+namespace {
+
+using pipeline_detail::allowed_cpus;
+using pipeline_detail::cores_for_costs;
+
+// ResNet-101's seven 7 MiB segments alone, in ms (docs/pipeline-api.md).
+const std::vector<double> kResNet101 = {7.792, 3.400, 3.384, 3.381, 1.457, 0.652, 0.720};
+
+TEST(PipelineCores, CostliestStagesGoFirstOntoTheLeastLoadedCore) {
+  // 7.792 | 3.400 3.384 3.381 on the other, then the light ones back on the first: 10.62 and
+  // 10.17 ms per frame, where stage order (1-4 | 5-7) would give 17.96 and 2.83.
+  EXPECT_EQ(cores_for_costs(kResNet101, 2), (std::vector<size_t>{0, 1, 1, 1, 0, 0, 0}));
+  EXPECT_EQ(cores_for_costs(kResNet101, 4), (std::vector<size_t>{0, 1, 2, 3, 3, 1, 2}));
+  EXPECT_EQ(cores_for_costs(kResNet101, 1), (std::vector<size_t>(7, 0)));
+  EXPECT_EQ(cores_for_costs(kResNet101, 0), (std::vector<size_t>(7, 0)));  // as one core
+  // Ties keep stage order and the lower core, so every process plans alike.
+  EXPECT_EQ(cores_for_costs({1, 1, 1, 1}, 2), (std::vector<size_t>{0, 1, 0, 1}));
+  EXPECT_EQ(cores_for_costs({2, 1}, 8), (std::vector<size_t>{0, 1}));
+  EXPECT_TRUE(cores_for_costs({}, 2).empty());
+}
+
+// Every core's load stays within the costliest stage of the best balance: with the stages
+// costliest first, greedy placement is within 4/3 of the optimum (Graham's bound).
+TEST(PipelineCores, LoadsStayWithinAStageOfEven) {
+  const std::vector<double> costs = {5, 5, 4, 4, 3, 3, 3, 2, 1, 1};
+  for (size_t cores = 1; cores <= 4; ++cores) {
+    std::vector<double> load(cores, 0.0);
+    const auto placed = cores_for_costs(costs, cores);
+    ASSERT_EQ(placed.size(), costs.size());
+    for (size_t i = 0; i < costs.size(); ++i) {
+      ASSERT_LT(placed[i], cores);
+      load[placed[i]] += costs[i];
+    }
+    const double even = 32.0 / static_cast<double>(cores);
+    EXPECT_LE(*std::max_element(load.begin(), load.end()), even + 5) << cores << " cores";
+    EXPECT_LE(*std::max_element(load.begin(), load.end()), std::max(5.0, even) * 4 / 3)
+        << cores << " cores";
+  }
+}
+
+TEST(PipelineCores, StageCpusAreCpusThisProcessMayUse) {
+  const std::vector<int> allowed = allowed_cpus();
+  ASSERT_FALSE(allowed.empty());
+  EXPECT_TRUE(std::is_sorted(allowed.begin(), allowed.end()));
+  const std::vector<int> cpus = stage_cpus(kResNet101);
+  ASSERT_EQ(cpus.size(), kResNet101.size());
+  for (int cpu : cpus) EXPECT_NE(std::find(allowed.begin(), allowed.end(), cpu), allowed.end());
+  EXPECT_EQ(cpus, stage_cpus(kResNet101));
+  if (allowed.size() >= 2) {
+    EXPECT_EQ(cpus[0], allowed[0]);
+    EXPECT_EQ(cpus[1], allowed[1]);
+  }
+}
+
+// The CPUs the calling thread may run on.
+std::vector<int> thread_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  return cpus;
+}
+
+// in -> out, the bytes unchanged; `before` runs first.
+class CopyStage : public Executable {
+ public:
+  CopyStage(const std::string& in, const std::string& out, std::function<void()> before)
+      : in_{testing::tensor_spec(in, {1, 4})},
+        out_{testing::tensor_spec(out, {1, 4})},
+        before_(std::move(before)) {}
+  const std::vector<TensorSpec>& inputs() const override { return in_; }
+  const std::vector<TensorSpec>& outputs() const override { return out_; }
+  std::vector<TensorValue> run(const std::vector<TensorValue>& inputs) override {
+    before_();
+    TensorValue r = inputs.at(0);
+    r.name = out_[0].name;
+    return {r};
+  }
+  std::string backend() const override { return "copy"; }
+
+ private:
+  std::vector<TensorSpec> in_, out_;
+  std::function<void()> before_;
+};
+
+// One frame through `n` stages that each record the CPUs their worker thread, and a thread it
+// starts, may run on.
+struct Seen {
+  std::vector<std::vector<int>> worker, helper;
+  std::vector<int> stats_cpu;
+};
+
+Seen run_one_frame(size_t n, const PipelineOptions& options) {
+  Seen seen;
+  seen.worker.resize(n);
+  seen.helper.resize(n);
+  std::mutex mutex;
+  std::vector<std::unique_ptr<Executable>> stages;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string in = i == 0 ? "x" : "t" + std::to_string(i);
+    const std::string out = "t" + std::to_string(i + 1);
+    stages.push_back(std::make_unique<CopyStage>(in, out, [&seen, &mutex, i] {
+      std::vector<int> helper;
+      std::thread([&helper] { helper = thread_cpus(); }).join();
+      const std::lock_guard lock(mutex);
+      seen.worker[i] = thread_cpus();
+      seen.helper[i] = helper;
+    }));
+  }
+  Pipeline pipeline(std::move(stages), options);
+  const auto outputs = run_pipeline(pipeline, {{testing::tensor_value("x", {1, 2, 3, 4})}});
+  EXPECT_EQ(outputs.size(), 1u);
+  for (const StageStats& s : pipeline.stats()) seen.stats_cpu.push_back(s.cpu);
+  return seen;
+}
+
+TEST(PipelineCores, PinnedStagesRunOnTheirCpuAndTheirThreadsInheritIt) {
+  const std::vector<int> allowed = allowed_cpus();
+  PipelineOptions options;
+  // Each stage on a different allowed CPU, in turn.
+  for (size_t i = 0; i < 3; ++i) options.stage_cpus.push_back(allowed[i % allowed.size()]);
+  const Seen pinned = run_one_frame(3, options);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(pinned.worker[i], std::vector<int>{options.stage_cpus[i]}) << "stage " << i;
+    EXPECT_EQ(pinned.helper[i], std::vector<int>{options.stage_cpus[i]}) << "stage " << i;
+  }
+  EXPECT_EQ(pinned.stats_cpu, options.stage_cpus);
+
+  const Seen free = run_one_frame(3, PipelineOptions{});
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(free.worker[i], thread_cpus()) << "stage " << i;
+  EXPECT_EQ(free.stats_cpu, (std::vector<int>{-1, -1, -1}));
+  EXPECT_EQ(thread_cpus(), allowed);  // the caller's thread is left alone
+}
+
+TEST(PipelineCores, ACpuPerStageOrNone) {
+  PipelineOptions two;
+  two.stage_cpus = {0, 0};
+  try {
+    run_one_frame(3, two);
+    FAIL() << "two CPUs for three stages were accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("2 stage CPUs for 3 stages"), std::string::npos)
+        << e.what();
+  }
+  // A CPU the kernel refuses (no such CPU) leaves that stage unbound and says so.
+  PipelineOptions refused;
+  refused.stage_cpus = {allowed_cpus()[0], CPU_SETSIZE - 1};
+  const Seen seen = run_one_frame(2, refused);
+  EXPECT_EQ(seen.stats_cpu, (std::vector<int>{allowed_cpus()[0], -1}));
+  EXPECT_EQ(seen.worker[1], thread_cpus());
+}
+
+}  // namespace
+}  // namespace pipecut
