@@ -333,6 +333,52 @@ TEST(Remote, WorkersKeepAtMostTwoPullRequestsOutAcrossAServerRestart) {
   EXPECT_FALSE(r->failed) << r->reason;
 }
 
+// A server restarted without its in-memory streams: the workers, told by their pull requests
+// that no one serves their consumer (503), make their stream and consumer again, rather than
+// giving up after the retry window, and a new client's frames pass.
+TEST(Remote, WorkersRemakeTheQueuesARestartedServerLostFromMemory) {
+  const RemoteLayout layout = remote_layout(tree());
+  NatsServer server(testing::fresh_dir("remote_memory_restart"));
+  NatsOptions nats = options_for(server);
+  nats.memory_storage = true;
+  StageWorkers workers(layout, nats, {});
+  {
+    RemotePipeline client(layout, nats);
+    client.push(random_inputs(layout.inputs, 7));
+    ASSERT_TRUE(client.pop(std::chrono::seconds(60)));
+  }
+  server.stop();
+  server.start();
+  // Every stage's consumer is back before any client makes the streams again.
+  remote::NatsSession probe(nats, "pipecut-test-probe", std::chrono::seconds(20));
+  const auto consumers = [&] {
+    int found = 0;
+    for (const auto& stage : layout.stages) {
+      jsConsumerInfo* info = nullptr;
+      if (js_GetConsumerInfo(&info, probe.jetstream(), stage.stream.c_str(), "stage", nullptr,
+                             nullptr) == NATS_OK) {
+        ++found;
+        jsConsumerInfo_Destroy(info);
+      }
+    }
+    return found;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (consumers() < static_cast<int>(layout.stages.size()) &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(consumers(), static_cast<int>(layout.stages.size()));
+  RemotePipeline client(layout, nats);
+  const std::vector<TensorValue> input = random_inputs(layout.inputs, 8);
+  client.push(input);
+  const auto r = client.pop(std::chrono::seconds(60));
+  ASSERT_TRUE(r);
+  ASSERT_FALSE(r->failed) << r->reason;
+  const auto want = LocalCascade(layout).run(input);
+  ASSERT_EQ(r->outputs.size(), want.size());
+  for (size_t k = 0; k < want.size(); ++k) EXPECT_EQ(r->outputs[k].data, want[k].data);
+}
+
 // A stage that passes its one tensor on under the next name (Options::make_stage's use: the
 // transport alone, as bench/bench_remote.cpp measures it).
 class Relay : public Executable {

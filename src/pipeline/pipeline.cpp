@@ -5,8 +5,6 @@
 // slots into the next boundary's layout. Nothing is copied.
 #include "pipecut/pipeline.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -20,6 +18,7 @@
 #include "pipeline/bounded_queue.h"
 #include "pipeline/stage_cores.h"
 #include "pipeline/stage_weight.h"
+#include "pipeline/thread_clock.h"
 #include "pipeline/time_slice.h"
 
 namespace pipecut {
@@ -27,12 +26,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// CPU time of the calling thread; unlike the wall clock it stops while the thread is preempted.
-std::chrono::nanoseconds thread_cpu_time() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
-}
+using pipeline_detail::thread_cpu_time;
 
 struct Frame {
   uint64_t seq = 0;

@@ -98,9 +98,11 @@ NatsSession::NatsSession(const NatsOptions& options, const std::string& client_n
     natsConnection_Destroy(connection_);
     check(s, where + ": JetStream");
   }
+  if (natsStatistics_Create(&stats_) != NATS_OK) stats_ = nullptr;  // then no reconnect is seen
 }
 
 NatsSession::~NatsSession() {
+  if (stats_) natsStatistics_Destroy(stats_);
   if (ack_sub_) natsSubscription_Destroy(ack_sub_);
   jsCtx_Destroy(js_);
   natsConnection_Close(connection_);
@@ -108,13 +110,10 @@ NatsSession::~NatsSession() {
 }
 
 uint64_t NatsSession::reconnects() const {
-  natsStatistics* stats = nullptr;
   uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0, count = 0;
-  if (natsStatistics_Create(&stats) == NATS_OK) {
-    if (natsConnection_GetStats(connection_, stats) == NATS_OK)
-      natsStatistics_GetCounts(stats, &in_msgs, &in_bytes, &out_msgs, &out_bytes, &count);
-    natsStatistics_Destroy(stats);
-  }
+  const std::lock_guard lock(stats_mutex_);
+  if (stats_ && natsConnection_GetStats(connection_, stats_) == NATS_OK)
+    natsStatistics_GetCounts(stats_, &in_msgs, &in_bytes, &out_msgs, &out_bytes, &count);
   return count;
 }
 
@@ -160,7 +159,7 @@ void NatsSession::ensure_work_queue(const std::string& stream, const std::string
 
 void NatsSession::ensure_queues(const RemoteLayout& layout) {
   for (const auto& st : layout.stages) ensure_work_queue(st.stream, st.subject);
-  ensure_work_queue(layout.results_stream, layout.results_subject("*"), std::chrono::hours(1));
+  ensure_work_queue(layout.results_stream, layout.results_subject("*"), kResultsMaxAge);
 }
 
 bool NatsSession::publish(const std::string& subject, std::span<const uint8_t> data,

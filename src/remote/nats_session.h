@@ -22,6 +22,9 @@ namespace pipecut::remote {
 // failing for this long is reported.
 inline constexpr auto kRetryWindow = std::chrono::seconds(60);
 
+// A tree's results stream drops what no client collected within this time.
+inline constexpr auto kResultsMaxAge = std::chrono::seconds(3600);
+
 // Throws pipecut::Error "<what>: <NATS's text>" unless s is NATS_OK.
 void check(natsStatus s, const std::string& what, jsErrCode js_error = static_cast<jsErrCode>(0));
 
@@ -71,7 +74,7 @@ class NatsSession {
   natsConnection* connection() const { return connection_; }
   jsCtx* jetstream() const { return js_; }
   // How often the connection has been re-established (a pull request sent before may be gone,
-  // or live on in a server that stayed up).
+  // or live on in a server that stayed up). Thread-safe.
   uint64_t reconnects() const;
 
  private:
@@ -83,6 +86,10 @@ class NatsSession {
   std::string ack_inbox_;
   natsSubscription* ack_sub_ = nullptr;
   uint64_t publishes_ = 0;
+  // reconnects(): the library's counters, read into one object kept for the session (asked
+  // about once per frame).
+  mutable std::mutex stats_mutex_;
+  natsStatistics* stats_ = nullptr;
 
   // One attempt: kept, duplicate, or the reason it failed (retried while the caller allows).
   struct Attempt {

@@ -21,10 +21,13 @@ constexpr auto kRequestLostAfter = std::chrono::seconds(1);
 }  // namespace
 
 PullConsumer::PullConsumer(NatsSession& session, const std::string& stream,
-                           const std::string& durable)
+                           const std::string& durable, std::function<void()> ensure)
     : session_(session),
+      ensure_(std::move(ensure)),
       name_("consumer " + durable + " on stream " + stream),
       next_subject_("$JS.API.CONSUMER.MSG.NEXT." + stream + "." + durable) {
+  if (ensure_) ensure_();
+  ensured_at_ = Clock::now();
   subscribe();
   request_body_ = "{\"batch\":1,\"expires\":" +
                   std::to_string(std::chrono::nanoseconds(kRequestExpires).count()) + "}";
@@ -81,7 +84,12 @@ MsgPtr PullConsumer::next(std::chrono::milliseconds wait) {
       subscribe();
       requested_until_.reset();
     }
-    if (requested_until_ && now > *requested_until_ + kRequestLostAfter) requested_until_.reset();
+    if (requested_until_ && now > *requested_until_ + kRequestLostAfter) {
+      // Not even a 408: the server lost it, or no consumer holds it (the server's JetStream API
+      // takes requests for consumers it does not have without a word).
+      requested_until_.reset();
+      ensure_again();
+    }
     if (!requested_until_) request();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
     if (left <= 0) return nullptr;
@@ -125,9 +133,22 @@ MsgPtr PullConsumer::next(std::chrono::milliseconds wait) {
     requested_until_.reset();
     if (status == "408" || status == "404") continue;
     if (!failing_since_) failing_since_ = now;
+    if (status == "503") ensure_again();
     if (now - *failing_since_ >= kRetryWindow)
       throw Error(name_ + ": fetching a frame: the server answers status " + status);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+void PullConsumer::ensure_again() {
+  const auto now = Clock::now();
+  if (!ensure_ || (ensured_at_ && now - *ensured_at_ < std::chrono::seconds(1))) return;
+  ensured_at_ = now;
+  try {
+    ensure_();
+  } catch (const Error&) {
+    // The server may still be starting JetStream: the status keeps failing, and the retry
+    // window decides.
   }
 }
 

@@ -5,6 +5,7 @@
 // the server instead of two. The messages are read by the caller's thread, straight from the
 // subscription the client library fills.
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -14,8 +15,13 @@ namespace pipecut::remote {
 
 class PullConsumer {
  public:
-  // The consumer must exist (NatsSession::ensure_consumer). Not thread-safe: one thread pulls.
-  PullConsumer(NatsSession& session, const std::string& stream, const std::string& durable);
+  // `ensure` makes sure the stream and the durable consumer exist (NatsSession::ensure_*): it is
+  // called here first, and again whenever a pull request expires unanswered (no 408: the
+  // consumer or its stream may be gone, as after a restart of a server whose streams were in
+  // memory) or finds no one serving it (503), at most once a second, so that a worker picks up
+  // again rather than waiting forever or failing. Not thread-safe: one thread pulls.
+  PullConsumer(NatsSession& session, const std::string& stream, const std::string& durable,
+               std::function<void()> ensure);
   ~PullConsumer();
   PullConsumer(const PullConsumer&) = delete;
   PullConsumer& operator=(const PullConsumer&) = delete;
@@ -39,7 +45,12 @@ class PullConsumer {
   void reply(MsgPtr msg, const std::string& body, bool asks_next);
   std::string next_reply();  // <inbox>.<n> for the next request
 
+  // Calls ensure_ unless it ran less than a second ago; its failures count as the status's.
+  void ensure_again();
+
   NatsSession& session_;
+  std::function<void()> ensure_;
+  std::optional<std::chrono::steady_clock::time_point> ensured_at_;
   std::string name_;          // "consumer <durable> on stream <stream>", for messages
   std::string next_subject_;  // $JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>
   std::string inbox_;         // requests are answered on <inbox>.<n>

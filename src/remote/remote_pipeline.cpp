@@ -105,9 +105,12 @@ RemotePipeline::RemotePipeline(const RemoteLayout& layout, const NatsOptions& na
                 std::to_string(im.session->max_payload()) + " bytes");
   }
   im.session->ensure_queues(layout);
-  im.session->ensure_consumer(layout.results_stream, im.reply, im.durable);
   im.results =
-      std::make_unique<remote::PullConsumer>(*im.session, layout.results_stream, im.durable);
+      std::make_unique<remote::PullConsumer>(*im.session, layout.results_stream, im.durable, [&im] {
+        im.session->ensure_work_queue(im.layout.results_stream, im.layout.results_subject("*"),
+                                      remote::kResultsMaxAge);
+        im.session->ensure_consumer(im.layout.results_stream, im.reply, im.durable);
+      });
 }
 
 RemotePipeline::~RemotePipeline() {

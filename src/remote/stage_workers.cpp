@@ -1,6 +1,4 @@
 // Stage workers: pull a frame, run the segment, publish what the later stages need, acknowledge.
-#include <time.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <map>
@@ -16,6 +14,7 @@
 #include "pipecut/remote.h"
 #include "pipeline/stage_cores.h"
 #include "pipeline/stage_weight.h"
+#include "pipeline/thread_clock.h"
 #include "remote/frame_codec.h"
 #include "remote/message_headers.h"
 #include "remote/nats_session.h"
@@ -34,12 +33,6 @@ struct Counters {
   std::atomic<uint64_t> frames{0}, redelivered{0}, failed_attempts{0};
   std::atomic<int64_t> run_ns{0}, cpu_ns{0};
 };
-
-int64_t thread_cpu_ns() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
-}
 
 // Each stage's work per frame, for weighing and placing the workers, in multiply-accumulates:
 // its ops' MACs; for an op without any (ADD, pooling), 60 per output element, since on this
@@ -110,8 +103,10 @@ struct StageWorkers::Impl {
     if (at_cpu >= 0) pipeline_detail::pin_thread_to_cpu(at_cpu);  // inherited as nice is
     try {
       NatsSession session(nats, "pipecut-" + layout.id + "-s" + std::to_string(stage));
-      session.ensure_consumer(me.stream, me.subject, "stage");
-      PullConsumer pull(session, me.stream, "stage");
+      PullConsumer pull(session, me.stream, "stage", [&session, &me] {
+        session.ensure_work_queue(me.stream, me.subject);
+        session.ensure_consumer(me.stream, me.subject, "stage");
+      });
       while (!stopping) {
         MsgPtr msg = pull.next(std::chrono::milliseconds(500));
         if (!msg) continue;
@@ -210,9 +205,9 @@ struct StageWorkers::Impl {
           inputs.push_back(std::move(*it));
       }
       const auto wall0 = std::chrono::steady_clock::now();
-      const int64_t cpu0 = thread_cpu_ns();
+      const auto cpu0 = pipeline_detail::thread_cpu_time();
       std::vector<TensorValue> outputs = exe.run(inputs);
-      count.cpu_ns += thread_cpu_ns() - cpu0;
+      count.cpu_ns += (pipeline_detail::thread_cpu_time() - cpu0).count();
       count.run_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::steady_clock::now() - wall0)
                           .count();
