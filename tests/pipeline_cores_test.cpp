@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -66,6 +67,8 @@ TEST(PipelineCores, StageCpusAreCpusThisProcessMayUse) {
   ASSERT_EQ(cpus.size(), kResNet101.size());
   for (int cpu : cpus) EXPECT_NE(std::find(allowed.begin(), allowed.end(), cpu), allowed.end());
   EXPECT_EQ(cpus, stage_cpus(kResNet101));
+  for (const double bad : {0.0, -1.0, std::nan(""), HUGE_VAL})
+    EXPECT_THROW(stage_cpus({1.0, bad}), Error) << bad;
   if (allowed.size() >= 2) {
     EXPECT_EQ(cpus[0], allowed[0]);
     EXPECT_EQ(cpus[1], allowed[1]);

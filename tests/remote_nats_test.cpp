@@ -289,6 +289,16 @@ TEST(Remote, PinnedWorkersRunOnTheCpuTheTreesPlanGivesTheirStage) {
       EXPECT_NE(std::set<int>(cpus.begin(), cpus.end()).size(), 1u);
     }
   }
+  // A worker's helper threads would share its one core: refused in one line.
+  StageWorkers::Options threaded;
+  threaded.pin = true;
+  threaded.threads = 2;
+  try {
+    StageWorkers workers(layout, options_for(server), threaded);
+    FAIL() << "--pin with 2 threads per worker was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--pin"), std::string::npos) << e.what();
+  }
 }
 
 // Each worker keeps at most two pull requests waiting on the server, also after the server was
@@ -333,9 +343,10 @@ TEST(Remote, WorkersKeepAtMostTwoPullRequestsOutAcrossAServerRestart) {
   EXPECT_FALSE(r->failed) << r->reason;
 }
 
-// A server restarted without its in-memory streams: the workers, told by their pull requests
-// that no one serves their consumer (503), make their stream and consumer again, rather than
-// giving up after the retry window, and a new client's frames pass.
+// A server restarted without its in-memory streams: the workers, whose pull requests now expire
+// without even a 408 (the server's JetStream API takes requests for consumers it does not have
+// without a word), make their stream and consumer again rather than wait forever, and a new
+// client's frames pass.
 TEST(Remote, WorkersRemakeTheQueuesARestartedServerLostFromMemory) {
   const RemoteLayout layout = remote_layout(tree());
   NatsServer server(testing::fresh_dir("remote_memory_restart"));

@@ -44,10 +44,12 @@ struct PipelineOptions {
   // processes, so pass costs only when stage_threads_outnumber_cores(). Empty: every worker keeps
   // the caller's nice.
   std::vector<double> stage_costs;
-  // One CPU id per stage, or empty. When given, each worker binds its thread (and the threads its
-  // stage starts) to that CPU before its first frame, so the kernel's load balancer cannot leave
-  // a core idle while a stage waits on the other (pipecut::stage_cpus plans them). A CPU the
-  // kernel refuses leaves that worker unbound (StageStats::cpu says -1).
+  // One CPU id per stage, or empty. When given, each worker binds its thread to that CPU before
+  // its first frame (threads the stage starts later inherit it; helper threads it started before,
+  // as a multi-threaded stage timed alone has, keep their own), so the kernel's load balancer
+  // cannot leave a core idle while a stage waits on the other (pipecut::stage_cpus plans them).
+  // Meant for one thread per stage. A CPU the kernel refuses leaves that worker unbound
+  // (StageStats::cpu says -1).
   std::vector<int> stage_cpus;
 };
 
@@ -172,10 +174,11 @@ int usable_cores();
 // the kernel's shares matter, and PipelineOptions::stage_costs help.
 bool stage_threads_outnumber_cores(size_t stages, int threads_per_stage, int cores);
 
-// A CPU id per stage for PipelineOptions::stage_cpus: the stages with these relative costs
-// (positive) spread over the CPUs this process may use so that each carries about the same work
-// per frame (costliest first, each onto the least loaded CPU; the lowest CPU on a tie). The same
-// costs give the same plan in every process.
+// A CPU id per stage for PipelineOptions::stage_cpus: the stages with these relative costs spread
+// over the CPUs the calling thread may use (its affinity mask) so that each carries about the
+// same work per frame (costliest first, each onto the least loaded CPU; the lowest CPU on a tie).
+// The same costs give the same plan in every process. Empty where the kernel does not tell the
+// CPUs (then nothing is pinned). Throws pipecut::Error for a cost that is not positive and finite.
 std::vector<int> stage_cpus(const std::vector<double>& costs);
 
 }  // namespace pipecut

@@ -95,7 +95,9 @@ class StageWorkers {
     // second worker one CPU further, and so on). Every process computes the plan for the whole
     // tree, so `serve` processes for different stages on one host place them alike. For hosts
     // that run the whole tree, where the load balancer otherwise leaves a core idle while a
-    // worker waits on the other; a host shared with other work is better left unpinned.
+    // worker waits on the other; a host shared with other work is better left unpinned. With
+    // `threads` above 1 the constructor refuses it (a stage's helper threads would share a core).
+    // Reads every stage file of the tree, as kMacs does.
     bool pin = false;
     // Called before each run with (stage, frame); a throw counts as the stage throwing. For tests
     // and fault injection.
@@ -117,8 +119,9 @@ class StageWorkers {
   // The nice steps each served stage's workers ask for, in Options::stages order (all 0 unless
   // weighted). A worker takes fewer at nice 19, and none where the kernel refuses.
   std::vector<int> nice_steps() const;
-  // The CPU each served stage's first worker binds itself to, in Options::stages order; -1 each
-  // unless Options::pin. A CPU the kernel refuses (a cpuset changed since) leaves it unbound.
+  // The CPU each served stage's first worker is planned to bind itself to, in Options::stages
+  // order; -1 each unless Options::pin (or where the kernel does not tell the CPUs). A CPU the
+  // kernel then refuses (a cpuset changed since) leaves the worker unbound, as binding is a hint.
   std::vector<int> cpus() const;
 
  private:

@@ -87,6 +87,11 @@ void add_pipeline(CLI::App& app) {
                 "cores)");
   cmd->add_flag("--json", args->json, "print JSON");
   cmd->callback([args] {
+    if (args->pin && args->threads_per_stage > 1) {
+      throw Error(args->dir + ": --pin binds each stage's one thread to a core; with " +
+                  "--threads-per-stage " + std::to_string(args->threads_per_stage) +
+                  " leave it off");
+    }
     const SplitTree tree = read_split_tree(args->dir);
     std::vector<std::unique_ptr<Executable>> stages;
     std::vector<std::string> names;

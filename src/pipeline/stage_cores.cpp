@@ -4,8 +4,11 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
+#include <string>
 
+#include "pipecut/error.h"
 #include "pipecut/pipeline.h"
 
 namespace pipecut::pipeline_detail {
@@ -35,8 +38,7 @@ std::vector<int> allowed_cpus() {
   if (sched_getaffinity(0, sizeof(set), &set) == 0)
     for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
       if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
-  if (cpus.empty()) cpus.push_back(0);
-  return cpus;
+  return cpus;  // empty where the kernel does not tell (a mask wider than cpu_set_t)
 }
 
 bool pin_thread_to_cpu(int cpu) {
@@ -52,7 +54,13 @@ bool pin_thread_to_cpu(int cpu) {
 namespace pipecut {
 
 std::vector<int> stage_cpus(const std::vector<double>& costs) {
+  for (size_t i = 0; i < costs.size(); ++i) {
+    if (!(costs[i] > 0) || !std::isfinite(costs[i]))
+      throw Error("stage CPUs: stage " + std::to_string(i) +
+                  "'s cost is not a positive finite number");
+  }
   const std::vector<int> cpus = pipeline_detail::allowed_cpus();
+  if (cpus.empty()) return {};  // where the CPUs are unknown, nothing is pinned
   std::vector<int> out;
   for (size_t core : pipeline_detail::cores_for_costs(costs, cpus.size()))
     out.push_back(cpus[core]);

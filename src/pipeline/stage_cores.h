@@ -12,11 +12,12 @@ namespace pipecut::pipeline_detail {
 
 // The core index (0 .. cores-1) for each stage with these relative costs: longest costs first,
 // each onto the core with the least work so far (the lowest index on a tie). Deterministic, so
-// that processes serving parts of one tree compute the same plan. cores >= 1.
+// that processes serving parts of one tree compute the same plan. Costs must be comparable
+// numbers (stage_cpus checks them); cores below 1 count as 1.
 std::vector<size_t> cores_for_costs(const std::vector<double>& costs, size_t cores);
 
-// The CPU ids this process may run on, in increasing order (one entry, 0, where the kernel does
-// not tell).
+// The CPU ids the calling thread may run on (its affinity mask: the process's, unless the thread
+// was bound since), in increasing order; empty where the kernel does not tell.
 std::vector<int> allowed_cpus();
 
 // Binds the calling thread (and the threads it starts later) to one CPU. false when the kernel

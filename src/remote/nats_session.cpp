@@ -98,7 +98,12 @@ NatsSession::NatsSession(const NatsOptions& options, const std::string& client_n
     natsConnection_Destroy(connection_);
     check(s, where + ": JetStream");
   }
-  if (natsStatistics_Create(&stats_) != NATS_OK) stats_ = nullptr;  // then no reconnect is seen
+  const natsStatus made = natsStatistics_Create(&stats_);
+  if (made != NATS_OK) {
+    jsCtx_Destroy(js_);
+    natsConnection_Destroy(connection_);
+    check(made, where + ": statistics");
+  }
 }
 
 NatsSession::~NatsSession() {

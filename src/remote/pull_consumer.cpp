@@ -88,7 +88,8 @@ MsgPtr PullConsumer::next(std::chrono::milliseconds wait) {
       // Not even a 408: the server lost it, or no consumer holds it (the server's JetStream API
       // takes requests for consumers it does not have without a word).
       requested_until_.reset();
-      ensure_again();
+      if (natsConnection_Status(session_.connection()) == NATS_CONN_STATUS_CONNECTED)
+        ensure_again();  // not while reconnecting: its calls would wait out their timeouts
     }
     if (!requested_until_) request();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
@@ -142,13 +143,17 @@ MsgPtr PullConsumer::next(std::chrono::milliseconds wait) {
 
 void PullConsumer::ensure_again() {
   const auto now = Clock::now();
-  if (!ensure_ || (ensured_at_ && now - *ensured_at_ < std::chrono::seconds(1))) return;
+  if (!ensure_ || now - ensured_at_ < std::chrono::seconds(1)) return;
   ensured_at_ = now;
   try {
     ensure_();
-  } catch (const Error&) {
-    // The server may still be starting JetStream: the status keeps failing, and the retry
-    // window decides.
+    ensure_failing_since_.reset();
+  } catch (const Error& e) {
+    // The server may still be starting JetStream; what keeps failing for the retry window (no
+    // right to make streams, a stream of the same name but another shape) is reported.
+    if (!ensure_failing_since_) ensure_failing_since_ = now;
+    if (now - *ensure_failing_since_ >= kRetryWindow)
+      throw Error(name_ + ": making it again: " + e.what());
   }
 }
 

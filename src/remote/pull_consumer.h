@@ -19,7 +19,8 @@ class PullConsumer {
   // called here first, and again whenever a pull request expires unanswered (no 408: the
   // consumer or its stream may be gone, as after a restart of a server whose streams were in
   // memory) or finds no one serving it (503), at most once a second, so that a worker picks up
-  // again rather than waiting forever or failing. Not thread-safe: one thread pulls.
+  // again rather than waiting forever or failing (a stream or consumer deleted on purpose comes
+  // back too, while its workers run). Not thread-safe: one thread pulls.
   PullConsumer(NatsSession& session, const std::string& stream, const std::string& durable,
                std::function<void()> ensure);
   ~PullConsumer();
@@ -45,12 +46,14 @@ class PullConsumer {
   void reply(MsgPtr msg, const std::string& body, bool asks_next);
   std::string next_reply();  // <inbox>.<n> for the next request
 
-  // Calls ensure_ unless it ran less than a second ago; its failures count as the status's.
+  // Calls ensure_ unless it ran less than a second ago; throws its reason once it has failed for
+  // kRetryWindow.
   void ensure_again();
 
   NatsSession& session_;
   std::function<void()> ensure_;
-  std::optional<std::chrono::steady_clock::time_point> ensured_at_;
+  std::chrono::steady_clock::time_point ensured_at_;
+  std::optional<std::chrono::steady_clock::time_point> ensure_failing_since_;
   std::string name_;          // "consumer <durable> on stream <stream>", for messages
   std::string next_subject_;  // $JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>
   std::string inbox_;         // requests are answered on <inbox>.<n>

@@ -275,15 +275,21 @@ StageWorkers::StageWorkers(const RemoteLayout& layout, const NatsOptions& nats,
       (options.weights == Options::Weights::kAuto &&
        stage_threads_outnumber_cores(im.stages.size() * static_cast<size_t>(options.workers),
                                      options.threads, usable_cores()));
-  const std::vector<int> steps = weighted
-                                     ? pipeline_detail::nice_steps_for_costs(stage_costs(layout))
-                                     : std::vector<int>(layout.stages.size(), 0);
+  if (options.pin && options.threads > 1) {
+    throw Error("serve: --pin binds each worker's one thread to a core; with --threads " +
+                std::to_string(options.threads) + " leave it off");
+  }
+  // Weighing and placing read every stage file of the tree (each process plans for the whole
+  // tree, so that processes serving different stages on one host place them alike).
+  const std::vector<double> costs =
+      weighted || options.pin ? stage_costs(layout) : std::vector<double>{};
+  const std::vector<int> steps = weighted ? pipeline_detail::nice_steps_for_costs(costs)
+                                          : std::vector<int>(layout.stages.size(), 0);
   for (int s : im.stages) im.nice.push_back(steps[static_cast<size_t>(s) - 1]);
-  // The plan covers the whole tree, so that processes serving different stages on one host
-  // place them alike.
   const std::vector<int> allowed = pipeline_detail::allowed_cpus();
-  std::vector<size_t> cores;  // per stage of the tree, an index into `allowed`
-  if (options.pin) cores = pipeline_detail::cores_for_costs(stage_costs(layout), allowed.size());
+  std::vector<size_t> cores;  // per stage of the tree, an index into `allowed`; empty: unpinned
+  if (options.pin && !allowed.empty())
+    cores = pipeline_detail::cores_for_costs(costs, allowed.size());
   // Worker w of a stage goes w CPUs past the stage's own, so that extra workers spread.
   const auto cpu_of = [&](int stage, int w) {
     return cores.empty()
@@ -324,9 +330,9 @@ StageWorkers::StageWorkers(const RemoteLayout& layout, const NatsOptions& nats,
     }
   }
   try {
-    for (auto& [slot, s, w, exe] : jobs)
+    for (auto& [slot, s, cpu, exe] : jobs)
       im.threads.emplace_back(
-          [&im, slot = slot, s = s, w = w, exe = exe] { im.work(slot, s, w, exe); });
+          [&im, slot = slot, s = s, cpu = cpu, exe = exe] { im.work(slot, s, cpu, exe); });
   } catch (...) {  // no more threads to be had: stop the ones started
     stop();
     for (auto& t : im.threads) t.join();
