@@ -53,8 +53,8 @@ test-sanitizers: deps
 # ThreadSanitizer on the pipeline's tests, the runtime's work team and the parallel compile.
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=$(SAN_CXX) -DPIPECUT_SANITIZE=thread -DPIPECUT_BENCH=OFF -DPIPECUT_SHARED_DIR=$(SHARED) > /dev/null
-	cmake --build $(TSAN_BUILD) -j $(JOBS) --target pipeline_runner_test pipeline_wiring_test runtime_threads_test edgetpu_tree_compile_test
-	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -R '^(Pipeline(Runner|Wiring|Queue)|RuntimeThreads\.Team|EdgeTpuTreeCompile)'
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target pipeline_runner_test pipeline_wiring_test pipeline_cores_test runtime_threads_test edgetpu_tree_compile_test
+	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -R '^(Pipeline(Runner|Wiring|Queue|Cores)|RuntimeThreads\.Team|EdgeTpuTreeCompile)'
 
 test: test-fast test-sanitizers test-tsan
 
