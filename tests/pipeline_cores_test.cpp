@@ -17,12 +17,14 @@
 #include "pipecut/pipeline.h"
 #include "pipeline/stage_cores.h"
 #include "support/pipeline_fakes.h"
+#include "support/test_support.h"
 
 namespace pipecut {
 namespace {
 
 using pipeline_detail::allowed_cpus;
 using pipeline_detail::cores_for_costs;
+using testing::thread_cpus;
 
 // ResNet-101's seven 7 MiB segments alone, in ms (docs/pipeline-api.md).
 const std::vector<double> kResNet101 = {7.792, 3.400, 3.384, 3.381, 1.457, 0.652, 0.720};
@@ -73,17 +75,6 @@ TEST(PipelineCores, StageCpusAreCpusThisProcessMayUse) {
     EXPECT_EQ(cpus[0], allowed[0]);
     EXPECT_EQ(cpus[1], allowed[1]);
   }
-}
-
-// The CPUs the calling thread may run on.
-std::vector<int> thread_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
-    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
-  return cpus;
 }
 
 // in -> out, the bytes unchanged; `before` runs first.

@@ -4,7 +4,6 @@
 // others arrive; a server whose message limit is below a stage's messages is refused at startup;
 // the frame codec refuses short and foreign messages.
 #include <gtest/gtest.h>
-#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -30,6 +29,8 @@
 
 namespace pipecut {
 namespace {
+
+using testing::thread_cpus;
 
 namespace fs = std::filesystem;
 using testing::NatsServer;
@@ -225,17 +226,6 @@ TEST(Remote, WeighedWorkersTakeNiceStepsByTheirStagesWork) {
       EXPECT_GT(*std::max_element(steps.begin(), steps.end()), 0) << "unequal stages";
     }
   }
-}
-
-// The CPUs the calling thread may run on.
-std::vector<int> thread_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
-    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
-  return cpus;
 }
 
 // Pinned workers run each frame bound to the CPU the plan for the whole tree gives their stage,

@@ -1,5 +1,6 @@
 #include "support/test_support.h"
 
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,6 +126,16 @@ CliResult run_cli(const std::string& args) {
   in.close();
   std::filesystem::remove(err_file);
   return r;
+}
+
+std::vector<int> thread_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  return cpus;
 }
 
 }  // namespace pipecut::testing

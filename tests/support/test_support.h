@@ -50,4 +50,7 @@ struct CliResult {
 };
 CliResult run_cli(const std::string& args);
 
+// The CPUs the calling thread may run on (its affinity mask), in increasing order.
+std::vector<int> thread_cpus();
+
 }  // namespace pipecut::testing
