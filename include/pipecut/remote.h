@@ -91,13 +91,14 @@ class StageWorkers {
     enum class Weights { kAuto, kEqual, kMacs };
     Weights weights = Weights::kAuto;
     // Binds each worker thread (and its connection's threads) to one CPU, the tree's stages
-    // spread over this process's CPUs by their work as pipecut::stage_cpus does (a stage's
-    // second worker one CPU further, and so on). Every process computes the plan for the whole
-    // tree, so `serve` processes for different stages on one host place them alike. For hosts
-    // that run the whole tree, where the load balancer otherwise leaves a core idle while a
-    // worker waits on the other; a host shared with other work is better left unpinned. With
-    // `threads` above 1 the constructor refuses it (a stage's helper threads would share a core).
-    // Reads every stage file of the tree, as kMacs does.
+    // spread over this process's CPUs by their work as pipecut::stage_cpus does (with `workers`
+    // above 1, each worker a unit of its stage's work divided among them). Every process plans
+    // for the whole tree, so `serve` processes for different stages on one host place them
+    // alike; a second process for the same stage gets the same CPU (leave it unpinned). For
+    // hosts that run the whole tree, where the load balancer otherwise leaves a core idle while
+    // a worker waits on the other; a host shared with other work is better left unpinned. With
+    // `threads` above 1 the constructor refuses it (a stage's helper threads would share a
+    // core). Reads every stage file of the tree, as kMacs does.
     bool pin = false;
     // Called before each run with (stage, frame); a throw counts as the stage throwing. For tests
     // and fault injection.

@@ -197,7 +197,7 @@ void add_pipeline(CLI::App& app) {
                         {"input_wait_ms", ms(s.input_wait)},
                         {"output_wait_ms", ms(s.output_wait)},
                         {"nice_raised", s.nice_raised},
-                        {"cpu", s.cpu}});
+                        {"bound_cpu", s.cpu}});
       }
       std::cout << nlohmann::ordered_json{{"frames", received},
                                           {"seconds", seconds},
@@ -214,7 +214,10 @@ void add_pipeline(CLI::App& app) {
                                           {"time_slice_ms", args->time_slice_ms},
                                           {"weights", args->weights},
                                           {"weighted", weighted},
-                                          {"pinned", !popts.stage_cpus.empty()},
+                                          {"pinned", std::any_of(stats.begin(), stats.end(),
+                                                                 [](const StageStats& s) {
+                                                                   return s.cpu >= 0;
+                                                                 })},
                                           {"stages", list}}
                        .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";

@@ -84,9 +84,10 @@ MsgPtr PullConsumer::next(std::chrono::milliseconds wait) {
       subscribe();
       requested_until_.reset();
     }
-    if (requested_until_ && now > *requested_until_ + kRequestLostAfter) {
-      // Not even a 408: the server lost it, or no consumer holds it (the server's JetStream API
-      // takes requests for consumers it does not have without a word).
+    if (requested_until_ && now > *requested_until_ + kRequestLostAfter && nothing_pending()) {
+      // Not even a 408 (one waiting unread, for a caller that pops late, would be an answer):
+      // the server lost the request, or no consumer holds it (the server's JetStream API takes
+      // requests for consumers it does not have without a word).
       requested_until_.reset();
       if (natsConnection_Status(session_.connection()) == NATS_CONN_STATUS_CONNECTED)
         ensure_again();  // not while reconnecting: its calls would wait out their timeouts
@@ -121,6 +122,7 @@ MsgPtr PullConsumer::next(std::chrono::milliseconds wait) {
       // (a batch of one, delivered). Were it an earlier request's, the current one is forgotten
       // and, like every request, ends within kRequestExpires: at most two are ever out.
       failing_since_.reset();
+      ensure_failing_since_.reset();
       requested_until_.reset();
       return msg;
     }
@@ -130,7 +132,9 @@ MsgPtr PullConsumer::next(std::chrono::milliseconds wait) {
     // Anything else (no responders: the consumer or JetStream is gone; 409: the server refused
     // the request) is a failure that lasts as long as the retry window allows. Statuses of
     // earlier requests say nothing about the current one.
-    if (!answers_current || status == "100") continue;
+    if (!answers_current) continue;
+    ensure_failing_since_.reset();  // the consumer answers: it exists
+    if (status == "100") continue;
     requested_until_.reset();
     if (status == "408" || status == "404") continue;
     if (!failing_since_) failing_since_ = now;
@@ -139,6 +143,11 @@ MsgPtr PullConsumer::next(std::chrono::milliseconds wait) {
       throw Error(name_ + ": fetching a frame: the server answers status " + status);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+bool PullConsumer::nothing_pending() const {
+  int msgs = 0, bytes = 0;
+  return natsSubscription_GetPending(sub_, &msgs, &bytes) != NATS_OK || msgs == 0;
 }
 
 void PullConsumer::ensure_again() {

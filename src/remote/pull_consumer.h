@@ -47,8 +47,10 @@ class PullConsumer {
   std::string next_reply();  // <inbox>.<n> for the next request
 
   // Calls ensure_ unless it ran less than a second ago; throws its reason once it has failed for
-  // kRetryWindow.
+  // kRetryWindow with no answer from the consumer in between. While the server's JetStream does
+  // not answer, each call may take its API wait (5 s), and next() returns that much late.
   void ensure_again();
+  bool nothing_pending() const;  // no message waits unread in the subscription
 
   NatsSession& session_;
   std::function<void()> ensure_;

@@ -279,23 +279,27 @@ StageWorkers::StageWorkers(const RemoteLayout& layout, const NatsOptions& nats,
     throw Error("serve: --pin binds each worker's one thread to a core; with --threads " +
                 std::to_string(options.threads) + " leave it off");
   }
+  const std::vector<int> allowed = pipeline_detail::allowed_cpus();
+  const bool pin = options.pin && !allowed.empty();  // unknown CPUs: nothing is pinned
   // Weighing and placing read every stage file of the tree (each process plans for the whole
   // tree, so that processes serving different stages on one host place them alike).
-  const std::vector<double> costs =
-      weighted || options.pin ? stage_costs(layout) : std::vector<double>{};
+  const std::vector<double> costs = weighted || pin ? stage_costs(layout) : std::vector<double>{};
   const std::vector<int> steps = weighted ? pipeline_detail::nice_steps_for_costs(costs)
                                           : std::vector<int>(layout.stages.size(), 0);
   for (int s : im.stages) im.nice.push_back(steps[static_cast<size_t>(s) - 1]);
-  const std::vector<int> allowed = pipeline_detail::allowed_cpus();
-  std::vector<size_t> cores;  // per stage of the tree, an index into `allowed`; empty: unpinned
-  if (options.pin && !allowed.empty())
-    cores = pipeline_detail::cores_for_costs(costs, allowed.size());
-  // Worker w of a stage goes w CPUs past the stage's own, so that extra workers spread.
+  // Placed as units of one worker each, every stage of the tree taken to have `workers` of them
+  // sharing its work, so that a stage's extra workers go where the plan finds room.
+  const size_t per_stage = static_cast<size_t>(options.workers);
+  std::vector<size_t> cores;  // per (stage, worker) of the tree, an index into `allowed`
+  if (pin) {
+    std::vector<double> units;
+    for (double c : costs) units.insert(units.end(), per_stage, c / static_cast<double>(per_stage));
+    cores = pipeline_detail::cores_for_costs(units, allowed.size());
+  }
   const auto cpu_of = [&](int stage, int w) {
-    return cores.empty()
-               ? -1
-               : allowed[(cores[static_cast<size_t>(stage) - 1] + static_cast<size_t>(w)) %
-                         allowed.size()];
+    return cores.empty() ? -1
+                         : allowed[cores[(static_cast<size_t>(stage) - 1) * per_stage +
+                                         static_cast<size_t>(w)]];
   };
   for (int s : im.stages) im.cpu.push_back(cpu_of(s, 0));
   // Checked before any frame is taken: the server's limits, and every queue in place.
