@@ -1,11 +1,10 @@
-#include <sched.h>
-
 #include <algorithm>
 #include <chrono>
 #include <thread>
 
 #include "pipecut/error.h"
 #include "pipecut/pipeline.h"
+#include "pipeline/stage_cores.h"
 
 namespace pipecut {
 namespace {
@@ -65,9 +64,8 @@ double steady_throughput(const std::vector<std::chrono::steady_clock::time_point
 }
 
 int usable_cores() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  const size_t allowed = pipeline_detail::allowed_cpus().size();
+  if (allowed > 0) return static_cast<int>(allowed);
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
