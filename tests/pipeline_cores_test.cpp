@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +25,7 @@ namespace {
 
 using pipeline_detail::allowed_cpus;
 using pipeline_detail::cores_for_costs;
+using pipeline_detail::cores_for_workers;
 using testing::thread_cpus;
 
 // ResNet-101's seven 7 MiB segments alone, in ms (docs/pipeline-api.md).
@@ -58,6 +60,49 @@ TEST(PipelineCores, LoadsStayWithinAStageOfEven) {
     EXPECT_LE(*std::max_element(load.begin(), load.end()), even + 5) << cores << " cores";
     EXPECT_LE(*std::max_element(load.begin(), load.end()), std::max(5.0, even) * 4 / 3)
         << cores << " cores";
+  }
+}
+
+// Several workers per stage: a stage's workers go to different cores, so whichever core runs
+// dry can take any stage's next frame; a core gets a second one of a stage only when every core
+// has one.
+TEST(PipelineCores, AStagesWorkersGoToDifferentCores) {
+  using Placed = std::vector<std::vector<size_t>>;
+  EXPECT_EQ(cores_for_workers(kResNet101, 2, 2), Placed(7, {0, 1}));
+  // With one worker each it is the plan of one thread per stage.
+  Placed single;
+  for (size_t core : cores_for_costs(kResNet101, 4)) single.push_back({core});
+  EXPECT_EQ(cores_for_workers(kResNet101, 1, 4), single);
+  // Halves placed as independent units would put stage 2's two halves both on core 2 (loads 5, 5
+  // and 0 after stage 1): here they go to cores 2 and then 0 (a tie at 5, the lower index).
+  EXPECT_EQ(cores_for_workers({10, 4, 1}, 2, 3), (Placed{{0, 1}, {2, 0}, {2, 1}}));
+  // More workers than cores: every core one before any gets a second.
+  const Placed three = cores_for_workers({6, 3}, 3, 2);
+  ASSERT_EQ(three.size(), 2u);
+  for (const auto& stage : three) {
+    ASSERT_EQ(stage.size(), 3u);
+    EXPECT_NE(stage[0], stage[1]);
+  }
+  // The cores' loads stay within a stage of even, as with one worker per stage.
+  const std::vector<double> costs = {5, 5, 4, 4, 3, 3, 3, 2, 1, 1};
+  for (size_t cores = 1; cores <= 4; ++cores) {
+    for (size_t workers = 1; workers <= 3; ++workers) {
+      std::vector<double> load(cores, 0.0);
+      const Placed placed = cores_for_workers(costs, workers, cores);
+      ASSERT_EQ(placed.size(), costs.size());
+      for (size_t i = 0; i < costs.size(); ++i) {
+        ASSERT_EQ(placed[i].size(), workers);
+        for (size_t w = 0; w < workers; ++w) {
+          ASSERT_LT(placed[i][w], cores);
+          load[placed[i][w]] += costs[i] / static_cast<double>(workers);
+        }
+        const std::set<size_t> distinct(placed[i].begin(), placed[i].end());
+        EXPECT_EQ(distinct.size(), std::min(workers, cores)) << "stage " << i;
+      }
+      const double even = 32.0 / static_cast<double>(cores);
+      EXPECT_LE(*std::max_element(load.begin(), load.end()), even + 5)
+          << cores << " cores, " << workers << " workers";
+    }
   }
 }
 

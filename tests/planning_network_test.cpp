@@ -90,6 +90,13 @@ TEST(OpCosts, FromMacs) {
     else
       EXPECT_GT(ms[i], 0) << m.op_type(op);  // one per output element
   }
+  // A weight per element scales the ops without MACs alone (serve's weights count 60).
+  const auto weighed = op_ms_from_macs(m, 1e9, 60);
+  for (const Op& op : m.ops()) {
+    const size_t i = static_cast<size_t>(op.index);
+    EXPECT_DOUBLE_EQ(weighed[i], macs[i] > 0 ? ms[i] : 60 * ms[i]) << m.op_type(op);
+  }
+  EXPECT_THROW(op_ms_from_macs(m, 1e9, -1), Error);
 }
 
 // A profile file as `run --profile --json` writes it, with one op changed by `edit`.

@@ -230,53 +230,78 @@ TEST(Remote, WeighedWorkersTakeNiceStepsByTheirStagesWork) {
 
 // Pinned workers run each frame bound to the CPU the plan for the whole tree gives their stage,
 // so a process serving one stage places it as one serving all does; unpinned ones run anywhere.
+// With two workers per stage, a stage's workers are on different CPUs and each runs its frames
+// on its own.
 TEST(Remote, PinnedWorkersRunOnTheCpuTheTreesPlanGivesTheirStage) {
   const RemoteLayout layout = remote_layout(tree());
   const std::vector<int> allowed = thread_cpus();
   NatsServer server(testing::fresh_dir("remote_pin"));
-  std::vector<int> planned;  // per stage, from the process serving every stage
-  for (const auto& [stages, pin] :
-       std::vector<std::pair<std::vector<int>, bool>>{{{}, true}, {{2}, true}, {{}, false}}) {
-    SCOPED_TRACE(std::string(pin ? "pinned" : "unpinned") + ", " + std::to_string(stages.size()) +
-                 " stage(s) named");
+  std::vector<std::vector<int>> planned;  // per stage, from the process serving every stage
+  struct Round {
+    std::vector<int> stages;
+    bool pin;
+    int workers;
+  };
+  for (const Round& round :
+       std::vector<Round>{{{}, true, 1}, {{2}, true, 1}, {{}, false, 1}, {{}, true, 2}}) {
+    SCOPED_TRACE(std::string(round.pin ? "pinned" : "unpinned") + ", " +
+                 std::to_string(round.stages.size()) + " stage(s) named, " +
+                 std::to_string(round.workers) + " worker(s) each");
     std::mutex mutex;
-    std::map<int, std::vector<int>> seen;  // stage -> the CPUs its frame's thread could use
+    std::map<int, std::set<std::vector<int>>> seen;  // stage -> the CPU sets its frames ran on
     StageWorkers::Options wo;
-    wo.stages = stages;
-    wo.pin = pin;
+    wo.stages = round.stages;
+    wo.pin = round.pin;
+    wo.workers = round.workers;
     wo.before_run = [&](int stage, uint64_t) {
       const std::vector<int> cpus = thread_cpus();
       const std::lock_guard lock(mutex);
-      seen[stage] = cpus;
+      seen[stage].insert(cpus);
     };
     StageWorkers workers(layout, options_for(server), wo);
-    const std::vector<int> cpus = workers.cpus();
-    ASSERT_EQ(cpus.size(), stages.empty() ? layout.stages.size() : stages.size());
-    if (pin && stages.empty()) planned = cpus;
+    const std::vector<std::vector<int>> cpus = workers.cpus();
+    ASSERT_EQ(cpus.size(), round.stages.empty() ? layout.stages.size() : round.stages.size());
+    for (const auto& stage : cpus) ASSERT_EQ(stage.size(), static_cast<size_t>(round.workers));
+    if (round.pin && round.stages.empty() && round.workers == 1) planned = cpus;
     // Stages 1 and 3 are served by no one in the second round: push only where all are served.
-    if (!stages.empty()) {
+    if (!round.stages.empty()) {
       EXPECT_EQ(cpus[0], planned.at(1)) << "stage 2 alone is placed as among all";
       continue;
     }
     RemotePipeline client(layout, options_for(server));
-    client.push(random_inputs(layout.inputs, 5));
-    const auto r = client.pop(std::chrono::seconds(60));
-    ASSERT_TRUE(r);
-    ASSERT_FALSE(r->failed) << r->reason;
+    // Several frames, so that with two workers per stage both are likely to take some.
+    const int frames = round.workers == 1 ? 1 : 24;
+    for (int f = 0; f < frames; ++f) client.push(random_inputs(layout.inputs, 5));
+    for (int f = 0; f < frames; ++f) {
+      const auto r = client.pop(std::chrono::seconds(60));
+      ASSERT_TRUE(r);
+      ASSERT_FALSE(r->failed) << r->reason;
+    }
     const std::lock_guard lock(mutex);
     for (size_t i = 0; i < cpus.size(); ++i) {
       const int stage = static_cast<int>(i) + 1;
       ASSERT_TRUE(seen.count(stage)) << "stage " << stage << " ran no frame";
-      if (pin) {
-        EXPECT_NE(std::find(allowed.begin(), allowed.end(), cpus[i]), allowed.end());
-        EXPECT_EQ(seen[stage], std::vector<int>{cpus[i]}) << "stage " << stage;
-      } else {
-        EXPECT_EQ(cpus[i], -1);
-        EXPECT_EQ(seen[stage], allowed) << "stage " << stage;
+      if (!round.pin) {
+        EXPECT_EQ(cpus[i], std::vector<int>{-1});
+        EXPECT_EQ(seen[stage], std::set<std::vector<int>>{allowed}) << "stage " << stage;
+        continue;
+      }
+      std::set<std::vector<int>> bound;  // each worker's one CPU
+      for (int cpu : cpus[i]) {
+        EXPECT_NE(std::find(allowed.begin(), allowed.end(), cpu), allowed.end());
+        bound.insert({cpu});
+      }
+      // Every frame ran bound to one of the stage's planned CPUs.
+      for (const auto& ran : seen[stage])
+        EXPECT_TRUE(bound.count(ran)) << "stage " << stage << " ran on CPUs it was not given";
+      if (round.workers == 2 && allowed.size() >= 2) {
+        EXPECT_EQ(bound.size(), 2u) << "stage " << stage << "'s two workers share a CPU";
       }
     }
-    if (pin && allowed.size() >= 2) {  // the costliest stage and the next go to different CPUs
-      EXPECT_NE(std::set<int>(cpus.begin(), cpus.end()).size(), 1u);
+    if (round.pin && round.workers == 1 && allowed.size() >= 2) {  // costliest ones apart
+      std::set<int> used;
+      for (const auto& stage : cpus) used.insert(stage[0]);
+      EXPECT_NE(used.size(), 1u);
     }
   }
   // A worker's helper threads would share its one core: refused in one line.

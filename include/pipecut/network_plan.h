@@ -31,8 +31,11 @@ NetworkLink parse_network_link(const std::string& text, const std::string& what 
 double parse_mac_rate(const std::string& text, const std::string& what = "--mac-rate");
 
 // Milliseconds per op at `macs_per_second`: an op's multiply-accumulates (op_macs), or for an op
-// without any (ADD, pooling, softmax) one per output element; reshape-like ops cost nothing.
-std::vector<double> op_ms_from_macs(const Model& model, double macs_per_second);
+// without any (ADD, pooling, softmax) `macs_per_element` per output element; reshape-like ops
+// cost nothing. `plan --mac-rate` counts one per element; `serve`'s weights count 60, what such
+// ops of ResNet-101's int8 segments cost per element against a convolution's MAC.
+std::vector<double> op_ms_from_macs(const Model& model, double macs_per_second,
+                                    double macs_per_element = 1);
 
 // Milliseconds per op measured on the target: the JSON `pipecut run MODEL --profile --json`
 // prints (or its "profile" object alone). Ops the profile does not list (no kernel: RESHAPE) cost

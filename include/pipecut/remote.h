@@ -77,11 +77,14 @@ class StageWorkers {
  public:
   struct Options {
     std::vector<int> stages;  // 1-based; empty: every stage
-    int workers = 1;          // per stage
-    int threads = 1;          // CPU threads per worker
+    // Per stage. Workers of a stage share its queue: on a host that runs the whole tree, one
+    // per core and stage lets a core that runs dry take any stage's next frame, where with one
+    // per stage it idles while frames wait for a worker busy on the other core (docs/serve.md).
+    int workers = 1;
+    int threads = 1;  // CPU threads per worker
     // How the workers share cores with the tree's other stages. kEqual: the kernel's fair share.
     // kMacs: each worker thread raises its nice value by one step per factor of 1.25 its stage's
-    // work (multiply-accumulates, one per output element for ops without any, and 10^8 for the
+    // work (multiply-accumulates, 60 per output element for ops without any, and 10^8 for the
     // hop) is below the tree's costliest stage (as Pipeline weighs its stages), so that when
     // several `serve` processes share a host's cores the costliest stage is not held to an equal
     // share while a core idles. Nice weighs threads within one scheduling group only (with
@@ -91,14 +94,15 @@ class StageWorkers {
     enum class Weights { kAuto, kEqual, kMacs };
     Weights weights = Weights::kAuto;
     // Binds each worker thread (and its connection's threads) to one CPU, the tree's stages
-    // spread over this process's CPUs by their work as pipecut::stage_cpus does (with `workers`
-    // above 1, each worker a unit of its stage's work divided among them). Every process plans
-    // for the whole tree, so `serve` processes for different stages on one host place them
-    // alike; a second process for the same stage gets the same CPU (leave it unpinned). For
-    // hosts that run the whole tree, where the load balancer otherwise leaves a core idle while
-    // a worker waits on the other; a host shared with other work is better left unpinned. With
-    // `threads` above 1 the constructor refuses it (a stage's helper threads would share a
-    // core). Reads every stage file of the tree, as kMacs does.
+    // spread over this process's CPUs by their work as pipecut::stage_cpus does. With `workers`
+    // above 1 each worker carries an equal part of its stage's work and a stage's workers go to
+    // different CPUs (while there are enough). Every process plans for the whole tree, so `serve`
+    // processes for different stages on one host place them alike; a second process for the same
+    // stage gets the same CPU (leave it unpinned). For hosts that run the whole tree, where the
+    // load balancer otherwise leaves a core idle while a worker waits on the other; a host shared
+    // with other work is better left unpinned. With `threads` above 1 the constructor refuses it (a
+    // stage's helper threads would share a core). Reads every stage file of the tree, as kMacs
+    // does.
     bool pin = false;
     // Called before each run with (stage, frame); a throw counts as the stage throwing. For tests
     // and fault injection.
@@ -120,10 +124,11 @@ class StageWorkers {
   // The nice steps each served stage's workers ask for, in Options::stages order (all 0 unless
   // weighted). A worker takes fewer at nice 19, and none where the kernel refuses.
   std::vector<int> nice_steps() const;
-  // The CPU each served stage's first worker is planned to bind itself to, in Options::stages
-  // order; -1 each unless Options::pin (or where the kernel does not tell the CPUs). A CPU the
-  // kernel then refuses (a cpuset changed since) leaves the worker unbound, as binding is a hint.
-  std::vector<int> cpus() const;
+  // The CPU each served stage's workers are planned to bind themselves to, in Options::stages
+  // order, one per worker; -1 each unless Options::pin (or where the kernel does not tell the
+  // CPUs). A CPU the kernel then refuses (a cpuset changed since) leaves the worker unbound, as
+  // binding is a hint.
+  std::vector<std::vector<int>> cpus() const;
 
  private:
   struct Impl;

@@ -34,7 +34,9 @@ void add_serve(CLI::App& app) {
   add_remote_options(*cmd, args->remote);
   cmd->add_option("--stages", args->stages, "stages to serve, 1-based (default: all)")
       ->delimiter(',');
-  cmd->add_option("--workers", args->workers, "workers per stage")
+  cmd->add_option("--workers", args->workers,
+                  "workers per stage, sharing its queue; on a host that runs the whole tree, one "
+                  "per core lets a core that runs dry take any stage's next frame")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   cmd->add_option("--threads", args->threads, "CPU threads per worker")
@@ -49,8 +51,8 @@ void add_serve(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "macs", "equal"}));
   cmd->add_flag("--pin", args->pin,
                 "bind each worker to one core, the tree's stages spread over this host's cores "
-                "by their multiply-accumulates (the same plan in every serve process); for a host "
-                "that runs the whole tree");
+                "by their multiply-accumulates (the same plan in every serve process; a stage's "
+                "workers on different cores); for a host that runs the whole tree");
   cmd->callback([args] {
     const RemoteLayout layout = remote_layout(args->remote.tree, args->remote.folder);
     // SIGINT and SIGTERM go to one waiting thread, which stops the workers: a frame in progress is
@@ -80,10 +82,16 @@ void add_serve(CLI::App& app) {
       std::cerr << ", weighed: nice +";
       for (size_t i = 0; i < nice.size(); ++i) std::cerr << (i ? "," : "") << nice[i];
     }
-    const std::vector<int> cpus = workers.cpus();
-    if (std::any_of(cpus.begin(), cpus.end(), [](int c) { return c >= 0; })) {
+    // Per stage, its workers' CPUs joined by '/': "on CPU 0,1" or "on CPU 0/1,1/0".
+    const std::vector<std::vector<int>> cpus = workers.cpus();
+    if (std::any_of(cpus.begin(), cpus.end(), [](const std::vector<int>& stage) {
+          return std::any_of(stage.begin(), stage.end(), [](int c) { return c >= 0; });
+        })) {
       std::cerr << ", on CPU ";
-      for (size_t i = 0; i < cpus.size(); ++i) std::cerr << (i ? "," : "") << cpus[i];
+      for (size_t i = 0; i < cpus.size(); ++i) {
+        std::cerr << (i ? "," : "");
+        for (size_t w = 0; w < cpus[i].size(); ++w) std::cerr << (w ? "/" : "") << cpus[i][w];
+      }
     }
     std::cerr << std::endl;
     std::thread waiter([&workers, signals] {

@@ -13,21 +13,36 @@
 
 namespace pipecut::pipeline_detail {
 
-std::vector<size_t> cores_for_costs(const std::vector<double>& costs, size_t cores) {
+std::vector<std::vector<size_t>> cores_for_workers(const std::vector<double>& costs, size_t workers,
+                                                   size_t cores) {
   cores = std::max<size_t>(1, cores);
+  workers = std::max<size_t>(1, workers);
   std::vector<size_t> order(costs.size());
   std::iota(order.begin(), order.end(), 0);
   // Stable: equal costs keep stage order, so every process places them alike.
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return costs[a] > costs[b]; });
   std::vector<double> load(cores, 0.0);
-  std::vector<size_t> placed(costs.size(), 0);
+  std::vector<std::vector<size_t>> placed(costs.size());
   for (size_t stage : order) {
-    const size_t core =
-        static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
-    placed[stage] = core;
-    load[core] += costs[stage];
+    const double share = costs[stage] / static_cast<double>(workers);
+    std::vector<bool> taken(cores, false);  // by this stage's workers, in this round of cores
+    for (size_t w = 0; w < workers; ++w) {
+      if (w % cores == 0) std::fill(taken.begin(), taken.end(), false);
+      size_t best = cores;
+      for (size_t c = 0; c < cores; ++c)
+        if (!taken[c] && (best == cores || load[c] < load[best])) best = c;
+      taken[best] = true;
+      load[best] += share;
+      placed[stage].push_back(best);
+    }
   }
+  return placed;
+}
+
+std::vector<size_t> cores_for_costs(const std::vector<double>& costs, size_t cores) {
+  std::vector<size_t> placed;
+  for (const auto& stage : cores_for_workers(costs, 1, cores)) placed.push_back(stage.front());
   return placed;
 }
 

@@ -17,6 +17,14 @@ namespace pipecut::pipeline_detail {
 // numbers (stage_cpus checks them); cores below 1 count as 1.
 std::vector<size_t> cores_for_costs(const std::vector<double>& costs, size_t cores);
 
+// The same for `workers` workers per stage sharing its work equally: per stage, the core index of
+// each of its workers. A stage's workers go to different cores (the least loaded first), so that
+// whichever core runs dry can take the stage's next frame from its queue; only with more workers
+// than cores does a core get a second one of the stage (after every core has one). With one
+// worker per stage it is cores_for_costs.
+std::vector<std::vector<size_t>> cores_for_workers(const std::vector<double>& costs, size_t workers,
+                                                   size_t cores);
+
 // The CPU ids the calling thread may run on (its affinity mask: the process's, unless the thread
 // was bound since), in increasing order; empty where the kernel does not tell.
 std::vector<int> allowed_cpus();

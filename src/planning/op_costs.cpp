@@ -19,17 +19,21 @@ bool reshape_like(const std::string& type) {
 
 }  // namespace
 
-std::vector<double> op_ms_from_macs(const Model& model, double macs_per_second) {
+std::vector<double> op_ms_from_macs(const Model& model, double macs_per_second,
+                                    double macs_per_element) {
   if (!(macs_per_second > 0)) throw Error("op_ms_from_macs: the rate must be above 0");
+  if (!(macs_per_element >= 0)) throw Error("op_ms_from_macs: the weight per element is negative");
   const std::vector<int64_t> macs = op_macs(model);
   std::vector<double> ms(model.ops().size(), 0.0);
   for (const Op& op : model.ops()) {
-    int64_t work = macs[static_cast<size_t>(op.index)];
+    double work = static_cast<double>(macs[static_cast<size_t>(op.index)]);
     if (work == 0 && !reshape_like(model.op_type(op))) {
+      int64_t elements = 0;
       for (int t : op.outputs)
-        if (t >= 0) work += model.tensor(t).num_elements();
+        if (t >= 0) elements += model.tensor(t).num_elements();
+      work = macs_per_element * static_cast<double>(elements);
     }
-    ms[static_cast<size_t>(op.index)] = static_cast<double>(work) / macs_per_second * 1000.0;
+    ms[static_cast<size_t>(op.index)] = work / macs_per_second * 1000.0;
   }
   return ms;
 }

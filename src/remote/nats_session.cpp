@@ -107,7 +107,7 @@ NatsSession::NatsSession(const NatsOptions& options, const std::string& client_n
 }
 
 NatsSession::~NatsSession() {
-  if (stats_) natsStatistics_Destroy(stats_);
+  natsStatistics_Destroy(stats_);  // made in the constructor, which throws otherwise
   if (ack_sub_) natsSubscription_Destroy(ack_sub_);
   jsCtx_Destroy(js_);
   natsConnection_Close(connection_);
@@ -117,7 +117,7 @@ NatsSession::~NatsSession() {
 uint64_t NatsSession::reconnects() const {
   uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0, count = 0;
   const std::lock_guard lock(stats_mutex_);
-  if (stats_ && natsConnection_GetStats(connection_, stats_) == NATS_OK)
+  if (natsConnection_GetStats(connection_, stats_) == NATS_OK)
     natsStatistics_GetCounts(stats_, &in_msgs, &in_bytes, &out_msgs, &out_bytes, &count);
   return count;
 }

@@ -104,7 +104,8 @@ RemotePipeline::RemotePipeline(const RemoteLayout& layout, const NatsOptions& na
                 " bytes) exceed the server's limit of " +
                 std::to_string(im.session->max_payload()) + " bytes");
   }
-  im.session->ensure_queues(layout);
+  // The stages' queues here; the results stream with the results consumer, below.
+  for (const auto& st : layout.stages) im.session->ensure_work_queue(st.stream, st.subject);
   im.results =
       std::make_unique<remote::PullConsumer>(*im.session, layout.results_stream, im.durable, [&im] {
         im.session->ensure_work_queue(im.layout.results_stream, im.layout.results_subject("*"),

@@ -50,12 +50,8 @@ std::vector<double> stage_costs(const RemoteLayout& layout) {
     double macs = kHopMacs;
     // A stage without a file (executables from Options::make_stage) is known by its hop only.
     if (!stage.file.empty()) {
-      const Model model = Model::load(stage.file);
-      const std::vector<int64_t> op_mac = op_macs(model);
-      // At 1,000 a second an op's work in ms is its count: MACs, or output elements.
-      const std::vector<double> work = op_ms_from_macs(model, 1e3);
-      for (size_t i = 0; i < work.size(); ++i)
-        macs += op_mac[i] > 0 ? work[i] : kMacsPerElement * work[i];
+      // At 1,000 a second an op's work in ms is its count of MACs.
+      for (double op : op_ms_from_macs(Model::load(stage.file), 1e3, kMacsPerElement)) macs += op;
     }
     costs.push_back(macs);
   }
@@ -78,7 +74,7 @@ struct StageWorkers::Impl {
   std::vector<int> stages;
   std::vector<std::unique_ptr<Counters>> counters;  // per entry of `stages`
   std::vector<int> nice;                            // per entry of `stages`: steps to take
-  std::vector<int> cpu;  // per entry of `stages`: its first worker's CPU; -1: not pinned
+  std::vector<std::vector<int>> cpu;  // per entry of `stages` and worker: -1 when not pinned
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   std::mutex mutex;
@@ -287,21 +283,20 @@ StageWorkers::StageWorkers(const RemoteLayout& layout, const NatsOptions& nats,
   const std::vector<int> steps = weighted ? pipeline_detail::nice_steps_for_costs(costs)
                                           : std::vector<int>(layout.stages.size(), 0);
   for (int s : im.stages) im.nice.push_back(steps[static_cast<size_t>(s) - 1]);
-  // Placed as units of one worker each, every stage of the tree taken to have `workers` of them
-  // sharing its work, so that a stage's extra workers go where the plan finds room.
+  // Every stage of the tree taken to have `workers` workers sharing its work, each on a
+  // different core where there are enough, so that a core that runs dry can take any stage's
+  // next frame.
   const size_t per_stage = static_cast<size_t>(options.workers);
-  std::vector<size_t> cores;  // per (stage, worker) of the tree, an index into `allowed`
-  if (pin) {
-    std::vector<double> units;
-    for (double c : costs) units.insert(units.end(), per_stage, c / static_cast<double>(per_stage));
-    cores = pipeline_detail::cores_for_costs(units, allowed.size());
-  }
+  std::vector<std::vector<size_t>> cores;  // per stage of the tree and worker: into `allowed`
+  if (pin) cores = pipeline_detail::cores_for_workers(costs, per_stage, allowed.size());
   const auto cpu_of = [&](int stage, int w) {
     return cores.empty() ? -1
-                         : allowed[cores[(static_cast<size_t>(stage) - 1) * per_stage +
-                                         static_cast<size_t>(w)]];
+                         : allowed[cores[static_cast<size_t>(stage) - 1][static_cast<size_t>(w)]];
   };
-  for (int s : im.stages) im.cpu.push_back(cpu_of(s, 0));
+  for (int s : im.stages) {
+    im.cpu.emplace_back();
+    for (int w = 0; w < options.workers; ++w) im.cpu.back().push_back(cpu_of(s, w));
+  }
   // Checked before any frame is taken: the server's limits, and every queue in place.
   {
     NatsSession session(nats, "pipecut-" + layout.id + "-setup");
@@ -367,7 +362,7 @@ std::vector<int> StageWorkers::nice_steps() const {
   return impl_->nice;
 }
 
-std::vector<int> StageWorkers::cpus() const {
+std::vector<std::vector<int>> StageWorkers::cpus() const {
   return impl_->cpu;
 }
 
