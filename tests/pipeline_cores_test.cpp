@@ -70,9 +70,7 @@ TEST(PipelineCores, AStagesWorkersGoToDifferentCores) {
   using Placed = std::vector<std::vector<size_t>>;
   EXPECT_EQ(cores_for_workers(kResNet101, 2, 2), Placed(7, {0, 1}));
   // With one worker each it is the plan of one thread per stage.
-  Placed single;
-  for (size_t core : cores_for_costs(kResNet101, 4)) single.push_back({core});
-  EXPECT_EQ(cores_for_workers(kResNet101, 1, 4), single);
+  EXPECT_EQ(cores_for_workers(kResNet101, 1, 4), (Placed{{0}, {1}, {2}, {3}, {3}, {1}, {2}}));
   // Halves placed as independent units would put stage 2's two halves both on core 2 (loads 5, 5
   // and 0 after stage 1): here they go to cores 2 and then 0 (a tie at 5, the lower index).
   EXPECT_EQ(cores_for_workers({10, 4, 1}, 2, 3), (Placed{{0, 1}, {2, 0}, {2, 1}}));

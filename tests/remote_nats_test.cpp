@@ -230,8 +230,8 @@ TEST(Remote, WeighedWorkersTakeNiceStepsByTheirStagesWork) {
 
 // Pinned workers run each frame bound to the CPU the plan for the whole tree gives their stage,
 // so a process serving one stage places it as one serving all does; unpinned ones run anywhere.
-// With two workers per stage, a stage's workers are on different CPUs and each runs its frames
-// on its own.
+// With two workers per stage, a stage's workers are on different CPUs, each running its frames
+// bound to its own.
 TEST(Remote, PinnedWorkersRunOnTheCpuTheTreesPlanGivesTheirStage) {
   const RemoteLayout layout = remote_layout(tree());
   const std::vector<int> allowed = thread_cpus();
@@ -242,8 +242,8 @@ TEST(Remote, PinnedWorkersRunOnTheCpuTheTreesPlanGivesTheirStage) {
     bool pin;
     int workers;
   };
-  for (const Round& round :
-       std::vector<Round>{{{}, true, 1}, {{2}, true, 1}, {{}, false, 1}, {{}, true, 2}}) {
+  for (const Round& round : std::vector<Round>{
+           {{}, true, 1}, {{2}, true, 1}, {{}, false, 1}, {{}, true, 2}, {{2}, true, 2}}) {
     SCOPED_TRACE(std::string(round.pin ? "pinned" : "unpinned") + ", " +
                  std::to_string(round.stages.size()) + " stage(s) named, " +
                  std::to_string(round.workers) + " worker(s) each");
@@ -262,8 +262,8 @@ TEST(Remote, PinnedWorkersRunOnTheCpuTheTreesPlanGivesTheirStage) {
     const std::vector<std::vector<int>> cpus = workers.cpus();
     ASSERT_EQ(cpus.size(), round.stages.empty() ? layout.stages.size() : round.stages.size());
     for (const auto& stage : cpus) ASSERT_EQ(stage.size(), static_cast<size_t>(round.workers));
-    if (round.pin && round.stages.empty() && round.workers == 1) planned = cpus;
-    // Stages 1 and 3 are served by no one in the second round: push only where all are served.
+    if (round.pin && round.stages.empty()) planned = cpus;
+    // With stage 2 alone nobody serves stages 1 and 3: push only where all are served.
     if (!round.stages.empty()) {
       EXPECT_EQ(cpus[0], planned.at(1)) << "stage 2 alone is placed as among all";
       continue;
@@ -297,6 +297,16 @@ TEST(Remote, PinnedWorkersRunOnTheCpuTheTreesPlanGivesTheirStage) {
       if (round.workers == 2 && allowed.size() >= 2) {
         EXPECT_EQ(bound.size(), 2u) << "stage " << stage << "'s two workers share a CPU";
       }
+    }
+    if (round.pin && round.workers == 2 && allowed.size() >= 2) {
+      // Each worker runs bound to its own CPU: frames ran on every CPU the plan uses (a second
+      // worker bound to its first one's CPU would leave one unused, every stage's first worker
+      // being on one CPU here).
+      std::set<std::vector<int>> planned_cpus, ran_on;
+      for (const auto& stage : cpus)
+        for (int cpu : stage) planned_cpus.insert({cpu});
+      for (const auto& [stage, sets] : seen) ran_on.insert(sets.begin(), sets.end());
+      EXPECT_EQ(ran_on, planned_cpus);
     }
     if (round.pin && round.workers == 1 && allowed.size() >= 2) {  // costliest ones apart
       std::set<int> used;

@@ -97,12 +97,12 @@ class StageWorkers {
     // spread over this process's CPUs by their work as pipecut::stage_cpus does. With `workers`
     // above 1 each worker carries an equal part of its stage's work and a stage's workers go to
     // different CPUs (while there are enough). Every process plans for the whole tree, so `serve`
-    // processes for different stages on one host place them alike; a second process for the same
-    // stage gets the same CPU (leave it unpinned). For hosts that run the whole tree, where the
-    // load balancer otherwise leaves a core idle while a worker waits on the other; a host shared
-    // with other work is better left unpinned. With `threads` above 1 the constructor refuses it (a
-    // stage's helper threads would share a core). Reads every stage file of the tree, as kMacs
-    // does.
+    // processes for different stages on one host place them alike (given the same `workers`); a
+    // second process for the same stage gets the same CPUs (leave it unpinned). For hosts that run
+    // the whole tree, where the load balancer otherwise leaves a core idle while a worker waits on
+    // the other; a host shared with other work is better left unpinned. With `threads` above 1 the
+    // constructor refuses it (a stage's helper threads would share a core). Reads every stage file
+    // of the tree, as kMacs does.
     bool pin = false;
     // Called before each run with (stage, frame); a throw counts as the stage throwing. For tests
     // and fault injection.

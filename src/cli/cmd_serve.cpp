@@ -36,7 +36,8 @@ void add_serve(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--workers", args->workers,
                   "workers per stage, sharing its queue; on a host that runs the whole tree, one "
-                  "per core lets a core that runs dry take any stage's next frame")
+                  "per core (with --weights macs) lets a core that runs dry take any stage's next "
+                  "frame")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   cmd->add_option("--threads", args->threads, "CPU threads per worker")
@@ -49,10 +50,11 @@ void add_serve(CLI::App& app) {
                   "process's worker threads outnumber the cores)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "macs", "equal"}));
-  cmd->add_flag("--pin", args->pin,
-                "bind each worker to one core, the tree's stages spread over this host's cores "
-                "by their multiply-accumulates (the same plan in every serve process; a stage's "
-                "workers on different cores); for a host that runs the whole tree");
+  cmd->add_flag(
+      "--pin", args->pin,
+      "bind each worker to one core, the tree's stages spread over this host's cores "
+      "by their multiply-accumulates (the same plan in every serve process with the "
+      "same --workers; a stage's workers on different cores); for a host that runs the whole tree");
   cmd->callback([args] {
     const RemoteLayout layout = remote_layout(args->remote.tree, args->remote.folder);
     // SIGINT and SIGTERM go to one waiting thread, which stops the workers: a frame in progress is

@@ -6,7 +6,6 @@
 #include <thread>
 #include <tuple>
 
-#include "pipecut/analysis.h"
 #include "pipecut/error.h"
 #include "pipecut/model.h"
 #include "pipecut/network_plan.h"
